@@ -1,0 +1,109 @@
+"""The transfer baseline: pre-train on all training classes, then fine-tune a new head per task."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from metalearn.algorithms.base import Algorithm, accuracy, register
+from metalearn.data import Episode
+from metalearn.models import build_backbone
+
+
+def cosine_scores(features: torch.Tensor, weight: torch.Tensor, scale: float) -> torch.Tensor:
+    """scale * cos(f, w). features [..., N, D], weight [..., C, D] -> [..., N, C]."""
+    return scale * F.normalize(features, dim=-1) @ F.normalize(weight, dim=-1).transpose(-1, -2)
+
+
+def cosine_scale(n_classes: int) -> float:
+    # Chen et al.'s choice: a small temperature for few classes, a larger one for many.
+    return 2.0 if n_classes <= 200 else 10.0
+
+
+@register
+class FineTune(Algorithm):
+    """Baseline and Baseline++ (Chen, Liu, Kira, Wang & Huang, "A Closer Look at Few-shot
+    Classification", ICLR 2019, arXiv:1904.04232).
+
+    Pre-training: a backbone and a classifier over all training classes, trained on ordinary
+    labelled batches with cross-entropy. Per test episode: the backbone is frozen, a new classifier
+    for the episode's classes is fitted on the support features (SGD, momentum 0.9, weight decay
+    1e-3, mini-batches of 4, `finetune_epochs` passes), and classifies the query. `head="linear"` is
+    Baseline; `head="cosine"` is Baseline++ (cosine similarity to weight vectors, with a scale).
+    Episodes are fitted in parallel (a batch of heads), which changes nothing per episode.
+    """
+
+    name = "finetune"
+    family = "transfer"
+    summary = "Transfer baseline: pre-train a classifier, fine-tune a new head on the support set."
+    train_data = "batches"
+    settings = ("backbone", "lr", "head", "batch_size", "finetune_epochs", "finetune_lr")
+
+    def __init__(self, cfg, info, n_train_classes):
+        super().__init__(cfg, info, n_train_classes)
+        self.backbone = build_backbone(cfg.backbone, info.channels, cfg.image_size or info.image_size)
+        d = self.backbone.out_dim
+        self.classifier = nn.Linear(d, n_train_classes, bias=cfg.head == "linear")
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(x)
+
+    def _logits(self, features: torch.Tensor) -> torch.Tensor:
+        if self.cfg.head == "cosine":
+            return cosine_scores(features, self.classifier.weight, cosine_scale(self.n_train_classes))
+        return self.classifier(features)
+
+    def loss(self, batch):
+        images, labels = batch  # [B, C, H, W], [B]
+        logits = self._logits(self.backbone(images))
+        loss = F.cross_entropy(logits, labels)
+        return loss, {"loss": loss.detach(), "accuracy": accuracy(logits.detach(), labels)}
+
+    def predict(self, episode: Episode) -> torch.Tensor:
+        return self.predict_many([episode])[0]
+
+    def predict_many(self, episodes: list[Episode]) -> list[torch.Tensor]:
+        shapes = {(e.n_way, len(e.support), len(e.query)) for e in episodes}
+        if len(shapes) > 1:  # heads are fitted as one batch; mixed shapes go one by one
+            return [self.predict_many([e])[0] for e in episodes]
+        n_way = episodes[0].n_way
+        with torch.no_grad():
+            feats = self.backbone(torch.cat([torch.cat([e.support, e.query]) for e in episodes]))
+        n_s = len(episodes[0].support)
+        feats = feats.view(len(episodes), -1, feats.shape[-1])  # [E, S + Q, D]
+        support, query = feats[:, :n_s], feats[:, n_s:]
+        labels = torch.stack([e.support_labels for e in episodes])  # [E, S]
+        weight, bias = self._fit_heads(support, labels, n_way)
+        scores = self._head_scores(query, weight, bias, n_way)
+        return list(scores.unbind(0))
+
+    def _head_scores(self, feats, weight, bias, n_way):
+        if self.cfg.head == "cosine":
+            return cosine_scores(feats, weight, cosine_scale(n_way))
+        return feats @ weight.transpose(1, 2) + bias[:, None, :]
+
+    def _fit_heads(self, support: torch.Tensor, labels: torch.Tensor, n_way: int):
+        """Fits one head per episode, all at once. support [E, S, D], labels [E, S]."""
+        n_ep, n_s, d = support.shape
+        g = torch.Generator().manual_seed(self.cfg.seed)
+        weight = (torch.randn(n_ep, n_way, d, generator=g) / d**0.5).to(support.device)
+        bias = torch.zeros(n_ep, n_way, device=support.device)
+        params = [weight.requires_grad_(), bias.requires_grad_()]
+        opt = torch.optim.SGD(
+            params, lr=self.cfg.finetune_lr, momentum=0.9, dampening=0.9, weight_decay=1e-3
+        )
+        with torch.enable_grad():
+            for _ in range(self.cfg.finetune_epochs):
+                order = torch.randperm(n_s, generator=g).to(support.device)
+                for start in range(0, n_s, 4):
+                    idx = order[start : start + 4]
+                    scores = self._head_scores(support[:, idx], weight, bias, n_way)  # [E, b, N]
+                    # Sum over episodes: each head's gradient is its own episode's mean loss.
+                    loss = F.cross_entropy(
+                        scores.reshape(-1, n_way), labels[:, idx].reshape(-1), reduction="sum"
+                    ) / len(idx)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+        return weight.detach(), bias.detach()

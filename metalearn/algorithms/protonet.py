@@ -1,0 +1,66 @@
+"""Prototypical Networks."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from metalearn.algorithms.base import Algorithm, accuracy, register
+from metalearn.data import Episode
+from metalearn.models import build_backbone
+
+
+def prototypes(features: torch.Tensor, labels: torch.Tensor, n_way: int) -> torch.Tensor:
+    """Class means. features [N, D], labels [N] in 0..n_way-1 -> [n_way, D]."""
+    sums = torch.zeros(n_way, features.shape[1], device=features.device, dtype=features.dtype)
+    sums.index_add_(0, labels, features)
+    counts = torch.bincount(labels, minlength=n_way).clamp(min=1).to(features.dtype)
+    return sums / counts[:, None]
+
+
+def neg_sq_distances(query: torch.Tensor, protos: torch.Tensor) -> torch.Tensor:
+    """-||q - c||^2. query [Q, D], protos [N, D] -> [Q, N] (computed without a [Q, N, D] tensor)."""
+    return -(
+        query.pow(2).sum(1, keepdim=True) - 2 * query @ protos.T + protos.pow(2).sum(1)[None]
+    )
+
+
+@register
+class ProtoNet(Algorithm):
+    """Prototypical Networks (Snell, Swersky & Zemel, NeurIPS 2017, arXiv:1703.05175).
+
+    Each class is represented by the mean embedding (prototype) of its support images; a query is
+    classified by a softmax over negative squared Euclidean distances to the prototypes. Trained
+    episodically; the training way may exceed the test way (the paper uses 60-way training on
+    Omniglot), which makes training episodes harder than test episodes and helps.
+    """
+
+    name = "protonet"
+    family = "metric"
+    summary = "Prototypical Networks: classify by distance to class-mean embeddings."
+    settings = ("backbone", "lr")
+
+    def __init__(self, cfg, info, n_train_classes):
+        super().__init__(cfg, info, n_train_classes)
+        self.backbone = build_backbone(cfg.backbone, info.channels, cfg.image_size or info.image_size)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(x)
+
+    def _scores(self, e: Episode) -> torch.Tensor:
+        # One forward pass over support and query together: half the kernel launches.
+        z = self.backbone(torch.cat([e.support, e.query]))  # [S + Q, D]
+        z_support, z_query = z[: len(e.support)], z[len(e.support) :]
+        return neg_sq_distances(z_query, prototypes(z_support, e.support_labels, e.n_way))
+
+    def loss(self, episodes: list[Episode]):
+        losses, accs = [], []
+        for e in episodes:
+            scores = self._scores(e)  # [Q, n_way]
+            losses.append(F.cross_entropy(scores, e.query_labels))
+            accs.append(accuracy(scores.detach(), e.query_labels))
+        loss = torch.stack(losses).mean()
+        return loss, {"loss": loss.detach(), "accuracy": torch.stack(accs).mean()}
+
+    def predict(self, episode: Episode) -> torch.Tensor:
+        return self._scores(episode)

@@ -1,0 +1,140 @@
+"""What every dataset provides: a cheap `describe` (for validation) and `load` of one class split."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+
+SPLITS = ("train", "val", "test")
+
+
+class DataError(ValueError):
+    """A dataset that cannot be found or read; the message says what is missing and what to do."""
+
+
+@dataclass
+class DatasetInfo:
+    """What validation needs to know about a dataset, without loading its images.
+
+    Attributes:
+        splits: split name -> (number of classes, images in its smallest class).
+    """
+
+    name: str
+    task: str
+    channels: int
+    image_size: int
+    splits: dict[str, tuple[int, int]] = field(default_factory=dict)
+    mean: float = 0.0  # normalisation that `Split.to_float` applies
+    std: float = 1.0
+    ink: bool = False  # drawings: strokes bright on dark (user images are inverted to match)
+
+
+@dataclass
+class Split:
+    """One class split held as tensors, ready to be put on a device and sampled by indexing.
+
+    Attributes:
+        images: uint8 [N, C, H, W]; ink/brightness 255 is 1.0 after `to_float`.
+        labels: int64 [N], class index into `class_names`.
+        class_names: human-readable class names.
+        mean, std: normalisation applied by `to_float`.
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    class_names: list[str]
+    mean: float = 0.0
+    std: float = 1.0
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    def to_float(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 [..., C, H, W] -> float32, normalised."""
+        x = images.float().div_(255.0)
+        if self.mean != 0.0 or self.std != 1.0:
+            x = x.sub_(self.mean).div_(self.std)
+        return x
+
+
+class Dataset:
+    """A named dataset. Subclasses set the class attributes and implement the two methods."""
+
+    name: ClassVar[str]
+    task: ClassVar[str] = "classification"
+    needs_root: ClassVar[bool] = True
+    summary: ClassVar[str] = ""
+    how_to_get: ClassVar[str] = ""
+
+    @classmethod
+    def describe(cls, root: str | None) -> DatasetInfo:
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, root: str | None, split: str, image_size: int | None = None) -> Split:
+        raise NotImplementedError
+
+    @classmethod
+    def available(cls, root: str | None) -> bool:
+        """True when `describe` succeeds, i.e. the files are present."""
+        try:
+            cls.describe(root)
+        except DataError:
+            return False
+        return True
+
+
+def data_root(root: str | None) -> Path:
+    """The data root: the given one, else $METALEARN_DATA, else ./data."""
+    return Path(root or os.environ.get("METALEARN_DATA") or "data").expanduser()
+
+
+def cache_dir() -> Path:
+    """Where decoded tensors are cached: $METALEARN_CACHE, else ~/.cache/metalearn."""
+    path = Path(os.environ.get("METALEARN_CACHE") or Path.home() / ".cache" / "metalearn")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_cache(name: str, payload: dict) -> None:
+    """Atomically writes a tensor cache (a crash never leaves a half-written file behind)."""
+    path = cache_dir() / name
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def load_cache(name: str) -> dict | None:
+    path = cache_dir() / name
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception:  # a corrupt cache is rebuilt, never fatal
+        path.unlink(missing_ok=True)
+        return None
+
+
+def split_by_class(
+    images: torch.Tensor, labels: torch.Tensor, names: list[str], keep: list[int], **norm: float
+) -> Split:
+    """The images of the classes `keep` (indices into `names`), relabelled 0..len(keep)-1."""
+    lookup = torch.full((len(names),), -1, dtype=torch.long)
+    lookup[torch.tensor(keep, dtype=torch.long)] = torch.arange(len(keep))
+    new = lookup[labels]
+    mask = new >= 0
+    return Split(images[mask].contiguous(), new[mask], [names[i] for i in keep], **norm)
+
+
+def counts_info(labels: torch.Tensor, keep: list[int]) -> tuple[int, int]:
+    """(classes, images in the smallest) for the classes `keep`."""
+    if not keep:
+        return (0, 0)
+    counts = torch.bincount(labels)
+    return (len(keep), int(counts[torch.tensor(keep)].min()))

@@ -1,0 +1,47 @@
+"""Reading image files into the uint8 tensors the splits hold."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from metalearn.data.base import DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+
+def decode(data: bytes | Path, channels: int, size: int, ink: bool = False) -> torch.Tensor:
+    """One image file -> uint8 [C, size, size].
+
+    Args:
+        data: file bytes or a path.
+        channels: 1 (grayscale) or 3 (RGB).
+        size: output side length.
+        ink: for drawings (Omniglot, glyphs): make strokes bright on a dark background,
+            inverting images whose background is light.
+
+    Raises:
+        DataError: the file is not a readable image.
+    """
+    try:
+        src = io.BytesIO(data) if isinstance(data, bytes) else data
+        with Image.open(src) as img:
+            img = img.convert("L" if channels == 1 else "RGB")
+            img = img.resize((size, size), Image.Resampling.BILINEAR)
+            arr = np.asarray(img, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as err:
+        name = data if isinstance(data, Path) else "image"
+        raise DataError(f"cannot read {name} as an image: {err}") from err
+    if ink and arr.mean() > 127:
+        arr = 255 - arr
+    t = torch.from_numpy(arr.copy())
+    return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1).contiguous()
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files directly in `folder`, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

@@ -1,0 +1,137 @@
+"""One run from start to finish: validate, load data, train, test, record everything in the store.
+
+Used by the CLI and by the dashboard's worker processes alike, so both record runs the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from metalearn.algorithms import ALGORITHMS, Algorithm
+from metalearn.config import RunConfig
+from metalearn.data import DATASETS, DatasetInfo, Split
+from metalearn.engine.device import describe_device, resolve_device
+from metalearn.engine.evaluate import evaluate, mean_ci95
+from metalearn.engine.trainer import Trainer, load_checkpoint
+from metalearn.store import Store
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, dict[str, float]], None]
+
+
+def build_algorithm(cfg: RunConfig, info: DatasetInfo, n_train_classes: int) -> Algorithm:
+    torch.manual_seed(cfg.seed)  # model initialisation follows the run's seed
+    return ALGORITHMS[cfg.algorithm](cfg, info, n_train_classes)
+
+
+def load_split(cfg: RunConfig, split: str) -> Split:
+    return DATASETS[cfg.dataset].load(cfg.data_root, split, cfg.image_size)
+
+
+def execute(
+    cfg: RunConfig, store: Store, run_id: str, resume: bool = False,
+    progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
+    """Runs `run_id` (already created in `store`) and returns its result, also stored.
+
+    Raises:
+        ConfigError, DataError: bad settings or data (the run is marked failed first).
+    """
+    try:
+        cfg.validate()
+        device = resolve_device(cfg.device)
+        store.start_run(run_id, describe_device(device))
+        if cfg.finetune_mode == "seed":
+            from metalearn.engine.transfer import run_seed_pipeline
+
+            result = run_seed_pipeline(cfg, device, _logger(store, run_id, progress))
+        else:
+            result = _episodic(cfg, store, run_id, device, resume, progress, should_stop)
+    except BaseException as err:
+        store.finish_run(run_id, "failed", error=f"{type(err).__name__}: {err}")
+        raise
+    result.update(run_id=run_id, algorithm=cfg.algorithm, dataset=cfg.dataset,
+                  device=describe_device(device))
+    status = "stopped" if result.pop("stopped", False) else "completed"
+    store.finish_run(run_id, status, result)
+    return result
+
+
+def _logger(store: Store, run_id: str, progress: ProgressFn | None) -> ProgressFn:
+    def on_metrics(step: int, values: dict[str, float]) -> None:
+        store.log_metrics(run_id, step, values)
+        if progress:
+            progress(step, values)
+
+    return on_metrics
+
+
+def _episodic(cfg, store, run_id, device, resume, progress, should_stop) -> dict[str, Any]:
+    info = DATASETS[cfg.dataset].describe(cfg.data_root)
+    started = time.perf_counter()
+    train = load_split(cfg, "train")
+    val = load_split(cfg, "val") if cfg.val_every else None
+    test = load_split(cfg, "test")
+    load_seconds = time.perf_counter() - started
+    algo = build_algorithm(cfg, info, train.n_classes).to(device)
+    ckpt = store.run_dir(run_id) / "checkpoint.pt"
+    trainer = Trainer(
+        cfg, algo, train, val, device, _logger(store, run_id, progress), should_stop, ckpt
+    )
+    if resume and ckpt.exists():
+        trainer.load_checkpoint(ckpt)
+        log.info("resumed %s at episode %d", run_id, trainer.stats.episodes)
+    stats = trainer.fit()
+    store.add_artifact(run_id, "checkpoint", ckpt)
+    accs = evaluate(algo, test, cfg.dataset, cfg.test_shape, cfg.eval_episodes, device)
+    store.save_episodes(run_id, accs)
+    mean, ci = mean_ci95(accs)
+    return {
+        "test_accuracy": mean,
+        "test_ci95": ci,
+        "eval_episodes": len(accs),
+        "train_episodes": stats.episodes,
+        "train_seconds": stats.train_seconds,
+        "episodes_per_second": stats.episodes_per_second,
+        "load_seconds": load_seconds,
+        "wall_seconds": time.perf_counter() - started,
+        "stopped": stats.stopped,
+    }
+
+
+def evaluate_run(store: Store, run_id: str, eval_episodes: int | None = None) -> dict[str, Any]:
+    """Re-tests a finished run from its checkpoint on the standard seeded test episodes."""
+    algo, cfg, device = restore(store, run_id)
+    test = load_split(cfg, "test")
+    accs = evaluate(algo, test, cfg.dataset, cfg.test_shape, eval_episodes or cfg.eval_episodes,
+                    device)
+    mean, ci = mean_ci95(accs)
+    return {"run_id": run_id, "test_accuracy": mean, "test_ci95": ci, "eval_episodes": len(accs)}
+
+
+def restore(store: Store, run_id: str) -> tuple[Algorithm, RunConfig, torch.device]:
+    """The trained algorithm of a run, from its checkpoint, in eval mode."""
+    from metalearn.data import DataError
+
+    run = store.get_run(run_id)
+    if run is None:
+        raise DataError(f"no run with id {run_id!r}; `python -m metalearn runs` lists them")
+    state = load_checkpoint(store.home / run_id / "checkpoint.pt")
+    cfg = RunConfig.from_json(state["config"])
+    device = resolve_device(cfg.device)
+    info = DATASETS[cfg.dataset].describe(cfg.data_root)
+    n_train = _n_train_classes(state, cfg, info)
+    algo = build_algorithm(cfg, info, n_train)
+    algo.load_state_dict(state["model"])
+    return algo.to(device).eval(), cfg, device
+
+
+def _n_train_classes(state: dict, cfg: RunConfig, info: DatasetInfo) -> int:
+    weight = state["model"].get("classifier.weight")
+    return int(weight.shape[0]) if weight is not None else info.splits["train"][0]

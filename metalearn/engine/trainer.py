@@ -1,0 +1,145 @@
+"""The training loop, shared by every algorithm. It reports through callbacks and never syncs the
+device per step: metrics stay tensors until a log point, every `log_every` episodes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from metalearn.algorithms import Algorithm
+from metalearn.config import RunConfig
+from metalearn.data import BatchSampler, EpisodeSampler, Split
+from metalearn.engine.evaluate import evaluate, mean_ci95
+
+log = logging.getLogger(__name__)
+
+MetricsFn = Callable[[int, dict[str, float]], None]
+
+
+@dataclass
+class TrainStats:
+    episodes: int = 0  # training episodes (or batches) done, resumed ones included
+    train_seconds: float = 0.0  # time spent in training steps only (no validation, no I/O)
+    stopped: bool = False
+
+    @property
+    def episodes_per_second(self) -> float:
+        return self.episodes / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+class Trainer:
+    """Trains `algo` on `train` for `cfg.episodes` episodes, validating on `val` now and then.
+
+    Args:
+        on_metrics: called with (episode, {name: value}) at each log point and validation.
+        should_stop: polled at log points; True ends training early (the run counts as stopped).
+        checkpoint_path: where checkpoints go; None disables them.
+    """
+
+    def __init__(
+        self, cfg: RunConfig, algo: Algorithm, train: Split, val: Split | None,
+        device: torch.device, on_metrics: MetricsFn | None = None,
+        should_stop: Callable[[], bool] | None = None, checkpoint_path: Path | None = None,
+    ):
+        self.cfg, self.algo, self.train_split, self.val = cfg, algo, train, val
+        self.device = device
+        self.on_metrics = on_metrics or (lambda step, values: None)
+        self.should_stop = should_stop or (lambda: False)
+        self.checkpoint_path = checkpoint_path
+        self.optimizer = algo.make_optimizer()
+        self.stats = TrainStats()
+        way, shot, query = cfg.train_shape
+        if algo.train_data == "episodes":
+            self.sampler = EpisodeSampler(train, way, shot, query, cfg.seed, device)
+        else:
+            self.sampler = BatchSampler(train, cfg.seed, device)
+
+    def _next(self):
+        if self.algo.train_data == "episodes":
+            return [self.sampler.sample() for _ in range(self.cfg.meta_batch)]
+        return self.sampler.sample(self.cfg.batch_size)
+
+    def fit(self) -> TrainStats:
+        cfg, stats = self.cfg, self.stats
+        per_update = cfg.meta_batch if self.algo.train_data == "episodes" else 1
+        pending: list[dict[str, torch.Tensor]] = []
+        next_log = stats.episodes + cfg.log_every
+        next_val = stats.episodes + cfg.val_every if cfg.val_every else None
+        next_ckpt = stats.episodes + cfg.checkpoint_every if cfg.checkpoint_every else None
+        self.algo.train()
+        tick = time.perf_counter()
+        while stats.episodes < cfg.episodes:
+            pending.append(self.algo.train_step(self._next(), self.optimizer))
+            stats.episodes += per_update
+            if stats.episodes >= next_log or stats.episodes >= cfg.episodes:
+                values = {k: torch.stack([m[k] for m in pending]).mean() for k in pending[0]}
+                values = {k: float(v) for k, v in values.items()}  # the one sync per log point
+                pending.clear()
+                now = time.perf_counter()
+                stats.train_seconds += now - tick
+                values["episodes_per_second"] = stats.episodes_per_second
+                values["train_seconds"] = stats.train_seconds
+                self.on_metrics(stats.episodes, values)
+                next_log = stats.episodes + cfg.log_every
+                if next_val is not None and stats.episodes >= next_val and self.val is not None:
+                    self.on_metrics(stats.episodes, {"val_accuracy": self.validate()})
+                    next_val = stats.episodes + cfg.val_every
+                if next_ckpt is not None and stats.episodes >= next_ckpt:
+                    self.save_checkpoint()
+                    next_ckpt = stats.episodes + cfg.checkpoint_every
+                if self.should_stop():
+                    stats.stopped = True
+                    break
+                tick = time.perf_counter()
+        if self.checkpoint_path is not None:
+            self.save_checkpoint()
+        return stats
+
+    def validate(self) -> float:
+        accs = evaluate(
+            self.algo, self.val, self.cfg.dataset, self.cfg.test_shape, self.cfg.val_episodes,
+            self.device, split_name="val",
+        )
+        return mean_ci95(accs)[0]
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def save_checkpoint(self) -> None:
+        """Writes model, optimiser and sampler state atomically (never a half-written file)."""
+        if self.checkpoint_path is None:
+            return
+        state = {
+            "config": self.cfg.to_json(),
+            "episodes": self.stats.episodes,
+            "train_seconds": self.stats.train_seconds,
+            "model": self.algo.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "sampler_rng": self.sampler.generator.get_state(),
+        }
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.checkpoint_path)
+
+    def load_checkpoint(self, path: Path) -> None:
+        state = load_checkpoint(path)
+        self.algo.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.sampler.generator.set_state(state["sampler_rng"])
+        self.stats.episodes = int(state["episodes"])
+        self.stats.train_seconds = float(state["train_seconds"])
+
+
+def load_checkpoint(path: Path) -> dict:
+    """Reads a checkpoint with `weights_only=True` (no arbitrary code from the file)."""
+    from metalearn.data import DataError
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as err:
+        raise DataError(f"checkpoint {path} does not exist") from err
+    except Exception as err:
+        raise DataError(f"checkpoint {path} is corrupt or unreadable: {err}") from err

@@ -1,0 +1,91 @@
+"""The seed document's transfer pipeline (its section 4), end to end, as a mode of `finetune`.
+
+SimpleCNN is trained on CIFAR-10's training images (SGD, lr 0.001, momentum 0.9, batches of 100,
+random flips and 4-pixel-padded crops, inputs normalised to [-1, 1]); then fine-tuned for one pass
+over a 1000-image subset; then scored on the test images. Here `episodes` counts training batches
+(the seed's 10 epochs are 5000 batches of 100).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from metalearn.config import RunConfig
+from metalearn.data.cifar import load_standard
+from metalearn.models import SimpleCNN
+
+SUBSET = 1000
+
+
+def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Random horizontal flip and random 32x32 crop of the 4-pixel-padded image. x [B, 3, 32, 32]."""
+    flip = torch.rand(len(x), generator=g) < 0.5
+    x = torch.where(flip[:, None, None, None].to(x.device), x.flip(-1), x)
+    padded = F.pad(x, (4, 4, 4, 4))
+    dx, dy = (torch.randint(0, 9, (len(x),), generator=g) for _ in range(2))
+    rows = (dy[:, None] + torch.arange(32)).to(x.device)  # [B, 32]
+    cols = (dx[:, None] + torch.arange(32)).to(x.device)
+    b = torch.arange(len(x), device=x.device)[:, None, None]
+    return padded.permute(0, 2, 3, 1)[b, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+
+
+def run_seed_pipeline(cfg: RunConfig, device: torch.device, on_metrics) -> dict[str, Any]:
+    train_x, train_y, test_x, test_y, _ = load_standard(cfg.data_root)
+    norm = lambda x: (x.float() / 255 - 0.5) / 0.5  # noqa: E731
+    torch.manual_seed(cfg.seed)
+    g = torch.Generator().manual_seed(cfg.seed)
+    model = nn.Sequential(SimpleCNN(3, 32), nn.Linear(84, 10)).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+
+    def step(idx: torch.Tensor) -> torch.Tensor:
+        x = augment(norm(train_x[idx]).to(device), g)
+        loss = F.cross_entropy(model(x), train_y[idx].to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    started = time.perf_counter()
+    bs, n = cfg.batch_size, len(train_x)
+    order, done, losses = torch.randperm(n, generator=g), 0, []
+    while done < cfg.episodes:  # pre-training: epochs of shuffled batches
+        pos = (done * bs) % n
+        if pos + bs > n:
+            order, pos = torch.randperm(n, generator=g), 0
+        losses.append(step(order[pos : pos + bs]))
+        done += 1
+        if done % cfg.log_every == 0 or done == cfg.episodes:
+            on_metrics(done, {"loss": float(torch.stack(losses).mean())})
+            losses.clear()
+    pretrain_seconds = time.perf_counter() - started
+    pre_acc = _accuracy(model, norm(test_x), test_y, device)
+    subset = torch.randperm(min(SUBSET, n), generator=g)  # one pass over the first 1000 images
+    ft_losses = [step(subset[i : i + bs]) for i in range(0, len(subset), bs)]
+    on_metrics(done + 1, {"finetune_loss": float(torch.stack(ft_losses).mean())})
+    acc = _accuracy(model, norm(test_x), test_y, device)
+    seconds = time.perf_counter() - started
+    return {
+        "test_accuracy": acc,
+        "test_ci95": 1.96 * math.sqrt(acc * (1 - acc) / len(test_y)),
+        "pretrain_test_accuracy": pre_acc,
+        "test_images": len(test_y),
+        "train_episodes": done,
+        "train_seconds": seconds,
+        "pretrain_seconds": pretrain_seconds,
+        "episodes_per_second": done / pretrain_seconds if pretrain_seconds else 0.0,
+    }
+
+
+def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
+    model.eval()
+    with torch.no_grad():
+        pred = torch.cat([model(x[i : i + 500].to(device)).argmax(-1).cpu()
+                          for i in range(0, len(x), 500)])
+    model.train()
+    return float((pred == y).float().mean())

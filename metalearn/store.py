@@ -1,0 +1,182 @@
+"""The run store: every SQL statement of the project lives in this module.
+
+SQLite in WAL mode under the runs directory ($METALEARN_HOME, default ./runs), so a training worker
+can write while dashboards read. Each write commits at once: a worker that dies loses nothing it
+had logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,
+    device TEXT,
+    group_id TEXT,
+    pid INTEGER,
+    heartbeat REAL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    ended_at REAL,
+    error TEXT,
+    result TEXT
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value REAL NOT NULL,
+    time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id, name, step);
+CREATE TABLE IF NOT EXISTS episodes (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    episode INTEGER NOT NULL,
+    accuracy REAL NOT NULL,
+    PRIMARY KEY (run_id, episode)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    PRIMARY KEY (run_id, kind)
+);
+"""
+
+STATUSES = ("queued", "running", "completed", "failed", "stopped", "lost")
+
+
+def home(path: str | Path | None = None) -> Path:
+    """The runs directory: the given path, else $METALEARN_HOME, else ./runs."""
+    p = Path(path or os.environ.get("METALEARN_HOME") or "runs").expanduser()
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+class Store:
+    """A connection to the run store. Cheap to create; one per process or thread."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.home = home(path)
+        self.db = sqlite3.connect(self.home / "metalearn.db", timeout=30, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def run_dir(self, run_id: str) -> Path:
+        path = self.home / run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # -- runs -------------------------------------------------------------------------------
+    def create_run(self, config_json: str, group_id: str | None = None) -> str:
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        with self.db:
+            self.db.execute(
+                "INSERT INTO runs (id, config, status, group_id, created_at) VALUES (?,?,?,?,?)",
+                (run_id, config_json, "queued", group_id, time.time()),
+            )
+        return run_id
+
+    def start_run(self, run_id: str, device: str, pid: int | None = None) -> None:
+        now = time.time()
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET status='running', device=?, pid=?, started_at=COALESCE(started_at, ?),"
+                " heartbeat=?, ended_at=NULL, error=NULL WHERE id=?",
+                (device, pid or os.getpid(), now, now, run_id),
+            )
+
+    def heartbeat(self, run_id: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (time.time(), run_id))
+
+    def finish_run(
+        self, run_id: str, status: str, result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET status=?, ended_at=?, result=COALESCE(?, result), error=? "
+                "WHERE id=?",
+                (status, time.time(), json.dumps(result) if result else None, error, run_id),
+            )
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        return _run(row) if row else None
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT * FROM runs ORDER BY created_at").fetchall()
+        return [_run(r) for r in rows]
+
+    def delete_run(self, run_id: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM runs WHERE id=?", (run_id,))
+
+    # -- metrics ----------------------------------------------------------------------------
+    def log_metrics(self, run_id: str, step: int, values: dict[str, float]) -> None:
+        now = time.time()
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO metrics (run_id, step, name, value, time) VALUES (?,?,?,?,?)",
+                [(run_id, step, k, float(v), now) for k, v in values.items()],
+            )
+            self.db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (now, run_id))
+
+    def metrics(self, run_id: str, since_step: int = -1) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT step, name, value, time FROM metrics WHERE run_id=? AND step>? "
+            "ORDER BY step, name",
+            (run_id, since_step),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    # -- test episodes and artifacts --------------------------------------------------------
+    def save_episodes(self, run_id: str, accuracies: list[float]) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM episodes WHERE run_id=?", (run_id,))
+            self.db.executemany(
+                "INSERT INTO episodes (run_id, episode, accuracy) VALUES (?,?,?)",
+                [(run_id, i, a) for i, a in enumerate(accuracies)],
+            )
+
+    def episodes(self, run_id: str) -> list[float]:
+        rows = self.db.execute(
+            "SELECT accuracy FROM episodes WHERE run_id=? ORDER BY episode", (run_id,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def add_artifact(self, run_id: str, kind: str, path: str | Path) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO artifacts (run_id, kind, path) VALUES (?,?,?)",
+                (run_id, kind, str(path)),
+            )
+
+    def artifacts(self, run_id: str) -> dict[str, str]:
+        rows = self.db.execute(
+            "SELECT kind, path FROM artifacts WHERE run_id=?", (run_id,)
+        ).fetchall()
+        return {r["kind"]: r["path"] for r in rows}
+
+
+def _run(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    out["config"] = json.loads(out["config"])
+    out["result"] = json.loads(out["result"]) if out["result"] else None
+    return out
