@@ -113,14 +113,20 @@ def cmd_train(args, store) -> int:
     if not args.no_progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=cfg.episodes, desc=f"{cfg.algorithm} {run_id}", file=sys.stderr,
-                   unit="ep", dynamic_ncols=True)
+        bar = tqdm(
+            total=cfg.episodes,
+            desc=f"{cfg.algorithm} {run_id}",
+            file=sys.stderr,
+            unit="ep",
+            dynamic_ncols=True,
+        )
 
     def progress(step: int, values: dict[str, float]) -> None:
         if bar is not None:
             bar.update(step - bar.n)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in values.items() if "accuracy" in k
-                             or k == "loss"})
+            bar.set_postfix(
+                {k: f"{v:.3f}" for k, v in values.items() if "accuracy" in k or k == "loss"}
+            )
 
     try:
         result = execute(cfg, store, run_id, resume=bool(args.resume), progress=progress)
@@ -150,10 +156,14 @@ def cmd_runs(args, store) -> int:
         return 0
     for r in runs:
         res = r["result"] or {}
-        acc = f"{res['test_accuracy']:.4f} ± {res['test_ci95']:.4f}" if "test_accuracy" in res else ""
+        acc = (
+            f"{res['test_accuracy']:.4f} ± {res['test_ci95']:.4f}" if "test_accuracy" in res else ""
+        )
         cfg = r["config"]
-        print(f"{r['id']}  {r['status']:<9}  {cfg['algorithm']:<10} {cfg['dataset']:<9} "
-              f"{cfg['n_way']}-way {cfg['n_shot']}-shot  {acc}")
+        print(
+            f"{r['id']}  {r['status']:<9}  {cfg['algorithm']:<10} {cfg['dataset']:<9} "
+            f"{cfg['n_way']}-way {cfg['n_shot']}-shot  {acc}"
+        )
     return 0
 
 
@@ -182,7 +192,8 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
     from metalearn.data import DataError

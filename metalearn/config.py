@@ -1,4 +1,5 @@
-"""One `RunConfig` for every run: built by the CLI and the dashboard, stored with runs and checkpoints.
+"""One `RunConfig` for every run: built by the CLI and the dashboard, stored with runs and
+checkpoints.
 
 Validation happens up front, before any data is loaded or a worker is started, and reports every
 problem at once so a user can fix them in one go.

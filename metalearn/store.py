@@ -96,8 +96,9 @@ class Store:
         now = time.time()
         with self.db:
             self.db.execute(
-                "UPDATE runs SET status='running', device=?, pid=?, started_at=COALESCE(started_at, ?),"
-                " heartbeat=?, ended_at=NULL, error=NULL WHERE id=?",
+                "UPDATE runs SET status='running', device=?, pid=?,"
+                " started_at=COALESCE(started_at, ?), heartbeat=?, ended_at=NULL, error=NULL"
+                " WHERE id=?",
                 (device, pid or os.getpid(), now, now, run_id),
             )
 
@@ -106,7 +107,10 @@ class Store:
             self.db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (time.time(), run_id))
 
     def finish_run(
-        self, run_id: str, status: str, result: dict[str, Any] | None = None,
+        self,
+        run_id: str,
+        status: str,
+        result: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
         with self.db:

@@ -23,8 +23,12 @@ st.subheader("Datasets")
 st.dataframe(
     pd.DataFrame(
         [
-            {"name": n, "available here": d.available(None), "about": d.summary,
-             "how to get it": d.how_to_get}
+            {
+                "name": n,
+                "available here": d.available(None),
+                "about": d.summary,
+                "how to get it": d.how_to_get,
+            }
             for n, d in DATASETS.items()
         ]
     ),
@@ -36,9 +40,13 @@ if runs:
     st.dataframe(
         pd.DataFrame(
             [
-                {"id": r["id"], "status": r["status"], "algorithm": r["config"]["algorithm"],
-                 "dataset": r["config"]["dataset"],
-                 "test accuracy": (r["result"] or {}).get("test_accuracy")}
+                {
+                    "id": r["id"],
+                    "status": r["status"],
+                    "algorithm": r["config"]["algorithm"],
+                    "dataset": r["config"]["dataset"],
+                    "test accuracy": (r["result"] or {}).get("test_accuracy"),
+                }
                 for r in runs
             ]
         ),

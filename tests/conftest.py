@@ -23,5 +23,8 @@ def home(tmp_path, monkeypatch):
 
 def real_omniglot() -> Path | None:
     base = REAL_DATA / "omniglot-py"
-    return REAL_DATA if (base / "images_background.zip").exists() or (
-        base / "images_background").is_dir() else None
+    return (
+        REAL_DATA
+        if (base / "images_background.zip").exists() or (base / "images_background").is_dir()
+        else None
+    )

@@ -71,8 +71,18 @@ def write_cifar10(root: Path, per_class_train: int = 20, per_class_test: int = 1
     """<root>/cifar-10-batches-py in torchvision's format (pickled dicts, uint8 rows of 3072)."""
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True, exist_ok=True)
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-             "truck"]
+    names = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ]
     with open(folder / "batches.meta", "wb") as f:
         pickle.dump({"label_names": names, "num_cases_per_batch": 0, "num_vis": 3072}, f)
     train = [c for c in range(10) for _ in range(per_class_train)]
@@ -80,14 +90,29 @@ def write_cifar10(root: Path, per_class_train: int = 20, per_class_test: int = 1
     for b in range(5):
         part = train[b::5]
         with open(folder / f"data_batch_{b + 1}", "wb") as f:
-            pickle.dump({"batch_label": f"training batch {b + 1} of 5", "labels": part,
-                         "data": _cifar_rows(part), "filenames": [f"{i}.png" for i in part]}, f)
+            pickle.dump(
+                {
+                    "batch_label": f"training batch {b + 1} of 5",
+                    "labels": part,
+                    "data": _cifar_rows(part),
+                    "filenames": [f"{i}.png" for i in part],
+                },
+                f,
+            )
     test = [c for c in range(10) for _ in range(per_class_test)]
     with open(folder / "test_batch", "wb") as f:
-        rows = np.stack([pattern(c, 10_000 + i).transpose(2, 0, 1).reshape(-1)
-                         for i, c in enumerate(test)])
-        pickle.dump({"batch_label": "testing batch 1 of 1", "labels": test, "data": rows,
-                     "filenames": [f"{i}.png" for i in test]}, f)
+        rows = np.stack(
+            [pattern(c, 10_000 + i).transpose(2, 0, 1).reshape(-1) for i, c in enumerate(test)]
+        )
+        pickle.dump(
+            {
+                "batch_label": "testing batch 1 of 1",
+                "labels": test,
+                "data": rows,
+                "filenames": [f"{i}.png" for i in test],
+            },
+            f,
+        )
 
 
 def write_cifar100(root: Path, names: list[str], per_class: int = 6) -> None:
@@ -99,8 +124,14 @@ def write_cifar100(root: Path, names: list[str], per_class: int = 6) -> None:
     for part, n in (("train", per_class), ("test", 2)):
         labels = [c for c in range(len(names)) for _ in range(n)]
         with open(folder / part, "wb") as f:
-            pickle.dump({"fine_labels": labels, "coarse_labels": [0] * len(labels),
-                         "data": _cifar_rows(labels)}, f)
+            pickle.dump(
+                {
+                    "fine_labels": labels,
+                    "coarse_labels": [0] * len(labels),
+                    "data": _cifar_rows(labels),
+                },
+                f,
+            )
 
 
 def write_folder(root: Path, n_classes: int, per_class: int, suffix: str = ".png") -> None:

@@ -42,7 +42,9 @@ class FineTune(Algorithm):
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
-        self.backbone = build_backbone(cfg.backbone, info.channels, cfg.image_size or info.image_size)
+        self.backbone = build_backbone(
+            cfg.backbone, info.channels, cfg.image_size or info.image_size
+        )
         d = self.backbone.out_dim
         self.classifier = nn.Linear(d, n_train_classes, bias=cfg.head == "linear")
 
@@ -51,7 +53,9 @@ class FineTune(Algorithm):
 
     def _logits(self, features: torch.Tensor) -> torch.Tensor:
         if self.cfg.head == "cosine":
-            return cosine_scores(features, self.classifier.weight, cosine_scale(self.n_train_classes))
+            return cosine_scores(
+                features, self.classifier.weight, cosine_scale(self.n_train_classes)
+            )
         return self.classifier(features)
 
     def loss(self, batch):

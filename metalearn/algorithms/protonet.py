@@ -20,9 +20,7 @@ def prototypes(features: torch.Tensor, labels: torch.Tensor, n_way: int) -> torc
 
 def neg_sq_distances(query: torch.Tensor, protos: torch.Tensor) -> torch.Tensor:
     """-||q - c||^2. query [Q, D], protos [N, D] -> [Q, N] (computed without a [Q, N, D] tensor)."""
-    return -(
-        query.pow(2).sum(1, keepdim=True) - 2 * query @ protos.T + protos.pow(2).sum(1)[None]
-    )
+    return -(query.pow(2).sum(1, keepdim=True) - 2 * query @ protos.T + protos.pow(2).sum(1)[None])
 
 
 @register
@@ -42,7 +40,9 @@ class ProtoNet(Algorithm):
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
-        self.backbone = build_backbone(cfg.backbone, info.channels, cfg.image_size or info.image_size)
+        self.backbone = build_backbone(
+            cfg.backbone, info.channels, cfg.image_size or info.image_size
+        )
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone(x)

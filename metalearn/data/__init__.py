@@ -14,6 +14,14 @@ DATASETS: dict[str, type[Dataset]] = {
 }
 
 __all__ = [
-    "DATASETS", "BatchSampler", "DataError", "Dataset", "DatasetInfo", "Episode",
-    "EpisodeSampler", "SinusoidSampler", "Split", "data_root",
+    "DATASETS",
+    "BatchSampler",
+    "DataError",
+    "Dataset",
+    "DatasetInfo",
+    "Episode",
+    "EpisodeSampler",
+    "SinusoidSampler",
+    "Split",
+    "data_root",
 ]

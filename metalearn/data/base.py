@@ -1,4 +1,5 @@
-"""What every dataset provides: a cheap `describe` (for validation) and `load` of one class split."""
+"""What every dataset provides: a cheap `describe` (for validation) and `load` of one
+class split."""
 
 from __future__ import annotations
 

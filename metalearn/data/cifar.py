@@ -29,10 +29,14 @@ from metalearn.data.base import (
 
 NORM = {"mean": 0.5, "std": 0.5}  # the seed's Normalize((0.5,)*3, (0.5,)*3)
 ARCHIVES = {
-    "cifar10": ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-                "c58f30108f718f92721af3b95e74349a"),
-    "cifar-fs": ("https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-                 "eb9058c3a382ffc7106e4002c42a8d85"),
+    "cifar10": (
+        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        "c58f30108f718f92721af3b95e74349a",
+    ),
+    "cifar-fs": (
+        "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+        "eb9058c3a382ffc7106e4002c42a8d85",
+    ),
 }
 CIFAR10_SPLIT = {"train": [0, 1, 2, 3, 4], "val": [5, 6], "test": [7, 8, 9]}
 # Bertinetto et al. 2019 (R2D2) class split of CIFAR-100; training is the other 64 classes.
@@ -87,8 +91,9 @@ def download(root: str | None, name: str) -> None:
         raise DataError(f"{name}: download of {url} failed ({err}); are you online?") from err
 
 
-def load_standard(root: str | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
-                                              torch.Tensor, list[str]]:
+def load_standard(
+    root: str | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
     """CIFAR-10's own image split: (train uint8 [N,3,32,32], labels, test images, labels, names)."""
     folder = _folder(root, "cifar10")
     names = _unpickle(folder / "batches.meta")["label_names"]
@@ -146,12 +151,15 @@ class _Cifar(Dataset):
     def load(cls, root: str | None, split: str, image_size: int | None = None) -> Split:
         images, labels, names = _pooled(root, cls.name)
         if image_size and image_size != 32:
-            images = torch.nn.functional.interpolate(
-                images.float(), size=image_size, mode="bilinear", antialias=True
-            ).round().clamp(0, 255).to(torch.uint8)
-        return split_by_class(
-            images, labels, names, _split_classes(cls.name, names)[split], **NORM
-        )
+            images = (
+                torch.nn.functional.interpolate(
+                    images.float(), size=image_size, mode="bilinear", antialias=True
+                )
+                .round()
+                .clamp(0, 255)
+                .to(torch.uint8)
+            )
+        return split_by_class(images, labels, names, _split_classes(cls.name, names)[split], **NORM)
 
 
 class Cifar10(_Cifar):

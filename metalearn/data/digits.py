@@ -30,7 +30,11 @@ class Digits(Dataset):
     def describe(cls, root: str | None) -> DatasetInfo:
         _, labels = _all()
         return DatasetInfo(
-            cls.name, cls.task, 1, SIZE, {s: counts_info(labels, k) for s, k in SPLIT.items()},
+            cls.name,
+            cls.task,
+            1,
+            SIZE,
+            {s: counts_info(labels, k) for s, k in SPLIT.items()},
             ink=True,
         )
 

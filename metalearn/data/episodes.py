@@ -44,8 +44,12 @@ class Episode:
     def to(self, device: torch.device | str) -> Episode:
         move = lambda t: t.to(device, non_blocking=True)  # noqa: E731
         return Episode(
-            move(self.support), move(self.support_labels), move(self.query),
-            move(self.query_labels), self.class_ids, self.n_way,
+            move(self.support),
+            move(self.support_labels),
+            move(self.query),
+            move(self.query_labels),
+            self.class_ids,
+            self.n_way,
         )
 
 
@@ -63,12 +67,19 @@ class EpisodeSampler:
     """
 
     def __init__(
-        self, split: Split, n_way: int, n_shot: int, n_query: int, seed: int,
+        self,
+        split: Split,
+        n_way: int,
+        n_shot: int,
+        n_query: int,
+        seed: int,
         device: str | torch.device = "cpu",
     ):
         counts = torch.bincount(split.labels, minlength=split.n_classes)
         if n_way > split.n_classes:
-            raise DataError(f"n_way={n_way} is more than the {split.n_classes} classes of the split")
+            raise DataError(
+                f"n_way={n_way} is more than the {split.n_classes} classes of the split"
+            )
         if n_shot + n_query > int(counts.min()):
             raise DataError(
                 f"n_shot + n_query = {n_shot + n_query} is more than the {int(counts.min())} "

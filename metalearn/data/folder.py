@@ -35,7 +35,9 @@ def _layout(root: str | None) -> tuple[dict[str, dict[str, list[Path]]], int]:
     """split -> class -> image paths, and the default image size."""
     base = data_root(root)
     if not base.is_dir():
-        raise DataError(f"folder: {base} is not a folder; pass --data-root <folder of class folders>")
+        raise DataError(
+            f"folder: {base} is not a folder; pass --data-root <folder of class folders>"
+        )
     if all((base / f"{s}.csv").is_file() for s in SPLITS):
         out: dict[str, dict[str, list[Path]]] = {}
         for s in SPLITS:

@@ -1,11 +1,11 @@
 """`glyphs`: the embedded default dataset, procedurally generated handwriting-like symbols.
 
-Each class is a random set of 2-4 cubic Bezier strokes. Each instance redraws the class with jittered
-control points, a small random affine map (rotation, scale, shear, shift) and its own stroke width,
-then renders it anti-aliased on a 28x28 canvas. Like Omniglot, many classes with 20 drawings each;
-like Omniglot, raw pixels are a poor metric (shifts and widths move the ink), so a model has to learn
-which features matter. Generation is vectorised (a few seconds) and cached; it is deterministic
-from the seed.
+Each class is a random set of 2-4 cubic Bezier strokes. Each instance redraws the class with
+jittered control points, a small random affine map (rotation, scale, shear, shift) and its own
+stroke width, then renders it anti-aliased on a 28x28 canvas. Like Omniglot, many classes with 20
+drawings each; like Omniglot, raw pixels are a poor metric (shifts and widths move the ink), so a
+model has to learn which features matter. Generation is vectorised (a few seconds) and cached; it
+is deterministic from the seed.
 """
 
 from __future__ import annotations

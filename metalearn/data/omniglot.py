@@ -3,9 +3,9 @@
 
 Splits: Lake's by default (background alphabets for training and validation, evaluation alphabets
 for test). When `omniglot-py/splits/vinyals/{train,val,test}.txt` exist, the Vinyals et al. 2016
-split used by the ProtoNet and MAML papers: each character rotated by 0/90/180/270 degrees is a class
-of its own. Images are resized to 28x28 with ink = 1, and cached as a uint8 tensor after the first
-load (later loads take well under 2 s).
+split used by the ProtoNet and MAML papers: each character rotated by 0/90/180/270 degrees is a
+class of its own. Images are resized to 28x28 with ink = 1, and cached as a uint8 tensor after the
+first load (later loads take well under 2 s).
 """
 
 from __future__ import annotations
@@ -34,10 +34,16 @@ log = logging.getLogger(__name__)
 PARTS = ("images_background", "images_evaluation")
 # The official archives, as torchvision lists them.
 URLS = {
-    "images_background": ("https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
-                          "images_background.zip", "68d2efa1b9178cc56df9314c21c6e718"),
-    "images_evaluation": ("https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
-                          "images_evaluation.zip", "6b91aef0f799c5bb55b94e3f2daec811"),
+    "images_background": (
+        "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
+        "images_background.zip",
+        "68d2efa1b9178cc56df9314c21c6e718",
+    ),
+    "images_evaluation": (
+        "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
+        "images_evaluation.zip",
+        "6b91aef0f799c5bb55b94e3f2daec811",
+    ),
 }
 SIZE = 28
 VAL_EVERY = 6  # Lake split: every 6th background alphabet (sorted) is held out for validation
@@ -167,7 +173,9 @@ class Omniglot(Dataset):
         try:
             rows = [index[n.rsplit("/rot", 1)[0] if "/rot" in n else n] for n in names]
         except KeyError as err:
-            raise DataError(f"omniglot: split lists character {err} missing from the images") from err
+            raise DataError(
+                f"omniglot: split lists character {err} missing from the images"
+            ) from err
         picked = images[torch.tensor(rows)]  # [classes, 20, 1, 28, 28]
         rot = [int(n.rsplit("/rot", 1)[1]) // 90 if "/rot" in n else 0 for n in names]
         if any(rot):

@@ -32,9 +32,7 @@ class SinusoidSampler:
         x = X_RANGE[0] + torch.rand(self.n_shot + self.n_query, 1, generator=g) * 10.0
         y = amp * torch.sin(x - phase)  # [K+Q, 1]
         k = self.n_shot
-        return Episode(
-            x[:k], y[:k], x[k:], y[k:], torch.cat([amp, phase]), n_way=1
-        ).to(self.device)
+        return Episode(x[:k], y[:k], x[k:], y[k:], torch.cat([amp, phase]), n_way=1).to(self.device)
 
 
 class Sinusoid(Dataset):
@@ -47,7 +45,9 @@ class Sinusoid(Dataset):
     @classmethod
     def describe(cls, root: str | None) -> DatasetInfo:
         unlimited = (1, 10**9)
-        return DatasetInfo(cls.name, cls.task, 1, 1, {s: unlimited for s in ("train", "val", "test")})
+        return DatasetInfo(
+            cls.name, cls.task, 1, 1, {s: unlimited for s in ("train", "val", "test")}
+        )
 
     @classmethod
     def load(cls, root: str | None, split: str, image_size: int | None = None) -> Split:

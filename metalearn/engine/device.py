@@ -8,7 +8,7 @@ from metalearn.config import ConfigError
 
 
 def resolve_device(name: str) -> torch.device:
-    """"auto" -> CUDA, else MPS, else CPU. An unavailable explicit choice is a clear error."""
+    """ "auto" -> CUDA, else MPS, else CPU. An unavailable explicit choice is a clear error."""
     cuda = torch.cuda.is_available()
     mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
     if name == "auto":

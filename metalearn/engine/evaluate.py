@@ -30,8 +30,14 @@ def mean_ci95(values: list[float]) -> tuple[float, float]:
 
 
 def evaluate(
-    algo: Algorithm, split: Split, dataset: str, shape: tuple[int, int, int], n_episodes: int,
-    device: torch.device, split_name: str = "test", chunk: int = 50,
+    algo: Algorithm,
+    split: Split,
+    dataset: str,
+    shape: tuple[int, int, int],
+    n_episodes: int,
+    device: torch.device,
+    split_name: str = "test",
+    chunk: int = 50,
 ) -> list[float]:
     """Per-episode query accuracy of `algo` on `n_episodes` seeded episodes of `split`."""
     n_way, n_shot, n_query = shape

@@ -48,8 +48,12 @@ def predict_folder(store: Store, run_id: str, support_dir: str, query_dir: str) 
     support_paths = [p for n in names for p in classes[n]]
     labels = torch.tensor([i for i, n in enumerate(names) for _ in classes[n]])
     episode = Episode(
-        _read(support_paths, info, size), labels, _read(queries, info, size),
-        torch.zeros(len(queries), dtype=torch.long), torch.arange(len(names)), len(names),
+        _read(support_paths, info, size),
+        labels,
+        _read(queries, info, size),
+        torch.zeros(len(queries), dtype=torch.long),
+        torch.arange(len(names)),
+        len(names),
     ).to(device)
     with torch.no_grad():
         probs = algo.predict(episode).softmax(-1).cpu()

@@ -35,8 +35,12 @@ def load_split(cfg: RunConfig, split: str) -> Split:
 
 
 def execute(
-    cfg: RunConfig, store: Store, run_id: str, resume: bool = False,
-    progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
+    cfg: RunConfig,
+    store: Store,
+    run_id: str,
+    resume: bool = False,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
     """Runs `run_id` (already created in `store`) and returns its result, also stored.
 
@@ -56,8 +60,9 @@ def execute(
     except BaseException as err:
         store.finish_run(run_id, "failed", error=f"{type(err).__name__}: {err}")
         raise
-    result.update(run_id=run_id, algorithm=cfg.algorithm, dataset=cfg.dataset,
-                  device=describe_device(device))
+    result.update(
+        run_id=run_id, algorithm=cfg.algorithm, dataset=cfg.dataset, device=describe_device(device)
+    )
     status = "stopped" if result.pop("stopped", False) else "completed"
     store.finish_run(run_id, status, result)
     return result
@@ -109,8 +114,9 @@ def evaluate_run(store: Store, run_id: str, eval_episodes: int | None = None) ->
     """Re-tests a finished run from its checkpoint on the standard seeded test episodes."""
     algo, cfg, device = restore(store, run_id)
     test = load_split(cfg, "test")
-    accs = evaluate(algo, test, cfg.dataset, cfg.test_shape, eval_episodes or cfg.eval_episodes,
-                    device)
+    accs = evaluate(
+        algo, test, cfg.dataset, cfg.test_shape, eval_episodes or cfg.eval_episodes, device
+    )
     mean, ci = mean_ci95(accs)
     return {"run_id": run_id, "test_accuracy": mean, "test_ci95": ci, "eval_episodes": len(accs)}
 

@@ -42,9 +42,15 @@ class Trainer:
     """
 
     def __init__(
-        self, cfg: RunConfig, algo: Algorithm, train: Split, val: Split | None,
-        device: torch.device, on_metrics: MetricsFn | None = None,
-        should_stop: Callable[[], bool] | None = None, checkpoint_path: Path | None = None,
+        self,
+        cfg: RunConfig,
+        algo: Algorithm,
+        train: Split,
+        val: Split | None,
+        device: torch.device,
+        on_metrics: MetricsFn | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        checkpoint_path: Path | None = None,
     ):
         self.cfg, self.algo, self.train_split, self.val = cfg, algo, train, val
         self.device = device
@@ -102,8 +108,13 @@ class Trainer:
 
     def validate(self) -> float:
         accs = evaluate(
-            self.algo, self.val, self.cfg.dataset, self.cfg.test_shape, self.cfg.val_episodes,
-            self.device, split_name="val",
+            self.algo,
+            self.val,
+            self.cfg.dataset,
+            self.cfg.test_shape,
+            self.cfg.val_episodes,
+            self.device,
+            split_name="val",
         )
         return mean_ci95(accs)[0]
 

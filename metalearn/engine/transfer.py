@@ -24,7 +24,10 @@ SUBSET = 1000
 
 
 def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """Random horizontal flip and random 32x32 crop of the 4-pixel-padded image. x [B, 3, 32, 32]."""
+    """Random horizontal flip, then a random 32x32 crop of the 4-pixel-padded image.
+
+    x: [B, 3, 32, 32] -> [B, 3, 32, 32].
+    """
     flip = torch.rand(len(x), generator=g) < 0.5
     x = torch.where(flip[:, None, None, None].to(x.device), x.flip(-1), x)
     padded = F.pad(x, (4, 4, 4, 4))
@@ -85,7 +88,8 @@ def run_seed_pipeline(cfg: RunConfig, device: torch.device, on_metrics) -> dict[
 def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
     model.eval()
     with torch.no_grad():
-        pred = torch.cat([model(x[i : i + 500].to(device)).argmax(-1).cpu()
-                          for i in range(0, len(x), 500)])
+        pred = torch.cat(
+            [model(x[i : i + 500].to(device)).argmax(-1).cpu() for i in range(0, len(x), 500)]
+        )
     model.train()
     return float((pred == y).float().mean())

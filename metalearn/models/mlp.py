@@ -10,7 +10,10 @@ class MLP(nn.Module):
     def __init__(self, d_in: int = 1, hidden: int = 40, d_out: int = 1):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(d_in, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
             nn.Linear(hidden, d_out),
         )
 

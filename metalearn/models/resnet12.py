@@ -13,8 +13,10 @@ class Block(nn.Module):
         super().__init__()
         layers = []
         for i in range(3):
-            layers += [nn.Conv2d(c_in if i == 0 else c_out, c_out, 3, padding=1, bias=False),
-                       nn.BatchNorm2d(c_out)]
+            layers += [
+                nn.Conv2d(c_in if i == 0 else c_out, c_out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+            ]
             if i < 2:
                 layers.append(nn.LeakyReLU(0.1))
         self.body = nn.Sequential(*layers)

@@ -12,8 +12,12 @@ class SimpleCNN(nn.Module):
     def __init__(self, channels: int = 3, image_size: int = 32):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(channels, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(channels, 6, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         side = ((image_size - 4) // 2 - 4) // 2  # 32 -> 5, as in the seed (16 * 5 * 5)
         if side < 1:

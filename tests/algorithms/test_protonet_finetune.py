@@ -1,0 +1,22 @@
+import torch
+
+from metalearn.algorithms.finetune import cosine_scores
+from metalearn.algorithms.protonet import neg_sq_distances, prototypes
+
+
+def test_prototypes_are_class_means():
+    feats = torch.tensor([[0.0, 0.0], [2.0, 2.0], [1.0, 5.0], [3.0, 1.0]])
+    labels = torch.tensor([0, 0, 1, 1])
+    assert torch.allclose(prototypes(feats, labels, 2), torch.tensor([[1.0, 1.0], [2.0, 3.0]]))
+
+
+def test_distances_match_the_definition():
+    q, c = torch.randn(7, 4), torch.randn(3, 4)
+    expected = -((q[:, None] - c[None]) ** 2).sum(-1)
+    assert torch.allclose(neg_sq_distances(q, c), expected, atol=1e-5)
+
+
+def test_cosine_scores_ignore_feature_norm():
+    f, w = torch.randn(4, 8), torch.randn(3, 8)
+    assert torch.allclose(cosine_scores(f * 7, w, 2.0), cosine_scores(f, w, 2.0), atol=1e-5)
+    assert cosine_scores(f, w, 2.0).abs().max() <= 2.0 + 1e-5

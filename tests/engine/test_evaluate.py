@@ -1,0 +1,48 @@
+import math
+
+import torch
+
+from metalearn.algorithms import ALGORITHMS
+from metalearn.config import RunConfig
+from metalearn.data import DATASETS, EpisodeSampler
+from metalearn.engine.evaluate import episode_seed, evaluate, mean_ci95
+
+
+def test_mean_ci95():
+    mean, ci = mean_ci95([0.0, 1.0] * 50)
+    assert mean == 0.5
+    assert math.isclose(ci, 1.96 * math.sqrt(0.25 * 100 / 99 / 100))
+    assert mean_ci95([0.7]) == (0.7, 0.0)
+
+
+def test_test_episodes_depend_on_task_shape_only():
+    assert episode_seed("glyphs", "test", 5, 1, 15) == episode_seed("glyphs", "test", 5, 1, 15)
+    assert episode_seed("glyphs", "test", 5, 1, 15) != episode_seed("glyphs", "test", 5, 5, 15)
+    assert episode_seed("glyphs", "test", 5, 1, 15) != episode_seed("glyphs", "val", 5, 1, 15)
+
+
+class Recorder(ALGORITHMS["protonet"]):
+    """ProtoNet that remembers the episodes it is asked about."""
+
+    seen: list
+
+    def predict(self, episode):
+        self.seen.append(episode.query.clone())
+        return super().predict(episode)
+
+
+def test_every_algorithm_sees_the_same_test_episodes():
+    split = DATASETS["glyphs"].load(None, "test")
+    info = DATASETS["glyphs"].describe(None)
+    seen = []
+    for seed in (0, 1):  # different runs, different model seeds
+        cfg = RunConfig(seed=seed)
+        algo = Recorder(cfg, info, 10)
+        algo.seen = []
+        accs = evaluate(algo, split, "glyphs", (5, 1, 3), 7, torch.device("cpu"), chunk=3)
+        assert len(accs) == 7 and all(0 <= a <= 1 for a in accs)
+        seen.append(algo.seen)
+    assert all(torch.equal(a, b) for a, b in zip(*seen, strict=True))
+    # ... and they are the episodes a sampler with the published seed draws.
+    first = EpisodeSampler(split, 5, 1, 3, episode_seed("glyphs", "test", 5, 1, 3)).sample()
+    assert torch.equal(first.query, seen[0][0])

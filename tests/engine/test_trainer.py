@@ -1,0 +1,59 @@
+import torch
+
+from metalearn.config import RunConfig
+from metalearn.data import DATASETS
+from metalearn.engine.run import build_algorithm
+from metalearn.engine.trainer import Trainer
+
+
+def make(cfg, tmp_path, name):
+    info = DATASETS["glyphs"].describe(None)
+    train = DATASETS["glyphs"].load(None, "train")
+    algo = build_algorithm(cfg, info, train.n_classes)
+    logged = []
+    trainer = Trainer(
+        cfg,
+        algo,
+        train,
+        None,
+        torch.device("cpu"),
+        on_metrics=lambda step, v: logged.append((step, v)),
+        checkpoint_path=tmp_path / f"{name}.pt",
+    )
+    return trainer, logged
+
+
+def test_logs_at_the_requested_interval(tmp_path):
+    cfg = RunConfig(episodes=12, log_every=4, val_every=0, n_query=2)
+    trainer, logged = make(cfg, tmp_path, "a")
+    stats = trainer.fit()
+    assert [s for s, _ in logged] == [4, 8, 12]
+    assert {"loss", "accuracy", "episodes_per_second", "train_seconds"} <= set(logged[0][1])
+    assert stats.episodes == 12 and stats.train_seconds > 0
+
+
+def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path):
+    full_cfg = RunConfig(episodes=8, log_every=2, val_every=0, n_query=3)
+    full, _ = make(full_cfg, tmp_path, "full")
+    full.fit()
+
+    half_cfg = RunConfig(episodes=4, log_every=2, val_every=0, n_query=3)
+    first, _ = make(half_cfg, tmp_path, "part")
+    first.fit()  # writes part.pt at episode 4
+    second, _ = make(full_cfg, tmp_path, "part")
+    second.load_checkpoint(tmp_path / "part.pt")
+    assert second.stats.episodes == 4
+    second.fit()
+    for a, b in zip(
+        full.algo.state_dict().values(), second.algo.state_dict().values(), strict=True
+    ):
+        assert torch.allclose(a.float(), b.float(), atol=1e-5)
+
+
+def test_stop_request_ends_training_early(tmp_path):
+    cfg = RunConfig(episodes=100, log_every=2, val_every=0, n_query=2)
+    trainer, _ = make(cfg, tmp_path, "s")
+    trainer.should_stop = lambda: True
+    stats = trainer.fit()
+    assert stats.stopped and stats.episodes == 2
+    assert (tmp_path / "s.pt").exists()

@@ -1,0 +1,158 @@
+"""The CLI as a user runs it: real subprocesses, a real store, exit codes and output."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.formats import write_folder
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "METALEARN_HOME": str(home)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "metalearn", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One short ProtoNet run on glyphs, shared by the tests below."""
+    home = tmp_path_factory.mktemp("home")
+    proc = cli(
+        "train",
+        "--algorithm",
+        "protonet",
+        "--episodes",
+        "60",
+        "--eval-episodes",
+        "50",
+        "--val-every",
+        "30",
+        "--val-episodes",
+        "10",
+        "--json",
+        home=home,
+    )
+    return home, json.loads(proc.stdout.strip().splitlines()[-1]), proc
+
+
+def test_train_json(trained):
+    _, result, proc = trained
+    for key in (
+        "run_id",
+        "algorithm",
+        "dataset",
+        "device",
+        "test_accuracy",
+        "test_ci95",
+        "train_seconds",
+        "episodes_per_second",
+    ):
+        assert key in result
+    assert result["dataset"] == "glyphs" and result["device"] == "cpu"
+    assert 0.2 < result["test_accuracy"] <= 1 and result["eval_episodes"] == 50
+    assert "ep/s" in proc.stderr or "ep]" in proc.stderr  # tqdm progress on stderr
+
+
+def test_runs_and_eval(trained):
+    home, result, _ = trained
+    rows = [json.loads(line) for line in cli("runs", "--json", home=home).stdout.splitlines()]
+    run = next(r for r in rows if r["id"] == result["run_id"])
+    assert run["status"] == "completed"
+    assert run["result"]["test_accuracy"] == result["test_accuracy"]
+    again = json.loads(
+        cli("eval", "--run", result["run_id"], "--eval-episodes", "50", "--json", home=home).stdout
+    )
+    assert again["test_accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-6)
+
+
+def test_predict_own_images(trained, tmp_path):
+    """Bring your own task: support images per class, query images; the glyph-trained model
+    must tell apart two clearly different drawn classes."""
+    from PIL import Image
+
+    from metalearn.data import DATASETS
+
+    home, result, _ = trained
+    test = DATASETS["glyphs"].load(None, "test")
+    per = 20
+    for c in (0, 1):
+        (tmp_path / "support" / f"class{c}").mkdir(parents=True)
+        for i in range(3):
+            img = 255 - test.images[c * per + i, 0].numpy()  # dark ink on white, like a scan
+            Image.fromarray(img).save(tmp_path / "support" / f"class{c}" / f"{i}.png")
+    (tmp_path / "query").mkdir()
+    for c in (0, 1):
+        for i in range(10, 14):
+            Image.fromarray(255 - test.images[c * per + i, 0].numpy()).save(
+                tmp_path / "query" / f"q{c}_{i}.png"
+            )
+    out = json.loads(
+        cli(
+            "predict",
+            "--run",
+            result["run_id"],
+            "--support",
+            str(tmp_path / "support"),
+            "--query",
+            str(tmp_path / "query"),
+            "--json",
+            home=home,
+        ).stdout
+    )
+    assert len(out) == 8
+    right = sum(v["class"] == f"class{name[1]}" for name, v in out.items())
+    assert right >= 6, out
+    assert all(abs(sum(v["scores"].values()) - 1) < 1e-3 for v in out.values())
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "--algorithm", "nope"], "algorithm 'nope' is unknown"),
+        (["train", "--dataset", "imagenet42"], "dataset 'imagenet42' is unknown"),
+        (["train", "--n-way", "1000"], "n_way=1000 is more than the 600 classes"),
+        (["train", "--n-shot", "10", "--n-query", "15"], "n_shot + n_query = 25"),
+        (["train", "--dataset", "omniglot", "--data-root", "/nonexistent/data"], "not found"),
+        (["train", "--n-way", "five"], "invalid int value"),
+        (["eval", "--run", "missing"], "no run with id"),
+        (["predict", "--run", "x", "--support", "/nope", "--query", "/nope"], "not a folder"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(args, message, tmp_path):
+    proc = cli(*args, home=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_predict_bad_folders(trained, tmp_path):
+    home, result, _ = trained
+    write_folder(tmp_path / "one", n_classes=1, per_class=2)
+    (tmp_path / "q").mkdir()
+    proc = cli(
+        "predict",
+        "--run",
+        result["run_id"],
+        "--support",
+        str(tmp_path / "one"),
+        "--query",
+        str(tmp_path / "q"),
+        home=home,
+        check=False,
+    )
+    assert proc.returncode == 2 and "at least 2 class sub-folders" in proc.stderr
