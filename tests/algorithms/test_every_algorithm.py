@@ -60,6 +60,7 @@ def test_step_predict_and_state_round_trip(name, glyphs):
     assert torch.allclose(clone.predict(episode), scores, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,episodes,minimum", [("protonet", 120, 0.75), ("finetune", 300, 0.7)])
 def test_learns_on_glyphs_within_seconds(name, episodes, minimum, glyphs):
     """A few seconds of training lifts 5-way 1-shot test accuracy far above chance (0.2) and above
