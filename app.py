@@ -1,11 +1,19 @@
-"""metalearn dashboard entry point: `streamlit run app.py`.
-
-The full dashboard (training, live curves, comparison, embeddings) is built on the `metalearn`
-backend; until then this page shows what is available and how to run it from the command line.
-"""
+"""metalearn dashboard: `streamlit run app.py`. Pages compose widgets over the `metalearn` backend;
+training happens in worker processes, never in this one."""
 
 import streamlit as st
 
+from pages._ui import sidebar
+
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
-home = st.Page("pages/home.py", title="Home", default=True)
-st.navigation([home]).run()
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/rocket_launch:"),
+    st.Page("pages/runs.py", title="Runs and Compare", icon=":material/bar_chart:"),
+    st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
+    st.Page("pages/explorer.py", title="Task explorer", icon=":material/search:"),
+    st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
+]
+page = st.navigation(pages)
+sidebar()
+page.run()

@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--eval-episodes", type=int)
     ev.add_argument("--json", action="store_true")
 
+    wk = sub.add_parser("worker", help="run a queued run (started by the dashboard)")
+    wk.add_argument("--run", required=True)
+
     runs = sub.add_parser("runs", help="list runs")
     runs.add_argument("--json", action="store_true")
 
@@ -148,7 +151,55 @@ def _download(cfg: RunConfig) -> None:
         download(cfg.data_root, cfg.dataset)
 
 
+def cmd_worker(args, store) -> int:
+    """Waits for a free slot on the run's device, then trains it; progress goes to the log."""
+    import os
+    import time
+
+    from metalearn.engine.device import describe_device, resolve_device
+    from metalearn.engine.jobs import max_runs
+    from metalearn.engine.run import execute
+
+    logging.getLogger().setLevel(logging.INFO)
+    run = store.get_run(args.run)
+    if run is None:
+        raise ConfigError([f"--run {args.run}: no such run"])
+    cfg = RunConfig.from_dict(run["config"])
+    try:
+        device = describe_device(resolve_device(cfg.device))
+    except ConfigError as err:
+        store.finish_run(args.run, "failed", error=str(err))
+        raise
+    store.set_worker(args.run, os.getpid(), device)
+    log.info("run %s queued for %s", args.run, device)
+    while not store.try_start(args.run, device, max_runs(device)):
+        if store.stop_requested(args.run):
+            store.finish_run(args.run, "stopped", error="stopped while queued")
+            return 0
+        store.heartbeat(args.run)
+        time.sleep(0.5)
+    log.info("run %s started: %s on %s", args.run, cfg.algorithm, cfg.dataset)
+
+    def progress(step: int, values: dict[str, float]) -> None:
+        text = " ".join(f"{k}={v:.4g}" for k, v in values.items())
+        log.info("episode %d/%d %s", step, cfg.episodes, text)
+
+    result = execute(
+        cfg,
+        store,
+        args.run,
+        resume=run["status"] in ("stopped", "lost"),
+        progress=progress,
+        should_stop=lambda: store.stop_requested(args.run),
+    )
+    log.info("run %s finished: %s", args.run, json.dumps(result, sort_keys=True))
+    return 0
+
+
 def cmd_runs(args, store) -> int:
+    from metalearn.engine.jobs import JobManager
+
+    JobManager(store.home).reap()  # runs whose worker died show as lost, not running
     runs = store.list_runs()
     if args.json:
         for r in runs:
@@ -199,7 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     from metalearn.data import DataError
     from metalearn.store import Store
 
-    commands = {"train": cmd_train, "runs": cmd_runs, "eval": cmd_eval, "predict": cmd_predict}
+    commands = {
+        "train": cmd_train,
+        "runs": cmd_runs,
+        "eval": cmd_eval,
+        "predict": cmd_predict,
+        "worker": cmd_worker,
+    }
     try:
         store = Store(args.home)
         return commands[args.command](args, store)

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at REAL,
     ended_at REAL,
     error TEXT,
-    result TEXT
+    result TEXT,
+    stop_requested INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS metrics (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -73,6 +74,12 @@ class Store:
         self.db.execute("PRAGMA busy_timeout=30000")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(runs)")}
+        if "stop_requested" not in columns:  # stores written before stop requests existed
+            with self.db:
+                self.db.execute(
+                    "ALTER TABLE runs ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0"
+                )
 
     def close(self) -> None:
         self.db.close()
@@ -120,6 +127,67 @@ class Store:
                 (status, time.time(), json.dumps(result) if result else None, error, run_id),
             )
 
+    def request_stop(self, run_id: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE runs SET stop_requested=1 WHERE id=?", (run_id,))
+
+    def stop_requested(self, run_id: str) -> bool:
+        row = self.db.execute("SELECT stop_requested FROM runs WHERE id=?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def active_runs(self) -> list[dict[str, Any]]:
+        """Runs that are queued or running, oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at"
+        ).fetchall()
+        return [_run(r) for r in rows]
+
+    def set_worker(self, run_id: str, pid: int, device: str) -> None:
+        """Records the worker process of a queued run and the device it will train on."""
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET pid=?, device=?, heartbeat=? WHERE id=?",
+                (pid, device, time.time(), run_id),
+            )
+
+    def try_start(self, run_id: str, device: str, limit: int) -> bool:
+        """Starts a queued run if its device has a free slot and no older run waits for it.
+
+        Atomic (an immediate transaction), so concurrent workers never overfill a device.
+        """
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute("SELECT created_at FROM runs WHERE id=?", (run_id,)).fetchone()
+            running = self.db.execute(
+                "SELECT COUNT(*) FROM runs WHERE status='running' AND device=?", (device,)
+            ).fetchone()[0]
+            older = self.db.execute(
+                "SELECT COUNT(*) FROM runs WHERE status='queued' AND device=? AND created_at<?",
+                (device, row[0]),
+            ).fetchone()[0]
+            free = running + older < limit
+            if free:
+                now = time.time()
+                self.db.execute(
+                    "UPDATE runs SET status='running', started_at=?, heartbeat=? WHERE id=?",
+                    (now, now, run_id),
+                )
+            self.db.execute("COMMIT")
+            return free
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def mark_lost(self, run_id: str, error: str) -> bool:
+        """Marks an active run lost; False if it had finished meanwhile (then nothing changes)."""
+        with self.db:
+            cur = self.db.execute(
+                "UPDATE runs SET status='lost', ended_at=?, error=? "
+                "WHERE id=? AND status IN ('queued', 'running')",
+                (time.time(), error, run_id),
+            )
+        return cur.rowcount == 1
+
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
         return _run(row) if row else None
@@ -141,6 +209,16 @@ class Store:
                 [(run_id, step, k, float(v), now) for k, v in values.items()],
             )
             self.db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (now, run_id))
+
+    def metrics_of(self, run_ids: list[str]) -> list[dict[str, Any]]:
+        """All metric rows of several runs, for overlays."""
+        marks = ",".join("?" * len(run_ids))
+        rows = self.db.execute(
+            f"SELECT run_id, step, name, value, time FROM metrics WHERE run_id IN ({marks}) "
+            "ORDER BY run_id, step",
+            run_ids,
+        ).fetchall()
+        return [dict(r) for r in rows]
 
     def metrics(self, run_id: str, since_step: int = -1) -> list[dict[str, Any]]:
         rows = self.db.execute(

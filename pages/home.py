@@ -1,56 +1,57 @@
-"""Home: what the lab holds, read from the backend's registries (no training in this process)."""
+"""Home: what meta-learning is, the families at a glance, and one-click quick starts."""
 
-import pandas as pd
 import streamlit as st
 
-from metalearn.algorithms import ALGORITHMS
-from metalearn.data import DATASETS
-from metalearn.store import Store
+from pages._ui import jobs
 
-st.title("metalearn — a meta-learning lab")
-st.write(
-    "Meta-learning trains a model on many small tasks so that it can pick up a *new* task from a "
-    "handful of labelled examples. Pick an algorithm, train it on few-shot episodes, and compare."
-)
-st.subheader("Algorithms")
-st.dataframe(
-    pd.DataFrame(
-        [{"name": n, "family": a.family, "what it does": a.summary} for n, a in ALGORITHMS.items()]
+QUICK_STARTS = {
+    "ProtoNet, 5-way 1-shot": ({"algorithm": "protonet"}, "about a minute on a CPU"),
+    "Baseline++ fine-tuning, 5-way 1-shot": (
+        {"algorithm": "finetune", "head": "cosine", "episodes": 300, "val_every": 100},
+        "about a minute on a CPU",
     ),
-    hide_index=True,
+}
+
+st.title("metalearn · a meta-learning lab")
+st.markdown(
+    """
+**Learning to learn.** An ordinary classifier needs thousands of labelled images per class. A
+person can recognise a new letter after seeing it once. Meta-learning closes part of that gap: a
+model is trained on *many small tasks* - each a few-shot problem with its own classes - so that
+what it learns is how to pick up a *new* task from a handful of examples.
+
+**The episode.** Every task here is an *N-way K-shot* episode: N classes never seen in training,
+K labelled examples of each (the *support set*), and some unlabelled *query* images to classify.
+Accuracy on many such test episodes, with its confidence interval, is the honest score.
+"""
 )
-st.subheader("Datasets")
-st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                "name": n,
-                "available here": d.available(None),
-                "about": d.summary,
-                "how to get it": d.how_to_get,
-            }
-            for n, d in DATASETS.items()
-        ]
+cols = st.columns(4)
+families = [
+    ("Metric-based", "Learn an embedding where a nearest-class-mean rule works (ProtoNet)."),
+    (
+        "Optimization-based",
+        "Learn an initialisation or an optimiser that adapts in a few "
+        "gradient steps (MAML, the LSTM meta-learner).",
     ),
-    hide_index=True,
-)
-st.subheader("Runs")
-runs = Store().list_runs()
-if runs:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "id": r["id"],
-                    "status": r["status"],
-                    "algorithm": r["config"]["algorithm"],
-                    "dataset": r["config"]["dataset"],
-                    "test accuracy": (r["result"] or {}).get("test_accuracy"),
-                }
-                for r in runs
-            ]
-        ),
-        hide_index=True,
-    )
-else:
-    st.info("No runs yet. Start one: `python -m metalearn train --algorithm protonet`")
+    ("Memory-based", "Bind examples to labels in an external memory and read them back (MANN)."),
+    (
+        "Transfer (fine-tuning)",
+        "Pre-train one classifier on all training classes, then fit a "
+        "new head on the few labelled examples: a strong baseline.",
+    ),
+]
+for col, (name, text) in zip(cols, families, strict=True):
+    col.markdown(f"**{name}**\n\n{text}")
+
+st.subheader("Quick starts on the built-in glyphs data")
+st.caption("No download needed: `glyphs` is generated on this machine.")
+for name, (settings, duration) in QUICK_STARTS.items():
+    c1, c2 = st.columns([3, 1])
+    c1.markdown(f"**{name}** — {duration}")
+    if c2.button("Run it", key=f"quick-{name}"):
+        from metalearn.config import RunConfig
+
+        run_id = jobs().launch(RunConfig(**settings))
+        st.session_state["watch"] = [run_id]
+        st.switch_page("pages/train.py")
+st.page_link("pages/learn.py", label="Learn how each method works →")

@@ -109,7 +109,10 @@ class EpisodeSampler:
         return classes, self.class_index[classes[:, None], pick]
 
     def sample(self) -> Episode:
-        classes, idx = self.sample_indices()
+        return self.build(*self.sample_indices())
+
+    def build(self, classes: torch.Tensor, idx: torch.Tensor) -> Episode:
+        """The episode of `sample_indices`' output (class-major, support before query)."""
         idx = idx.to(self.device, non_blocking=True)
         x = self.split.to_float(self.images[idx])  # [n_way, shot + query, C, H, W]
         support = x[:, : self.n_shot].reshape(-1, *x.shape[2:])

@@ -1,5 +1,5 @@
-"""Bring-your-own task: classify a folder of query images given a folder of labelled support
-images, with a trained run."""
+"""Bring-your-own task: classify query images given labelled support images, with a trained run.
+Used by `python -m metalearn predict` (folders) and the dashboard (uploads)."""
 
 from __future__ import annotations
 
@@ -13,22 +13,73 @@ from metalearn.data.images import decode, list_images
 from metalearn.engine.run import restore
 from metalearn.store import Store
 
+ImageSource = bytes | Path
 
-def _read(paths: list[Path], info, size: int) -> torch.Tensor:
-    x = torch.stack([decode(p, info.channels, size, ink=info.ink) for p in paths]).float() / 255
+
+def _read(items: list[tuple[str, ImageSource]], info, size: int) -> torch.Tensor:
+    tensors = []
+    for name, data in items:
+        try:
+            tensors.append(decode(data, info.channels, size, ink=info.ink))
+        except DataError as err:
+            raise DataError(f"{name}: not a readable image ({err})") from err
+    x = torch.stack(tensors).float() / 255
     return (x - info.mean) / info.std
 
 
-def predict_folder(store: Store, run_id: str, support_dir: str, query_dir: str) -> dict[str, Any]:
-    """Returns {query file name: {"class": name, "scores": {class: probability}}}.
+def classify(
+    store: Store,
+    run_id: str,
+    support: dict[str, list[tuple[str, ImageSource]]],
+    queries: list[tuple[str, ImageSource]],
+) -> dict[str, Any]:
+    """Returns {query name: {"class": name, "scores": {class: probability}}}.
+
+    Args:
+        support: class name -> [(file name, bytes or path)], at least two classes.
+        queries: [(file name, bytes or path)].
 
     Raises:
-        DataError: missing folders, no images, fewer than two classes, unreadable images.
+        DataError: fewer than two classes, no queries, unreadable images, or a regression run.
     """
+    support = {k: v for k, v in support.items() if v}
+    if len(support) < 2:
+        raise DataError(f"need at least 2 classes with support images, got {len(support)}")
+    if not queries:
+        raise DataError("no query images to classify")
+    algo, cfg, device = restore(store, run_id)
+    info = DATASETS[cfg.dataset].describe(cfg.data_root)
+    if info.task != "classification":
+        raise DataError(f"run {run_id} is a {info.task} run; predict classifies images")
+    size = cfg.image_size or info.image_size
+    names = list(support)
+    items = [item for n in names for item in support[n]]
+    labels = torch.tensor([i for i, n in enumerate(names) for _ in support[n]])
+    episode = Episode(
+        _read(items, info, size),
+        labels,
+        _read(queries, info, size),
+        torch.zeros(len(queries), dtype=torch.long),
+        torch.arange(len(names)),
+        len(names),
+    ).to(device)
+    with torch.no_grad():
+        probs = algo.predict(episode).softmax(-1).cpu()
+    return {
+        q: {
+            "class": names[int(p.argmax())],
+            "scores": {n: round(float(v), 4) for n, v in zip(names, p, strict=True)},
+        }
+        for (q, _), p in zip(queries, probs, strict=True)
+    }
+
+
+def predict_folder(store: Store, run_id: str, support_dir: str, query_dir: str) -> dict[str, Any]:
+    """`classify` over `<support>/<class>/*.png|jpg` and `<query>/*.png|jpg`."""
     support_root, query_root = Path(support_dir), Path(query_dir)
-    for label, path in (("--support", support_root), ("--query", query_root)):
+    for flag, path in (("--support", support_root), ("--query", query_root)):
         if not path.is_dir():
-            raise DataError(f"{label} {path} is not a folder")
+            raise DataError(f"{flag} {path} is not a folder")
     classes = {d.name: list_images(d) for d in sorted(support_root.iterdir()) if d.is_dir()}
     classes = {k: v for k, v in classes.items() if v}
     if len(classes) < 2:
@@ -39,28 +90,5 @@ def predict_folder(store: Store, run_id: str, support_dir: str, query_dir: str) 
     queries = list_images(query_root)
     if not queries:
         raise DataError(f"--query {query_root} holds no images (.png, .jpg, ...)")
-    algo, cfg, device = restore(store, run_id)
-    info = DATASETS[cfg.dataset].describe(cfg.data_root)
-    if info.task != "classification":
-        raise DataError(f"run {run_id} is a {info.task} run; predict classifies images")
-    size = cfg.image_size or info.image_size
-    names = list(classes)
-    support_paths = [p for n in names for p in classes[n]]
-    labels = torch.tensor([i for i, n in enumerate(names) for _ in classes[n]])
-    episode = Episode(
-        _read(support_paths, info, size),
-        labels,
-        _read(queries, info, size),
-        torch.zeros(len(queries), dtype=torch.long),
-        torch.arange(len(names)),
-        len(names),
-    ).to(device)
-    with torch.no_grad():
-        probs = algo.predict(episode).softmax(-1).cpu()
-    return {
-        q.name: {
-            "class": names[int(p.argmax())],
-            "scores": {n: round(float(v), 4) for n, v in zip(names, p, strict=True)},
-        }
-        for q, p in zip(queries, probs, strict=True)
-    }
+    support = {k: [(p.name, p) for p in v] for k, v in classes.items()}
+    return classify(store, run_id, support, [(p.name, p) for p in queries])

@@ -17,6 +17,7 @@ from metalearn.config import RunConfig
 from metalearn.data import DATASETS, DatasetInfo, Split
 from metalearn.engine.device import describe_device, resolve_device
 from metalearn.engine.evaluate import evaluate, mean_ci95
+from metalearn.engine.snapshots import EmbeddingSnapshots
 from metalearn.engine.trainer import Trainer, load_checkpoint
 from metalearn.store import Store
 
@@ -86,8 +87,21 @@ def _episodic(cfg, store, run_id, device, resume, progress, should_stop) -> dict
     load_seconds = time.perf_counter() - started
     algo = build_algorithm(cfg, info, train.n_classes).to(device)
     ckpt = store.run_dir(run_id) / "checkpoint.pt"
+    snapshots = None
+    if EmbeddingSnapshots.supported(algo):
+        path = store.run_dir(run_id) / "embeddings.npz"
+        snapshots = EmbeddingSnapshots(algo, test, cfg.dataset, cfg.test_shape, device, path)
+        store.add_artifact(run_id, "embeddings", path)
     trainer = Trainer(
-        cfg, algo, train, val, device, _logger(store, run_id, progress), should_stop, ckpt
+        cfg,
+        algo,
+        train,
+        val,
+        device,
+        _logger(store, run_id, progress),
+        should_stop,
+        ckpt,
+        on_snapshot=snapshots,
     )
     if resume and ckpt.exists():
         trainer.load_checkpoint(ckpt)

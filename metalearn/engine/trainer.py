@@ -39,6 +39,8 @@ class Trainer:
         on_metrics: called with (episode, {name: value}) at each log point and validation.
         should_stop: polled at log points; True ends training early (the run counts as stopped).
         checkpoint_path: where checkpoints go; None disables them.
+        on_snapshot: called with the episode count at the start and after every tenth of training
+            (the embeddings view saves its snapshots there).
     """
 
     def __init__(
@@ -51,12 +53,14 @@ class Trainer:
         on_metrics: MetricsFn | None = None,
         should_stop: Callable[[], bool] | None = None,
         checkpoint_path: Path | None = None,
+        on_snapshot: Callable[[int], None] | None = None,
     ):
         self.cfg, self.algo, self.train_split, self.val = cfg, algo, train, val
         self.device = device
         self.on_metrics = on_metrics or (lambda step, values: None)
         self.should_stop = should_stop or (lambda: False)
         self.checkpoint_path = checkpoint_path
+        self.on_snapshot = on_snapshot
         self.optimizer = algo.make_optimizer()
         self.stats = TrainStats()
         way, shot, query = cfg.train_shape
@@ -77,6 +81,10 @@ class Trainer:
         next_log = stats.episodes + cfg.log_every
         next_val = stats.episodes + cfg.val_every if cfg.val_every else None
         next_ckpt = stats.episodes + cfg.checkpoint_every if cfg.checkpoint_every else None
+        snap_every = max(1, cfg.episodes // 10)
+        next_snap = (stats.episodes // snap_every + 1) * snap_every
+        if self.on_snapshot and stats.episodes == 0:
+            self.on_snapshot(0)
         self.algo.train()
         tick = time.perf_counter()
         while stats.episodes < cfg.episodes:
@@ -98,6 +106,10 @@ class Trainer:
                 if next_ckpt is not None and stats.episodes >= next_ckpt:
                     self.save_checkpoint()
                     next_ckpt = stats.episodes + cfg.checkpoint_every
+                if self.on_snapshot and stats.episodes >= next_snap:
+                    self.on_snapshot(stats.episodes)
+                    self.algo.train()
+                    next_snap = (stats.episodes // snap_every + 1) * snap_every
                 if self.should_stop():
                     stats.stopped = True
                     break

@@ -1,0 +1,113 @@
+"""Training jobs as worker processes, so the dashboard process never trains.
+
+A launch records the run in the store (status "queued") and starts `python -m metalearn worker`
+in its own session: it outlives page reruns, closed tabs and dashboard restarts. The worker waits
+for a free slot on its device (at most `max_runs(device)` runs at once, first come first served),
+trains, and writes everything to the store. Any dashboard finds live runs through the store, and
+marks runs whose worker died as lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from metalearn.config import RunConfig
+from metalearn.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMITS = {"cpu": 1, "cuda": 2, "mps": 1}
+
+
+def max_runs(device: str) -> int:
+    """Concurrent runs per device kind: $METALEARN_MAX_RUNS_<KIND>, else a default (CPU: 1,
+    since two runs on few cores each take twice as long)."""
+    kind = device.split()[0].split(":")[0]
+    value = os.environ.get(f"METALEARN_MAX_RUNS_{kind.upper()}")
+    return max(1, int(value)) if value and value.isdigit() else DEFAULT_LIMITS.get(kind, 1)
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True if the process exists and is not a zombie."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): trust kill()
+    return state not in ("Z", "X")
+
+
+class JobManager:
+    """Starts and stops workers; one per dashboard process (held in `st.cache_resource`)."""
+
+    def __init__(self, home: str | Path | None = None):
+        self.store = Store(home)
+        self.home = self.store.home
+        self._children: dict[str, subprocess.Popen] = {}
+
+    def launch(self, cfg: RunConfig, group_id: str | None = None) -> str:
+        """Validates, records and starts a run. Raises ConfigError before anything is written."""
+        cfg.validate()
+        run_id = self.store.create_run(cfg.to_json(), group_id)
+        log_path = self.store.run_dir(run_id) / "worker.log"
+        with open(log_path, "ab") as out:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "metalearn",
+                    "--home",
+                    str(self.home),
+                    "worker",
+                    "--run",
+                    run_id,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # survives the dashboard and its reruns
+            )
+        self._children[run_id] = proc
+        self.store.set_worker(run_id, proc.pid, "")
+        return run_id
+
+    def launch_group(self, configs: list[RunConfig]) -> tuple[str, list[str]]:
+        """Several runs as one comparison group (they share the seeded test episodes)."""
+        for cfg in configs:
+            cfg.validate()
+        group_id = "group-" + os.urandom(3).hex()
+        return group_id, [self.launch(cfg, group_id) for cfg in configs]
+
+    def stop(self, run_id: str) -> None:
+        """Asks the worker to stop after its current step; it checkpoints and marks it stopped.
+        A run still waiting in the queue is stopped at once."""
+        self.store.request_stop(run_id)
+
+    def reap(self) -> list[str]:
+        """Marks runs whose worker has died as lost. Returns their ids."""
+        for proc in list(self._children.values()):
+            proc.poll()  # collects exited children, so they do not linger as zombies
+        lost = []
+        for run in self.store.active_runs():
+            if not pid_alive(run["pid"]) and self.store.mark_lost(
+                run["id"], "worker lost: its process ended without finishing the run"
+            ):
+                lost.append(run["id"])
+        return lost
+
+    def log_tail(self, run_id: str, lines: int = 12) -> str:
+        path = self.home / run_id / "worker.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

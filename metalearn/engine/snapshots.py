@@ -1,0 +1,70 @@
+"""Embedding snapshots of one fixed test episode during training, for the embeddings view.
+
+Saved as a numpy `.npz` (the dashboard reads it without torch): features of the support and query
+images at each snapshot, the predictions then, the labels and the images themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from metalearn.algorithms import Algorithm
+from metalearn.data import EpisodeSampler, Split
+from metalearn.engine.evaluate import episode_seed
+
+
+class EmbeddingSnapshots:
+    """Callable(step): embeds the fixed episode and rewrites `path` with all snapshots so far."""
+
+    def __init__(
+        self,
+        algo: Algorithm,
+        test: Split,
+        dataset: str,
+        shape: tuple[int, int, int],
+        device: torch.device,
+        path: Path,
+    ):
+        sampler = EpisodeSampler(test, *shape, episode_seed(dataset, "test", *shape), device)
+        classes, idx = sampler.sample_indices()
+        self.algo, self.path, self.episode = algo, path, sampler.sample()
+        n_shot = shape[1]
+        self.images = test.images[idx[:, :n_shot].flatten()], test.images[idx[:, n_shot:].flatten()]
+        self.class_names = [test.class_names[int(c)] for c in classes]
+        self.steps: list[int] = []
+        self.support: list[np.ndarray] = []
+        self.query: list[np.ndarray] = []
+        self.predictions: list[np.ndarray] = []
+
+    def __call__(self, step: int) -> None:
+        e, algo = self.episode, self.algo
+        algo.eval()
+        with torch.no_grad():
+            feats = algo.embed(torch.cat([e.support, e.query])).float().cpu()
+            pred = algo.predict(e).argmax(-1).cpu()
+        self.steps.append(step)
+        self.support.append(feats[: len(e.support)].numpy())
+        self.query.append(feats[len(e.support) :].numpy())
+        self.predictions.append(pred.numpy())
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}.npz")
+        np.savez_compressed(
+            tmp,
+            steps=np.array(self.steps),
+            support=np.stack(self.support),  # [snapshots, n_way * n_shot, D]
+            query=np.stack(self.query),  # [snapshots, n_way * n_query, D]
+            predictions=np.stack(self.predictions),  # [snapshots, n_way * n_query]
+            support_labels=e.support_labels.cpu().numpy(),
+            query_labels=e.query_labels.cpu().numpy(),
+            support_images=self.images[0].numpy(),  # uint8 [n, C, H, W]
+            query_images=self.images[1].numpy(),
+            class_names=np.array(self.class_names),
+        )
+        os.replace(tmp, self.path)
+
+    @staticmethod
+    def supported(algo: Algorithm) -> bool:
+        return type(algo).embed is not Algorithm.embed

@@ -1,0 +1,108 @@
+"""2-D views of an episode's embeddings: support points, query points, class prototypes."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+PALETTE = [
+    "#3b5bdb",
+    "#e8590c",
+    "#2f9e44",
+    "#c2255c",
+    "#7048e8",
+    "#0c8599",
+    "#f08c00",
+    "#5c940d",
+    "#a61e4d",
+    "#1864ab",
+]
+
+
+def project(features: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
+    """[N, D] -> [N, 2] by PCA or t-SNE (scikit-learn)."""
+    if features.shape[1] <= 2:
+        return np.pad(features, ((0, 0), (0, 2 - features.shape[1])))
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = max(2.0, min(30.0, (len(features) - 1) / 3))
+        return TSNE(2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(features)
+    from sklearn.decomposition import PCA
+
+    return PCA(2, random_state=seed).fit_transform(features)
+
+
+def embedding_figure(
+    support: np.ndarray,
+    query: np.ndarray,
+    support_labels: np.ndarray,
+    query_labels: np.ndarray,
+    predictions: np.ndarray,
+    class_names: list[str],
+    method: str = "pca",
+    title: str = "",
+) -> go.Figure:
+    """Support (circles), query (crosses: right, or open X: wrong) and prototypes (stars).
+
+    Args:
+        support: [S, D] features; query: [Q, D]; labels and predictions: episode class indices.
+    """
+    n_way = len(class_names)
+    protos = np.stack([support[support_labels == c].mean(0) for c in range(n_way)])
+    points = project(np.concatenate([support, query, protos]), method)
+    s, q, p = np.split(points, [len(support), len(support) + len(query)])
+    fig = go.Figure()
+    for c in range(n_way):
+        color = PALETTE[c % len(PALETTE)]
+        name = class_names[c]
+        m = support_labels == c
+        fig.add_trace(
+            go.Scatter(
+                x=s[m, 0],
+                y=s[m, 1],
+                mode="markers",
+                name=f"{name} support",
+                marker={"color": color, "size": 10, "line": {"width": 1, "color": "black"}},
+                customdata=np.flatnonzero(m),
+                hovertemplate=f"support · {name}<extra></extra>",
+            )
+        )
+        for right in (True, False):
+            m = (query_labels == c) & ((predictions == query_labels) == right)
+            if not m.any():
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=q[m, 0],
+                    y=q[m, 1],
+                    mode="markers",
+                    name=f"{name} query {'right' if right else 'wrong'}",
+                    marker={"color": color, "size": 8, "symbol": "cross" if right else "x-open"},
+                    customdata=len(support) + np.flatnonzero(m),
+                    hovertemplate=(f"query · true {name} · predicted %{{text}}<extra></extra>"),
+                    text=[class_names[int(k)] for k in predictions[m]],
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=p[c : c + 1, 0],
+                y=p[c : c + 1, 1],
+                mode="markers",
+                name=f"{name} prototype",
+                marker={
+                    "color": color,
+                    "size": 22,
+                    "symbol": "star",
+                    "line": {"width": 1.5, "color": "black"},
+                },
+                hovertemplate=f"prototype · {name}<extra></extra>",
+            )
+        )
+    acc = float((predictions == query_labels).mean()) if len(query_labels) else 0.0
+    fig.update_layout(
+        title=title or f"{method.upper()} of the episode (query accuracy {acc:.2f})",
+        height=480,
+        margin={"l": 20, "r": 10, "t": 40, "b": 20},
+    )
+    return fig

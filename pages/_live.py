@@ -1,0 +1,111 @@
+"""The live panel of runs in flight: progress, ETA, curves, log tail, Stop."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from metalearn.viz import learning_curves
+from pages._ui import ACTIVE, jobs, label, metrics, runs
+
+ICONS = {
+    "queued": ":material/hourglass_top:",
+    "running": ":material/play_circle:",
+    "completed": ":material/check_circle:",
+    "failed": ":material/error:",
+    "stopped": ":material/stop_circle:",
+    "lost": ":material/warning:",
+}
+
+
+def _latest(df, name):
+    rows = df[df["name"] == name]
+    return (float(rows["value"].iloc[-1]), int(rows["step"].iloc[-1])) if len(rows) else (None, 0)
+
+
+def run_card(run: dict, queue_position: int | None) -> None:
+    cfg, status = run["config"], run["status"]
+    df = metrics((run["id"],))
+    st.markdown(f"{ICONS.get(status, '')} **{label(run)}** — {status}")
+    if status == "queued":
+        st.caption(
+            f"Waiting for a free {run['device'] or 'device'} slot "
+            f"(position {queue_position} in the queue)."
+        )
+    eps, step = _latest(df, "episodes_per_second")
+    done = min(step / max(cfg["episodes"], 1), 1.0)
+    eta = (
+        f", about {(cfg['episodes'] - step) / eps:.0f} s left"
+        if eps and status == "running"
+        else ""
+    )
+    st.progress(
+        done,
+        text=f"{step}/{cfg['episodes']} episodes"
+        + (f" · {eps:.1f} episodes/s" if eps else "")
+        + eta,
+    )
+    result = run["result"] or {}
+    if "test_accuracy" in result:
+        st.success(
+            f"Test accuracy {result['test_accuracy']:.3f} ± {result['test_ci95']:.3f} "
+            f"(95% CI, {result.get('eval_episodes', '?')} episodes) · trained "
+            f"{result['train_seconds']:.0f} s at {result['episodes_per_second']:.1f} ep/s"
+        )
+    elif status == "running" and step >= cfg["episodes"]:
+        st.info("Training done; testing on the seeded test episodes…")
+    if run["error"]:
+        st.error(run["error"])
+    if len(df):
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(learning_curves(df, ["loss"]), key=f"loss-{run['id']}")
+        c2.plotly_chart(learning_curves(df, ["accuracy", "val_accuracy"]), key=f"acc-{run['id']}")
+    with st.expander("Log"):
+        st.code(jobs().log_tail(run["id"]) or "(no output yet)", language=None)
+    if status in ACTIVE and st.button("Stop", key=f"stop-{run['id']}"):
+        jobs().stop(run["id"])
+        st.toast("Stopping after the current step…")
+
+
+def group_card(group_id: str, members: list[dict]) -> None:
+    st.markdown(f"**Comparison {group_id}** — {len(members)} runs, identical test episodes")
+    df = metrics(tuple(r["id"] for r in members))
+    if len(df):
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(learning_curves(df, ["loss"]), key=f"gl-{group_id}")
+        c2.plotly_chart(learning_curves(df, ["val_accuracy"]), key=f"ga-{group_id}")
+    for r in members:
+        with st.container(border=True):
+            run_card(r, _queue_position(r))
+    if all(r["status"] not in ACTIVE for r in members):
+        ids = ",".join(r["id"] for r in members)
+        if st.session_state.get("opened_group") != group_id:
+            st.session_state["opened_group"] = group_id
+            st.switch_page("pages/runs.py", query_params={"runs": ids})
+        st.page_link("pages/runs.py", label="Open in Compare →", query_params={"runs": ids})
+
+
+def _queue_position(run: dict) -> int | None:
+    queued = [r["id"] for r in runs() if r["status"] == "queued" and r["device"] == run["device"]]
+    return queued.index(run["id"]) + 1 if run["id"] in queued else None
+
+
+@st.fragment(run_every=1.0)
+def live_panel() -> None:
+    jobs().reap()
+    watched = set(st.session_state.get("watch", []))
+    shown = [r for r in runs() if r["id"] in watched or r["status"] in ACTIVE]
+    if not shown:
+        st.caption("Launch a run to watch it train here.")
+        return
+    groups: dict[str, list[dict]] = {}
+    for r in shown:
+        groups.setdefault(r["group_id"] or r["id"], []).append(r)
+    for key, members in reversed(list(groups.items())):
+        with st.container(border=True):
+            if members[0]["group_id"]:
+                group_card(key, members)
+            else:
+                run_card(members[0], _queue_position(members[0]))
+    st.caption(f"Updated {time.strftime('%H:%M:%S')}")

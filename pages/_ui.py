@@ -1,0 +1,119 @@
+"""What the pages share: the job manager, cached store reads, labels and the sidebar.
+
+Reads are cached for one second, so many viewers polling live runs share one query per second.
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pandas as pd
+import streamlit as st
+
+from metalearn.engine.jobs import JobManager
+from metalearn.store import Store, home
+
+ACTIVE = ("queued", "running")
+
+
+def jobs() -> JobManager:
+    """One job manager per dashboard process and runs directory; workers outlive it."""
+    return _jobs(str(home()))
+
+
+@st.cache_resource
+def _jobs(path: str) -> JobManager:
+    return JobManager(path)
+
+
+def runs() -> list[dict]:
+    return _runs(str(home()))
+
+
+@st.cache_data(ttl=1.0, show_spinner=False)
+def _runs(path: str) -> list[dict]:
+    store = Store(path)
+    try:
+        return store.list_runs()
+    finally:
+        store.close()
+
+
+def metrics(run_ids: tuple[str, ...]) -> pd.DataFrame:
+    return _metrics(str(home()), run_ids)
+
+
+@st.cache_data(ttl=1.0, show_spinner=False)
+def _metrics(path: str, run_ids: tuple[str, ...]) -> pd.DataFrame:
+    store = Store(path)
+    try:
+        rows = store.metrics_of(list(run_ids))
+    finally:
+        store.close()
+    labels = {r["id"]: label(r) for r in _runs(path) if r["id"] in run_ids}
+    df = pd.DataFrame(rows, columns=["run_id", "step", "name", "value", "time"])
+    df["run"] = df["run_id"].map(labels).fillna(df["run_id"])
+    return df
+
+
+def episodes(run_id: str) -> list[float]:
+    return _episodes(str(home()), run_id)
+
+
+@st.cache_data(ttl=5.0, show_spinner=False)
+def _episodes(path: str, run_id: str) -> list[float]:
+    store = Store(path)
+    try:
+        return store.episodes(run_id)
+    finally:
+        store.close()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def availability() -> dict[str, bool]:
+    """Dataset name -> whether its files are present under the default data root."""
+    from metalearn.data import DATASETS
+
+    return {name: d.available(None) for name, d in DATASETS.items()}
+
+
+def label(run: dict) -> str:
+    c = run["config"]
+    return f"{c['algorithm']} · {c['dataset']} {c['n_way']}w{c['n_shot']}s · {run['id'][-6:]}"
+
+
+@st.cache_resource
+def device_label() -> str:
+    """The GPU model if there is one (asked of nvidia-smi, so the UI need not import torch)."""
+    if shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            ).stdout.strip()
+            if out:
+                return "GPU: " + out.splitlines()[0]
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return "CPU (no GPU found)"
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.caption(f"Device: **{device_label()}**")
+        live_sidebar()
+
+
+@st.fragment(run_every=2.0)
+def live_sidebar() -> None:
+    jobs().reap()
+    active = [r for r in runs() if r["status"] in ACTIVE]
+    if not active:
+        st.caption("No runs in progress.")
+    for r in active:
+        icon = ":material/play_circle:" if r["status"] == "running" else ":material/hourglass_top:"
+        st.caption(f"{icon} {label(r)} — {r['status']}")

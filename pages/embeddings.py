@@ -1,0 +1,79 @@
+"""Embeddings: one fixed test episode's support and query features in 2-D, snapshot by snapshot
+during training, to watch class clusters form."""
+
+import os
+
+import numpy as np
+import streamlit as st
+
+from metalearn.store import home
+from metalearn.viz import embedding_figure
+from pages._ui import label, runs
+
+
+@st.cache_data(show_spinner=False)
+def load(path: str, mtime: float) -> dict:
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+@st.cache_data(show_spinner="Projecting…")
+def figure(path: str, mtime: float, index: int, method: str):
+    z = load(path, mtime)
+    return embedding_figure(
+        z["support"][index],
+        z["query"][index],
+        z["support_labels"],
+        z["query_labels"],
+        z["predictions"][index],
+        [str(n) for n in z["class_names"]],
+        method,
+        title=f"{method.upper()} after {int(z['steps'][index])} training episodes",
+    )
+
+
+st.title("Embeddings")
+with_snapshots = []
+for r in runs():
+    path = home() / r["id"] / "embeddings.npz"
+    if path.exists():
+        with_snapshots.append((r, str(path)))
+if not with_snapshots:
+    st.info("No run with embedding snapshots yet. Train ProtoNet or the fine-tuning baseline.")
+    st.stop()
+choice = st.selectbox(
+    "Run",
+    range(len(with_snapshots)),
+    len(with_snapshots) - 1,
+    format_func=lambda i: label(with_snapshots[i][0]),
+)
+run, path = with_snapshots[choice]
+mtime = os.path.getmtime(path)
+z = load(path, mtime)
+steps = [int(s) for s in z["steps"]]
+c1, c2 = st.columns([3, 1])
+step = c1.select_slider("Snapshot (training episodes)", steps, value=steps[-1])
+method = c2.radio(
+    "Projection",
+    ["pca", "tsne"],
+    horizontal=True,
+    format_func=lambda m: {"pca": "PCA", "tsne": "t-SNE"}[m],
+)
+fig = figure(path, mtime, steps.index(step), method)
+event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="emb")
+st.caption(
+    "Circles: support · stars: class prototypes (support means) · crosses: queries "
+    "classified right · open X: wrong. Select a point to see its image."
+)
+points = (event or {}).get("selection", {}).get("points", []) if event else []
+images = np.concatenate([z["support_images"], z["query_images"]])
+shown = [p["customdata"] for p in points if isinstance(p.get("customdata"), int)][:8]
+if shown:
+    cols = st.columns(len(shown))
+    for col, i in zip(cols, shown, strict=True):
+        img = images[i].transpose(1, 2, 0)
+        col.image(
+            img.squeeze(-1) if img.shape[-1] == 1 else img,
+            width=84,
+            caption="support" if i < len(z["support_images"]) else "query",
+        )

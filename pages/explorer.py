@@ -1,0 +1,115 @@
+"""Task explorer: sample an episode, see it, and see how trained runs classify it; or bring your
+own task by uploading images."""
+
+import numpy as np
+import streamlit as st
+import torch
+
+from metalearn.data import DATASETS, DataError, EpisodeSampler
+from metalearn.engine.predict import classify
+from metalearn.engine.run import restore
+from metalearn.store import Store
+from pages._ui import availability, label, runs
+
+
+@st.cache_resource(show_spinner="Loading data…")
+def test_split(dataset: str):
+    return DATASETS[dataset].load(None, "test")
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=8)
+def model(run_id: str):
+    return restore(Store(), run_id)
+
+
+def show(img: np.ndarray) -> np.ndarray:
+    img = img.transpose(1, 2, 0)
+    return img[..., 0] if img.shape[-1] == 1 else img
+
+
+st.title("Task explorer")
+finished = [
+    r
+    for r in runs()
+    if r["status"] == "completed" and DATASETS[r["config"]["dataset"]].task == "classification"
+]
+tab_sample, tab_own = st.tabs(["Sample an episode", "Bring your own task"])
+with tab_sample:
+    avail = availability()
+    names = [n for n, d in DATASETS.items() if d.task == "classification" and avail[n]]
+    c = st.columns(5)
+    dataset = c[0].selectbox("Dataset", names)
+    n_way = c[1].number_input("n_way", 2, 10, 5)
+    n_shot = c[2].number_input("n_shot", 1, 5, 1)
+    n_query = c[3].number_input("n_query", 1, 5, 2)
+    seed = c[4].number_input("episode seed", 0, 10**6, 0)
+    try:
+        sampler = EpisodeSampler(test_split(dataset), n_way, n_shot, n_query, seed)
+    except DataError as err:
+        st.error(str(err))
+        st.stop()
+    classes, idx = sampler.sample_indices()
+    episode = sampler.build(classes, idx)
+    images = test_split(dataset).images
+    st.markdown("**Support set** (one row per class)")
+    for row in range(n_way):
+        st.image(
+            [show(images[int(i)].numpy()) for i in idx[row, :n_shot]],
+            width=56,
+            caption=[f"class {row}"] * n_shot,
+        )
+    query_idx = idx[:, n_shot:].flatten()
+    candidates = [r for r in finished if r["config"]["dataset"] == dataset]
+    chosen = st.multiselect(
+        "Predictions of runs",
+        [r["id"] for r in candidates],
+        format_func=lambda i: label(next(r for r in runs() if r["id"] == i)),
+    )
+    captions = [[f"true {int(t)}"] for t in episode.query_labels]
+    for run_id in chosen:
+        algo, cfg, device = model(run_id)
+        with torch.no_grad():
+            pred = algo.predict(episode.to(device)).argmax(-1).cpu()
+        for cap, p, t in zip(captions, pred, episode.query_labels, strict=True):
+            cap.append(f"{'right' if p == t else 'WRONG'} {run_id[-6:]}: {int(p)}")
+    st.markdown("**Query set**")
+    st.image(
+        [show(images[int(i)].numpy()) for i in query_idx],
+        width=56,
+        caption=[" · ".join(c) for c in captions],
+    )
+with tab_own:
+    if not finished:
+        st.info("Train a run first; its model classifies your images.")
+        st.stop()
+    run_id = st.selectbox(
+        "Model",
+        [r["id"] for r in finished],
+        format_func=lambda i: label(next(r for r in finished if r["id"] == i)),
+    )
+    n_classes = st.number_input("Classes", 2, 10, 2)
+    support = {}
+    for k in range(n_classes):
+        c1, c2 = st.columns([1, 3])
+        name = c1.text_input("Class name", f"class {k + 1}", key=f"name{k}")
+        files = c2.file_uploader(
+            f"Support images of {name}",
+            ["png", "jpg", "jpeg"],
+            accept_multiple_files=True,
+            key=f"up{k}",
+        )
+        support[name] = [(f.name, f.getvalue()) for f in files or []]
+    queries = st.file_uploader("Query images", ["png", "jpg", "jpeg"], accept_multiple_files=True)
+    if st.button("Classify", disabled=not queries):
+        try:
+            out = classify(Store(), run_id, support, [(f.name, f.getvalue()) for f in queries])
+            st.dataframe(
+                [{"image": k, "predicted": v["class"], **v["scores"]} for k, v in out.items()],
+                hide_index=True,
+            )
+        except DataError as err:
+            st.error(str(err))
+st.caption(
+    "Sinusoid regression runs (the MAML paper's figure) appear here once a regression "
+    "algorithm is trained."
+)

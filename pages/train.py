@@ -1,0 +1,110 @@
+"""Train: choose an algorithm, a dataset and the episode settings; launch; watch it live."""
+
+import dataclasses
+
+import streamlit as st
+
+from metalearn.algorithms import ALGORITHMS
+from metalearn.config import ConfigError, RunConfig
+from metalearn.data import DATASETS
+from metalearn.models import BACKBONES
+from pages._live import live_panel
+from pages._ui import availability, jobs
+
+COMMON = (
+    "n_way",
+    "n_shot",
+    "n_query",
+    "train_way",
+    "train_shot",
+    "train_query",
+    "episodes",
+    "lr",
+    "eval_episodes",
+    "val_every",
+    "seed",
+)
+CHOICES = {
+    "backbone": list(BACKBONES),
+    "head": ["cosine", "linear"],
+    "device": ["auto", "cpu", "cuda", "mps"],
+}
+HELP = {
+    "train_way": "classes per training episode (0: same as n_way)",
+    "train_shot": "0: same as n_shot",
+    "train_query": "0: same as n_query",
+    "val_every": "episodes between validation passes (0: none)",
+    "head": "cosine = Baseline++, linear = Baseline",
+}
+
+
+def field_input(name: str, default, container):
+    if name in CHOICES:
+        return container.selectbox(
+            name, CHOICES[name], index=CHOICES[name].index(default), help=HELP.get(name)
+        )
+    if isinstance(default, float):
+        return container.number_input(
+            name, value=default, min_value=1e-6, format="%g", help=HELP.get(name)
+        )
+    return container.number_input(
+        name, value=int(default or 0), min_value=0, step=1, help=HELP.get(name)
+    )
+
+
+st.title("Train")
+defaults = RunConfig()
+left, right = st.columns([1, 2])
+with left:
+    algo_name = st.selectbox(
+        "Algorithm", list(ALGORITHMS), format_func=lambda n: f"{n} — {ALGORITHMS[n].family}"
+    )
+    algo = ALGORITHMS[algo_name]
+    st.caption(algo.summary)
+    avail = availability()
+    dataset = st.selectbox(
+        "Dataset",
+        list(DATASETS),
+        format_func=lambda n: n + ("" if avail[n] else " (not found here)"),
+    )
+    st.caption(DATASETS[dataset].summary)
+    if not avail[dataset]:
+        st.warning(f"Not available here. {DATASETS[dataset].how_to_get}")
+    data_root = st.text_input("Data root", "", help="empty: $METALEARN_DATA or ./data")
+with right:
+    values = {}
+    cols = st.columns(4)
+    names = list(COMMON) + [s for s in algo.settings if s not in COMMON] + ["device"]
+    if algo.train_data == "episodes":
+        names.insert(7, "meta_batch")
+    for i, name in enumerate(names):
+        values[name] = field_input(name, getattr(defaults, name), cols[i % 4])
+for name in ("train_way", "train_shot", "train_query"):
+    values[name] = values[name] or None
+cfg = RunConfig(algorithm=algo_name, dataset=dataset, data_root=data_root or None, **values)
+
+problems = []
+try:
+    cfg.validate()
+except ConfigError as err:
+    problems = err.problems
+    st.error("Fix these settings before launching:\n" + "\n".join(f"- {p}" for p in problems))
+
+c1, c2, c3 = st.columns([1, 2, 1])
+if c1.button("Launch", type="primary", disabled=bool(problems)):
+    st.session_state["watch"] = [jobs().launch(cfg)] + st.session_state.get("watch", [])
+others = c2.multiselect(
+    "Compare in one click: same data and episodes, several algorithms",
+    list(ALGORITHMS),
+    default=list(ALGORITHMS)[:2],
+)
+if c3.button("Compare", disabled=bool(problems) or len(others) < 2):
+    configs = [dataclasses.replace(cfg, algorithm=a) for a in others]
+    try:
+        _, ids = jobs().launch_group(configs)
+        st.session_state["watch"] = ids + st.session_state.get("watch", [])
+    except ConfigError as err:
+        st.error("\n".join(err.problems))
+
+st.subheader("Live")
+live_panel()

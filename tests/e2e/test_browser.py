@@ -1,0 +1,166 @@
+"""End to end in a real browser (Debian's chromium, driven by Playwright): the dashboard as a user
+sees it. Screenshots go to test-artifacts/. Under CI=true a missing browser fails the run."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _browser_missing() -> str | None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements-dev.txt)"
+    if not os.path.exists(CHROMIUM):
+        return "chromium is not installed (apt-get install -y chromium)"
+    return None
+
+
+missing = _browser_missing()
+if missing and os.environ.get("CI") == "true":
+    pytest.fail(f"browser tests cannot run under CI: {missing}", pytrace=False)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing or "")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free port with an empty runs directory."""
+    port = free_port()
+    env = {**os.environ, "METALEARN_HOME": str(tmp_path_factory.mktemp("home"))}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(60):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    time.sleep(0.5)
+
+
+def progress_text(page) -> str:
+    return page.get_by_text("episodes ·").first.inner_text()
+
+
+def test_home_renders_fast(page, server):
+    start = time.perf_counter()
+    page.goto(server)
+    page.get_by_text("Quick starts on the built-in glyphs data").wait_for()
+    elapsed = time.perf_counter() - start
+    shot(page, "1-home")
+    assert elapsed <= 3.0, f"first page took {elapsed:.1f} s"
+
+
+def test_train_protonet_live(page, server):
+    page.goto(server + "/train")
+    page.get_by_text("Launch a run to watch it train here.").wait_for()
+    set_number(page, "episodes", 300)
+    set_number(page, "eval_episodes", 200)
+    set_number(page, "val_every", 100)
+    page.get_by_role("button", name="Launch").click()
+    page.get_by_text("episodes ·").first.wait_for(timeout=60_000)
+    first = progress_text(page)
+    time.sleep(4)
+    second = progress_text(page)
+    assert first != second, "the live panel did not update while training"
+    assert page.locator(".js-plotly-plot").count() >= 2  # loss and accuracy curves
+    shot(page, "2-train-live")
+    page.get_by_text("Test accuracy").wait_for(timeout=180_000)
+    shot(page, "3-train-done")
+
+
+def test_compare_two_algorithms(page, server):
+    page.goto(server + "/train")
+    page.get_by_text("Launch a run").or_(page.get_by_text("Test accuracy")).first.wait_for()
+    set_number(page, "episodes", 200)
+    set_number(page, "eval_episodes", 200)
+    set_number(page, "val_every", 100)
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.get_by_text("Comparison group-").first.wait_for(timeout=60_000)
+    time.sleep(3)
+    shot(page, "4-compare-live")
+    # When both runs finish, the Compare page opens on them.
+    page.get_by_text("Paired comparison on identical test episodes").wait_for(timeout=300_000)
+    page.get_by_text("test accuracy (95% CI)").wait_for()
+    assert "runs=" in page.url
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    time.sleep(1)
+    bars = page.locator(".js-plotly-plot").first
+    assert bars.locator("g.errorbar").count() >= 2, "no error bars on the accuracy chart"
+    shot(page, "5-compare-page")
+
+
+def test_embeddings_page(page, server):
+    page.goto(server + "/embeddings")
+    page.get_by_text("PCA after").wait_for(timeout=60_000)
+    assert page.locator(".js-plotly-plot").count() == 1
+    shot(page, "6-embeddings")

@@ -1,0 +1,99 @@
+"""Every page under Streamlit's AppTest, with a real run store and real worker processes."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metalearn.config import RunConfig
+from metalearn.engine.jobs import JobManager
+from metalearn.store import Store
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGES = [
+    "pages/home.py",
+    "pages/train.py",
+    "pages/runs.py",
+    "pages/embeddings.py",
+    "pages/explorer.py",
+    "pages/learn.py",
+]
+
+
+def app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def widget(elements, label):
+    return next(w for w in elements if w.label == label)
+
+
+def wait_finished(store: Store, run_ids, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        statuses = [store.get_run(r)["status"] for r in run_ids]
+        if all(s not in ("queued", "running") for s in statuses):
+            return statuses
+        time.sleep(1)
+    raise AssertionError(f"runs still active after {timeout} s: {statuses}")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_no_runs(home, page):
+    at = app(page)
+    assert at.title, f"{page} shows no title"
+
+
+def test_train_page_shows_validation_before_launch(home):
+    at = app("pages/train.py")
+    widget(at.number_input, "n_way").set_value(1000)
+    at.run()
+    assert any("n_way=1000 is more than the 600 classes" in e.value for e in at.error)
+    assert widget(at.button, "Launch").disabled
+
+
+@pytest.mark.slow
+def test_launch_from_the_train_page_runs_a_real_worker(home):
+    at = app("pages/train.py")
+    for name, value in {"episodes": 40, "eval_episodes": 30, "val_every": 20}.items():
+        widget(at.number_input, name).set_value(value)
+    at.run()
+    widget(at.button, "Launch").click()
+    at.run()
+    store = Store(home)
+    [run] = store.list_runs()
+    assert run["config"]["episodes"] == 40
+    assert wait_finished(store, [run["id"]]) == ["completed"]
+    at.run()
+    assert not at.exception
+    assert any("Test accuracy" in s.value for s in at.success)
+    assert {"loss", "accuracy", "val_accuracy"} <= {m["name"] for m in store.metrics(run["id"])}
+
+
+@pytest.mark.slow
+def test_compare_page_on_a_finished_group(home):
+    jobs = JobManager(home)
+    base = RunConfig(episodes=30, eval_episodes=30, val_every=10, val_episodes=10, log_every=10)
+    configs = [base, RunConfig(**{**base.to_dict(), "algorithm": "finetune"})]
+    _, ids = jobs.launch_group(configs)
+    assert wait_finished(jobs.store, ids) == ["completed", "completed"]
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["runs"] = ",".join(ids)
+    at.run()
+    at.switch_page("pages/runs.py")
+    at.query_params["runs"] = ",".join(ids)
+    at.run()
+    assert not at.exception
+    assert len(widget(at.multiselect, "Runs to compare").value) == 2
+    tables = [t.value for t in at.dataframe]
+    assert any("mean A − B" in t.columns for t in tables)  # the paired comparison
+    at.switch_page("pages/embeddings.py")
+    at.run()
+    assert not at.exception and not at.info  # snapshots exist, so no "no run" notice
