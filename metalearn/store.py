@@ -142,6 +142,10 @@ class Store:
         ).fetchall()
         return [_run(r) for r in rows]
 
+    def set_pid(self, run_id: str, pid: int) -> None:
+        with self.db:
+            self.db.execute("UPDATE runs SET pid=? WHERE id=?", (pid, run_id))
+
     def set_worker(self, run_id: str, pid: int, device: str) -> None:
         """Records the worker process of a queued run and the device it will train on."""
         with self.db:
@@ -162,8 +166,10 @@ class Store:
                 "SELECT COUNT(*) FROM runs WHERE status='running' AND device=?", (device,)
             ).fetchone()[0]
             older = self.db.execute(
-                "SELECT COUNT(*) FROM runs WHERE status='queued' AND device=? AND created_at<?",
-                (device, row[0]),
+                # An older run whose worker has not said its device yet counts too (no overtaking).
+                "SELECT COUNT(*) FROM runs WHERE status='queued' AND created_at<? "
+                "AND (device=? OR device IS NULL OR device='')",
+                (row[0], device),
             ).fetchone()[0]
             free = running + older < limit
             if free:

@@ -19,6 +19,12 @@ ICONS = {
 }
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def curves(run_ids: tuple[str, ...], n_rows: int, names: tuple[str, ...]):
+    """The figure is rebuilt only when new metric rows arrive (n_rows is part of the key)."""
+    return learning_curves(metrics(run_ids), list(names))
+
+
 def _latest(df, name):
     rows = df[df["name"] == name]
     return (float(rows["value"].iloc[-1]), int(rows["step"].iloc[-1])) if len(rows) else (None, 0)
@@ -59,8 +65,9 @@ def run_card(run: dict, queue_position: int | None) -> None:
         st.error(run["error"])
     if len(df):
         c1, c2 = st.columns(2)
-        c1.plotly_chart(learning_curves(df, ["loss"]), key=f"loss-{run['id']}")
-        c2.plotly_chart(learning_curves(df, ["accuracy", "val_accuracy"]), key=f"acc-{run['id']}")
+        ids = (run["id"],)
+        c1.plotly_chart(curves(ids, len(df), ("loss",)), key=f"loss-{run['id']}")
+        c2.plotly_chart(curves(ids, len(df), ("accuracy", "val_accuracy")), key=f"acc-{run['id']}")
     with st.expander("Log"):
         st.code(jobs().log_tail(run["id"]) or "(no output yet)", language=None)
     if status in ACTIVE and st.button("Stop", key=f"stop-{run['id']}"):
@@ -73,8 +80,9 @@ def group_card(group_id: str, members: list[dict]) -> None:
     df = metrics(tuple(r["id"] for r in members))
     if len(df):
         c1, c2 = st.columns(2)
-        c1.plotly_chart(learning_curves(df, ["loss"]), key=f"gl-{group_id}")
-        c2.plotly_chart(learning_curves(df, ["val_accuracy"]), key=f"ga-{group_id}")
+        ids = tuple(r["id"] for r in members)
+        c1.plotly_chart(curves(ids, len(df), ("loss",)), key=f"gl-{group_id}")
+        c2.plotly_chart(curves(ids, len(df), ("val_accuracy",)), key=f"ga-{group_id}")
     for r in members:
         with st.container(border=True):
             run_card(r, _queue_position(r))
@@ -91,7 +99,8 @@ def _queue_position(run: dict) -> int | None:
     return queued.index(run["id"]) + 1 if run["id"] in queued else None
 
 
-@st.fragment(run_every=1.0)
+# Every 2 s: live enough for a projector, and light on a 2-core machine that is also training.
+@st.fragment(run_every=2.0)
 def live_panel() -> None:
     jobs().reap()
     watched = set(st.session_state.get("watch", []))

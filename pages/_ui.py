@@ -108,7 +108,7 @@ def sidebar() -> None:
         live_sidebar()
 
 
-@st.fragment(run_every=2.0)
+@st.fragment(run_every=3.0)
 def live_sidebar() -> None:
     jobs().reap()
     active = [r for r in runs() if r["status"] in ACTIVE]

@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from metalearn.config import RunConfig
@@ -79,7 +80,7 @@ class JobManager:
                 start_new_session=True,  # survives the dashboard and its reruns
             )
         self._children[run_id] = proc
-        self.store.set_worker(run_id, proc.pid, "")
+        self.store.set_pid(run_id, proc.pid)
         return run_id
 
     def launch_group(self, configs: list[RunConfig]) -> tuple[str, list[str]]:
@@ -100,6 +101,8 @@ class JobManager:
             proc.poll()  # collects exited children, so they do not linger as zombies
         lost = []
         for run in self.store.active_runs():
+            if run["pid"] is None and time.time() - run["created_at"] < 30:
+                continue  # being launched: its worker's pid is not recorded yet
             if not pid_alive(run["pid"]) and self.store.mark_lost(
                 run["id"], "worker lost: its process ended without finishing the run"
             ):

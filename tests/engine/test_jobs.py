@@ -1,0 +1,77 @@
+"""Worker processes as the dashboard starts them: queueing, stop, and lost workers."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from metalearn.config import RunConfig
+from metalearn.engine.jobs import JobManager, max_runs, pid_alive
+
+SMALL = {"episodes": 40, "eval_episodes": 20, "val_every": 20, "val_episodes": 10, "log_every": 10}
+
+
+def wait(jobs, run_id, statuses, timeout=180):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        jobs.reap()
+        run = jobs.store.get_run(run_id)
+        if run["status"] in statuses:
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"{run_id} still {run['status']}")
+
+
+@pytest.mark.slow
+def test_queue_runs_one_at_a_time_on_cpu_and_both_finish(tmp_path):
+    assert max_runs("cpu") == 1
+    jobs = JobManager(tmp_path)
+    first = jobs.launch(RunConfig(**SMALL))
+    second = jobs.launch(RunConfig(**SMALL, seed=1))
+    wait(jobs, first, {"running"})
+    assert jobs.store.get_run(second)["status"] == "queued"  # waits for the free CPU slot
+    done = wait(jobs, second, {"completed", "failed"})
+    assert done["status"] == "completed", done["error"]
+    a, b = jobs.store.get_run(first), done
+    assert a["ended_at"] <= b["started_at"]  # never both running
+    snaps = np.load(tmp_path / first / "embeddings.npz")
+    assert snaps["support"].shape[1:] == (5, 64) and snaps["steps"][0] == 0
+    assert "episode 40/40" in jobs.log_tail(first, 40)
+
+
+@pytest.mark.slow
+def test_stop_ends_a_run_with_a_checkpoint(tmp_path):
+    jobs = JobManager(tmp_path)
+    run_id = jobs.launch(RunConfig(**{**SMALL, "episodes": 100000, "log_every": 5}))
+    wait(jobs, run_id, {"running"})
+    time.sleep(2)
+    asked = time.time()
+    jobs.stop(run_id)
+    run = wait(jobs, run_id, {"stopped", "completed", "failed"})
+    assert run["status"] == "stopped", run["error"]
+    assert run["ended_at"] - asked < 30  # includes the final test on 20 episodes
+    assert (tmp_path / run_id / "checkpoint.pt").exists()
+
+
+def test_a_killed_worker_is_marked_lost(tmp_path):
+    jobs = JobManager(tmp_path)
+    run_id = jobs.launch(RunConfig(**{**SMALL, "episodes": 100000}))
+    pid = jobs.store.get_run(run_id)["pid"]
+    time.sleep(1)
+    os.kill(pid, signal.SIGKILL)
+    run = wait(jobs, run_id, {"lost", "failed", "completed"}, timeout=30)
+    assert run["status"] == "lost" and "worker lost" in run["error"]
+
+
+def test_pid_alive_sees_zombies_as_dead():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.time() + 10
+    while pid_alive(proc.pid) and time.time() < deadline:
+        time.sleep(0.1)  # exits, stays a zombie (not yet waited for)
+    assert not pid_alive(proc.pid)
+    proc.wait()
+    assert pid_alive(os.getpid()) and not pid_alive(None)

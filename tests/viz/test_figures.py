@@ -1,0 +1,73 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from metalearn.viz import (
+    accuracy_bars,
+    convergence,
+    embedding_figure,
+    learning_curves,
+    paired_difference,
+    project,
+)
+
+
+def metrics_frame() -> pd.DataFrame:
+    rows = []
+    for run, speed in (("A", 1.0), ("B", 2.0)):
+        for step in (10, 20, 30):
+            t = 100 + step / speed
+            rows += [
+                {"run": run, "step": step, "time": t, "name": "loss", "value": 1 / step},
+                {
+                    "run": run,
+                    "step": step,
+                    "time": t,
+                    "name": "val_accuracy",
+                    "value": step / 40 * speed,
+                },
+            ]
+    return pd.DataFrame(rows)
+
+
+def test_learning_curves_one_line_per_run_and_metric():
+    fig = learning_curves(metrics_frame(), ["loss", "val_accuracy"])
+    assert len(fig.data) == 4
+    assert list(fig.data[0].x) == [10, 20, 30]
+    by_time = learning_curves(metrics_frame(), ["loss"], x="time")
+    assert list(by_time.data[1].x) == [0.0, 5.0, 10.0]  # seconds since run B's first row
+
+
+def test_accuracy_bars_have_error_bars():
+    fig = accuracy_bars(
+        pd.DataFrame({"label": ["a", "b"], "value": [0.9, 0.8], "ci95": [0.01, 0.02]})
+    )
+    assert list(fig.data[0].error_y.array) == [0.01, 0.02]
+
+
+def test_paired_difference():
+    a, b = [1.0, 0.8, 0.6, 1.0], [0.9, 0.7, 0.5, 0.9]
+    out = paired_difference(a, b)
+    assert out["mean_difference"] == pytest.approx(0.1)
+    assert out["ci95"] == pytest.approx(0.0, abs=1e-9) and out["significant"]
+    assert not paired_difference([1.0, 0.0], [0.0, 1.0])["significant"]
+
+
+def test_convergence_finds_the_first_step_at_target():
+    out = convergence(metrics_frame(), target=0.5).set_index("run")
+    assert out.loc["A", "episodes"] == 20 and out.loc["A", "seconds"] == pytest.approx(10)
+    assert out.loc["B", "episodes"] == 10
+    assert pd.isna(convergence(metrics_frame(), target=2.0).loc[0, "episodes"])
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_embedding_figure(method):
+    rng = np.random.default_rng(0)
+    support, query = rng.normal(size=(6, 16)), rng.normal(size=(9, 16))
+    s_lab, q_lab = np.repeat(np.arange(3), 2), np.repeat(np.arange(3), 3)
+    pred = q_lab.copy()
+    pred[0] = 1
+    fig = embedding_figure(support, query, s_lab, q_lab, pred, ["x", "y", "z"], method)
+    names = [t.name for t in fig.data]
+    assert "x query wrong" in names and "y prototype" in names
+    assert project(support, method).shape == (6, 2)
