@@ -3,7 +3,7 @@ training happens in worker processes, never in this one."""
 
 import streamlit as st
 
-from pages._ui import sidebar
+from pages._ui import routed, sidebar
 
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
 pages = [
@@ -16,4 +16,8 @@ pages = [
 ]
 page = st.navigation(pages)
 sidebar()
-page.run()
+routed(True)
+try:
+    page.run()
+finally:
+    routed(False)

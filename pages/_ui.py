@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +17,26 @@ from metalearn.engine.jobs import JobManager
 from metalearn.store import Store, home
 
 ACTIVE = ("queued", "running")
+_routing = threading.local()  # Streamlit runs each session's script in a thread of its own
+
+
+def routed(flag: bool) -> None:
+    """app.py marks the page it runs through st.navigation."""
+    _routing.active = flag
+
+
+def page_setup() -> None:
+    """First call of every page: make sure it runs inside app.py's navigation.
+
+    Streamlit starts in its legacy multipage mode when a `pages/` folder exists, and a first
+    request to a deep link (e.g. a shared /runs?runs=... link) would run the page alone, without
+    app.py's navigation and sidebar. Leave that mode and rerun through app.py.
+    """
+    if not getattr(_routing, "active", False):
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def jobs() -> JobManager:

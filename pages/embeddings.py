@@ -8,7 +8,9 @@ import streamlit as st
 
 from metalearn.store import home
 from metalearn.viz import embedding_figure
-from pages._ui import label, runs
+from pages._ui import label, page_setup, runs
+
+page_setup()
 
 
 @st.cache_data(show_spinner=False)

@@ -9,7 +9,9 @@ from metalearn.data import DATASETS, DataError, EpisodeSampler
 from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store
-from pages._ui import availability, label, runs
+from pages._ui import availability, label, page_setup, runs
+
+page_setup()
 
 
 @st.cache_resource(show_spinner="Loading data…")

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import jobs
+from pages._ui import jobs, page_setup
+
+page_setup()
 
 QUICK_STARTS = {
     "ProtoNet, 5-way 1-shot": ({"algorithm": "protonet"}, "about a minute on a CPU"),

@@ -7,7 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from metalearn.viz import accuracy_bars, convergence, learning_curves, paired_difference
-from pages._ui import episodes, label, metrics, runs
+from pages._ui import episodes, label, metrics, page_setup, runs
+
+page_setup()
 
 
 def table(all_runs: list[dict]) -> pd.DataFrame:

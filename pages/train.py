@@ -9,7 +9,9 @@ from metalearn.config import ConfigError, RunConfig
 from metalearn.data import DATASETS
 from metalearn.models import BACKBONES
 from pages._live import live_panel
-from pages._ui import availability, jobs
+from pages._ui import availability, jobs, page_setup
+
+page_setup()
 
 COMMON = (
     "n_way",

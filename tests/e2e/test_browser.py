@@ -111,6 +111,15 @@ def progress_text(page) -> str:
     return page.get_by_text("episodes ·").first.inner_text()
 
 
+def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(page, server):
+    """The very first request is a shared link to an inner page (no visit to / before)."""
+    page.goto(server + "/learn")
+    page.get_by_text("Reading a comparison").wait_for()
+    page.get_by_text("Device:").wait_for()  # app.py's sidebar ran
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Runs and Compare" in nav and "_ui" not in nav and "ui\n" not in nav
+
+
 def test_home_renders_fast(page, server):
     start = time.perf_counter()
     page.goto(server)
@@ -164,3 +173,15 @@ def test_embeddings_page(page, server):
     page.get_by_text("PCA after").wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() == 1
     shot(page, "6-embeddings")
+
+
+def test_task_explorer_and_learn_pages(page, server):
+    page.goto(server + "/explorer")
+    page.get_by_text("Support set").wait_for(timeout=60_000)
+    page.get_by_text("Query set").wait_for()
+    assert page.locator("img").count() >= 5 + 10  # 5-way 1-shot support, 2 queries per class
+    shot(page, "7-task-explorer")
+    page.goto(server + "/learn")
+    page.get_by_text("Reading a comparison").wait_for()
+    assert page.locator(".katex").count() >= 4  # the formulas rendered
+    shot(page, "8-learn")
