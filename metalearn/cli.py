@@ -33,6 +33,10 @@ TRAIN_FLAGS: dict[str, tuple[type, str]] = {
     "finetune_epochs": (int, "finetune passes over the support set"),
     "finetune_lr": (float, "finetune head learning rate"),
     "finetune_mode": (str, "episodic | seed (the CIFAR-10 transfer pipeline)"),
+    "inner_lr": (float, "MAML-style inner-loop step size"),
+    "inner_steps": (int, "inner steps in training"),
+    "inner_steps_test": (int, "inner steps at test time"),
+    "maml_path": (str, "auto | vmap | loop (how a meta-batch is computed)"),
     "eval_episodes": (int, "seeded test episodes"),
     "val_every": (int, "episodes between validation passes (0: none)"),
     "val_episodes": (int, "episodes per validation pass"),
@@ -58,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train and test one run")
     for name, (kind, text) in TRAIN_FLAGS.items():
         train.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
+    train.add_argument(
+        "--first-order",
+        dest="first_order",
+        action="store_const",
+        const=True,
+        help="first-order MAML (no second derivatives)",
+    )
     train.add_argument("--config", help="a RunConfig JSON file; flags override its values")
     train.add_argument("--resume", metavar="RUN_ID", help="continue a run from its checkpoint")
     train.add_argument("--download", action="store_true", help="fetch the dataset if missing")
@@ -91,7 +102,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
                 data = json.load(f)
         except (OSError, json.JSONDecodeError) as err:
             raise ConfigError([f"--config {args.config}: cannot read it as JSON ({err})"]) from err
-    for name in TRAIN_FLAGS:
+    for name in [*TRAIN_FLAGS, "first_order"]:
         value = getattr(args, name)
         if value is not None:
             data[name] = value

@@ -44,6 +44,12 @@ class RunConfig:
         finetune_lr: learning rate of that head.
         finetune_mode: "episodic" (few-shot evaluation) or "seed" (the CIFAR-10 transfer pipeline:
             train on the full training set, fine-tune on a 1000-image subset, test on the test set).
+        inner_lr: step size of the inner (task adaptation) loop of MAML-style algorithms.
+        inner_steps, inner_steps_test: inner gradient steps in training and at test time.
+        first_order: MAML without second derivatives (FOMAML).
+        maml_path: how a meta-batch is computed: "vmap" (tasks batched with torch.func.vmap),
+            "loop" (one task after another) or "auto" (time both on the first updates, keep the
+            faster).
         eval_episodes: seeded test episodes, identical for every algorithm on the same task shape.
         val_every: training episodes between validation passes (0 disables them).
         val_episodes: episodes per validation pass.
@@ -72,6 +78,11 @@ class RunConfig:
     finetune_epochs: int = 100
     finetune_lr: float = 0.01
     finetune_mode: str = "episodic"
+    inner_lr: float = 0.4
+    inner_steps: int = 1
+    inner_steps_test: int = 3
+    first_order: bool = False
+    maml_path: str = "auto"
     eval_episodes: int = 600
     val_every: int = 250
     val_episodes: int = 100
@@ -145,6 +156,8 @@ class RunConfig:
             "checkpoint_every": (self.checkpoint_every, 0),
             "batch_size": (self.batch_size, 1),
             "finetune_epochs": (self.finetune_epochs, 0),
+            "inner_steps": (self.inner_steps, 1),
+            "inner_steps_test": (self.inner_steps_test, 0),
             "seed": (self.seed, 0),
         }
         for name in ("train_way", "train_shot", "train_query", "image_size"):
@@ -156,9 +169,9 @@ class RunConfig:
                 out.append(f"{name} must be a whole number, got {value!r}")
             elif value < low:
                 out.append(f"{name} must be at least {low}, got {value}")
-        if (self.train_way or self.n_way) < 2 or self.n_way < 2:
+        if self.dataset != "sinusoid" and ((self.train_way or self.n_way) < 2 or self.n_way < 2):
             out.append("n_way and train_way must be at least 2 for classification episodes")
-        for name in ("lr", "finetune_lr"):
+        for name in ("lr", "finetune_lr", "inner_lr"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 < value <= 10:
                 out.append(f"{name} must be a number in (0, 10], got {value!r}")
@@ -166,6 +179,10 @@ class RunConfig:
             out.append(f"device {self.device!r} is unknown; choose one of {', '.join(DEVICES)}")
         if self.head not in ("linear", "cosine"):
             out.append(f"head {self.head!r} is unknown; choose 'linear' or 'cosine'")
+        if self.maml_path not in ("auto", "vmap", "loop"):
+            out.append(f"maml_path {self.maml_path!r} is unknown; 'auto', 'vmap' or 'loop'")
+        if not isinstance(self.first_order, bool):
+            out.append(f"first_order must be true or false, got {self.first_order!r}")
         if self.finetune_mode not in ("episodic", "seed"):
             out.append(f"finetune_mode {self.finetune_mode!r} is unknown; 'episodic' or 'seed'")
         return out
@@ -203,6 +220,11 @@ def _dataset_problems(cfg: RunConfig) -> list[str]:
             return ["finetune_mode 'seed' runs only with algorithm 'finetune' on dataset 'cifar10'"]
         return []
     out = []
+    if algo.same_way and cfg.train_shape[0] != cfg.n_way:
+        out.append(
+            f"{cfg.algorithm} has an output layer of n_way units, so train_way must equal n_way "
+            f"({cfg.n_way}), got {cfg.train_shape[0]}"
+        )
     if info.task == "regression":
         return out
     for split, (way, shot, query) in (

@@ -42,7 +42,7 @@ CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id, name, step);
 CREATE TABLE IF NOT EXISTS episodes (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     episode INTEGER NOT NULL,
-    accuracy REAL NOT NULL,
+    value REAL NOT NULL,  -- the episode's accuracy (classification) or MSE (regression)
     PRIMARY KEY (run_id, episode)
 );
 CREATE TABLE IF NOT EXISTS artifacts (
@@ -74,6 +74,10 @@ class Store:
         self.db.execute("PRAGMA busy_timeout=30000")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        episode_columns = {r["name"] for r in self.db.execute("PRAGMA table_info(episodes)")}
+        if "accuracy" in episode_columns:  # stores written before regression runs existed
+            with self.db:
+                self.db.execute("ALTER TABLE episodes RENAME COLUMN accuracy TO value")
         columns = {r["name"] for r in self.db.execute("PRAGMA table_info(runs)")}
         if "stop_requested" not in columns:  # stores written before stop requests existed
             with self.db:
@@ -235,17 +239,18 @@ class Store:
         return [dict(r) for r in rows]
 
     # -- test episodes and artifacts --------------------------------------------------------
-    def save_episodes(self, run_id: str, accuracies: list[float]) -> None:
+    def save_episodes(self, run_id: str, values: list[float]) -> None:
+        """Per test episode: accuracy (classification) or MSE (regression), in episode order."""
         with self.db:
             self.db.execute("DELETE FROM episodes WHERE run_id=?", (run_id,))
             self.db.executemany(
-                "INSERT INTO episodes (run_id, episode, accuracy) VALUES (?,?,?)",
-                [(run_id, i, a) for i, a in enumerate(accuracies)],
+                "INSERT INTO episodes (run_id, episode, value) VALUES (?,?,?)",
+                [(run_id, i, a) for i, a in enumerate(values)],
             )
 
     def episodes(self, run_id: str) -> list[float]:
         rows = self.db.execute(
-            "SELECT accuracy FROM episodes WHERE run_id=? ORDER BY episode", (run_id,)
+            "SELECT value FROM episodes WHERE run_id=? ORDER BY episode", (run_id,)
         ).fetchall()
         return [r[0] for r in rows]
 

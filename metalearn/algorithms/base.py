@@ -42,6 +42,7 @@ class Algorithm(nn.Module):
     summary: ClassVar[str] = ""
     tasks: ClassVar[tuple[str, ...]] = ("classification",)
     train_data: ClassVar[str] = "episodes"
+    same_way: ClassVar[bool] = False  # True: a fixed-size output layer, so train_way == n_way
     settings: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, cfg: RunConfig, info: DatasetInfo, n_train_classes: int):

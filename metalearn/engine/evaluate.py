@@ -9,7 +9,7 @@ import math
 import torch
 
 from metalearn.algorithms import Algorithm
-from metalearn.data import EpisodeSampler, Split
+from metalearn.data import Episode, EpisodeSampler, SinusoidSampler, Split
 
 
 def episode_seed(dataset: str, split: str, n_way: int, n_shot: int, n_query: int) -> int:
@@ -56,3 +56,70 @@ def evaluate(
     finally:
         algo.train(was_training)
     return torch.stack(accs).tolist()  # one host sync for the whole evaluation
+
+
+REGRESSION_STEPS = (0, 1, 10)  # adaptation steps reported for regression (Finn et al., fig. 2)
+
+
+def evaluate_regression(
+    algo: Algorithm,
+    n_shot: int,
+    n_query: int,
+    n_tasks: int,
+    device: torch.device,
+    split_name: str = "test",
+    steps: tuple[int, ...] = REGRESSION_STEPS,
+) -> dict[int, list[float]]:
+    """Per-task query MSE after each number of adaptation steps, on seeded sinusoid tasks.
+
+    The tasks depend only on (split, K, Q), so every algorithm sees the same ones.
+    """
+    sampler = SinusoidSampler(
+        n_shot, n_query, episode_seed("sinusoid", split_name, 1, n_shot, n_query), device
+    )
+    tasks = [sampler.sample() for _ in range(n_tasks)]
+    was_training = algo.training
+    algo.eval()
+    out: dict[int, list[torch.Tensor]] = {s: [] for s in steps}
+    try:
+        with torch.no_grad():
+            for e in tasks:
+                for s in steps:
+                    pred = algo.predict(e, steps=s)
+                    out[s].append(((pred - e.query_labels) ** 2).mean())
+    finally:
+        algo.train(was_training)
+    return {s: torch.stack(v).tolist() for s, v in out.items()}
+
+
+def regression_curves(
+    algo: Algorithm,
+    n_shot: int,
+    device: torch.device,
+    n_tasks: int = 3,
+    steps: tuple[int, ...] = REGRESSION_STEPS,
+) -> list[dict]:
+    """For a few test tasks: the true curve, the K support points, and the predicted curve after
+    each number of steps, on a grid over [-5, 5] (the MAML paper's adaptation figure)."""
+    sampler = SinusoidSampler(n_shot, 1, episode_seed("sinusoid", "test", 1, n_shot, 100), device)
+    grid = torch.linspace(-5, 5, 200, device=device)[:, None]
+    curves = []
+    algo.eval()
+    for _ in range(n_tasks):
+        e = sampler.sample()
+        amp, phase = e.class_ids.tolist()
+        on_grid = Episode(
+            e.support, e.support_labels, grid, amp * torch.sin(grid - phase), e.class_ids, 1
+        )
+        curves.append(
+            {
+                "x": grid.squeeze(1).tolist(),
+                "true": on_grid.query_labels.squeeze(1).tolist(),
+                "support_x": e.support.squeeze(1).tolist(),
+                "support_y": e.support_labels.squeeze(1).tolist(),
+                "predicted": {
+                    str(s): algo.predict(on_grid, steps=s).squeeze(1).tolist() for s in steps
+                },
+            }
+        )
+    return curves

@@ -5,6 +5,7 @@ Used by the CLI and by the dashboard's worker processes alike, so both record ru
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -16,7 +17,13 @@ from metalearn.algorithms import ALGORITHMS, Algorithm
 from metalearn.config import RunConfig
 from metalearn.data import DATASETS, DatasetInfo, Split
 from metalearn.engine.device import describe_device, resolve_device
-from metalearn.engine.evaluate import evaluate, mean_ci95
+from metalearn.engine.evaluate import (
+    REGRESSION_STEPS,
+    evaluate,
+    evaluate_regression,
+    mean_ci95,
+    regression_curves,
+)
 from metalearn.engine.snapshots import EmbeddingSnapshots
 from metalearn.engine.trainer import Trainer, load_checkpoint
 from metalearn.store import Store
@@ -80,6 +87,8 @@ def _logger(store: Store, run_id: str, progress: ProgressFn | None) -> ProgressF
 
 def _episodic(cfg, store, run_id, device, resume, progress, should_stop) -> dict[str, Any]:
     info = DATASETS[cfg.dataset].describe(cfg.data_root)
+    if info.task == "regression":
+        return _regression(cfg, store, run_id, device, info, resume, progress, should_stop)
     started = time.perf_counter()
     train = load_split(cfg, "train")
     val = load_split(cfg, "val") if cfg.val_every else None
@@ -119,6 +128,40 @@ def _episodic(cfg, store, run_id, device, resume, progress, should_stop) -> dict
         "train_seconds": stats.train_seconds,
         "episodes_per_second": stats.episodes_per_second,
         "load_seconds": load_seconds,
+        "wall_seconds": time.perf_counter() - started,
+        "stopped": stats.stopped,
+    }
+
+
+def _regression(cfg, store, run_id, device, info, resume, progress, should_stop) -> dict:
+    """Sinusoid runs: MSE on seeded tasks (100 query points each) after 0, 1, 10 and
+    `inner_steps_test` adaptation steps, and a few predicted curves for the adaptation figure."""
+    started = time.perf_counter()
+    algo = build_algorithm(cfg, info, 1).to(device)
+    ckpt = store.run_dir(run_id) / "checkpoint.pt"
+    trainer = Trainer(
+        cfg, algo, None, None, device, _logger(store, run_id, progress), should_stop, ckpt
+    )
+    if resume and ckpt.exists():
+        trainer.load_checkpoint(ckpt)
+    stats = trainer.fit()
+    store.add_artifact(run_id, "checkpoint", ckpt)
+    steps = tuple(sorted({*REGRESSION_STEPS, cfg.inner_steps_test}))
+    by_steps = evaluate_regression(algo, cfg.n_shot, 100, cfg.eval_episodes, device, steps=steps)
+    mse = by_steps[cfg.inner_steps_test]
+    store.save_episodes(run_id, mse)
+    curves_path = store.run_dir(run_id) / "curves.json"
+    curves_path.write_text(json.dumps(regression_curves(algo, cfg.n_shot, device)))
+    store.add_artifact(run_id, "regression_curves", curves_path)
+    mean, ci = mean_ci95(mse)
+    return {
+        "test_mse": mean,
+        "test_mse_ci95": ci,
+        "test_mse_by_steps": {str(s): mean_ci95(v)[0] for s, v in by_steps.items()},
+        "eval_episodes": len(mse),
+        "train_episodes": stats.episodes,
+        "train_seconds": stats.train_seconds,
+        "episodes_per_second": stats.episodes_per_second,
         "wall_seconds": time.perf_counter() - started,
         "stopped": stats.stopped,
     }

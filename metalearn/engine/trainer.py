@@ -13,8 +13,8 @@ import torch
 
 from metalearn.algorithms import Algorithm
 from metalearn.config import RunConfig
-from metalearn.data import BatchSampler, EpisodeSampler, Split
-from metalearn.engine.evaluate import evaluate, mean_ci95
+from metalearn.data import BatchSampler, EpisodeSampler, SinusoidSampler, Split
+from metalearn.engine.evaluate import evaluate, evaluate_regression, mean_ci95
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +64,23 @@ class Trainer:
         self.optimizer = algo.make_optimizer()
         self.stats = TrainStats()
         way, shot, query = cfg.train_shape
-        if algo.train_data == "episodes":
+        self.regression = algo.info.task == "regression"
+        if self.regression:  # sinusoid tasks are generated, not drawn from a split
+            self.sampler = SinusoidSampler(shot, query, cfg.seed, device)
+        elif algo.train_data == "episodes":
             self.sampler = EpisodeSampler(train, way, shot, query, cfg.seed, device)
         else:
             self.sampler = BatchSampler(train, cfg.seed, device)
 
     def _next(self):
-        if self.algo.train_data == "episodes":
+        if self.regression or self.algo.train_data == "episodes":
             return [self.sampler.sample() for _ in range(self.cfg.meta_batch)]
         return self.sampler.sample(self.cfg.batch_size)
 
     def fit(self) -> TrainStats:
         cfg, stats = self.cfg, self.stats
-        per_update = cfg.meta_batch if self.algo.train_data == "episodes" else 1
+        episodic = self.regression or self.algo.train_data == "episodes"
+        per_update = cfg.meta_batch if episodic else 1
         pending: list[dict[str, torch.Tensor]] = []
         next_log = stats.episodes + cfg.log_every
         next_val = stats.episodes + cfg.val_every if cfg.val_every else None
@@ -100,8 +104,8 @@ class Trainer:
                 values["train_seconds"] = stats.train_seconds
                 self.on_metrics(stats.episodes, values)
                 next_log = stats.episodes + cfg.log_every
-                if next_val is not None and stats.episodes >= next_val and self.val is not None:
-                    self.on_metrics(stats.episodes, {"val_accuracy": self.validate()})
+                if next_val is not None and stats.episodes >= next_val:
+                    self.on_metrics(stats.episodes, self.validate())
                     next_val = stats.episodes + cfg.val_every
                 if next_ckpt is not None and stats.episodes >= next_ckpt:
                     self.save_checkpoint()
@@ -118,17 +122,33 @@ class Trainer:
             self.save_checkpoint()
         return stats
 
-    def validate(self) -> float:
+    def validate(self) -> dict[str, float]:
+        """{"val_accuracy": ...} or, for regression, {"val_mse": ...} on fixed validation tasks."""
+        cfg = self.cfg
+        if self.regression:
+            steps = cfg.inner_steps_test
+            mse = evaluate_regression(
+                self.algo,
+                cfg.n_shot,
+                cfg.n_query,
+                cfg.val_episodes,
+                self.device,
+                "val",
+                steps=(steps,),
+            )[steps]
+            return {"val_mse": mean_ci95(mse)[0]}
+        if self.val is None:
+            return {}
         accs = evaluate(
             self.algo,
             self.val,
-            self.cfg.dataset,
-            self.cfg.test_shape,
-            self.cfg.val_episodes,
+            cfg.dataset,
+            cfg.test_shape,
+            cfg.val_episodes,
             self.device,
             split_name="val",
         )
-        return mean_ci95(accs)[0]
+        return {"val_accuracy": mean_ci95(accs)[0]}
 
     # -- checkpoints --------------------------------------------------------------------------
     def save_checkpoint(self) -> None:

@@ -7,19 +7,26 @@ import torch
 from torch import nn
 
 
-def conv_block(c_in: int, c_out: int) -> nn.Sequential:
+def conv_block(c_in: int, c_out: int, running_stats: bool = True) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)
+        nn.Conv2d(c_in, c_out, 3, padding=1),
+        nn.BatchNorm2d(c_out, track_running_stats=running_stats),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
     )
 
 
 class Conv4(nn.Module):
-    """Args: channels: input channels; image_size: input side; hidden: filters per block."""
+    """Args: channels: input channels; image_size: input side; hidden: filters per block;
+    running_stats: False makes batch norm always use the current batch's statistics (MAML)."""
 
-    def __init__(self, channels: int = 1, image_size: int = 28, hidden: int = 64):
+    def __init__(
+        self, channels: int = 1, image_size: int = 28, hidden: int = 64, running_stats: bool = True
+    ):
         super().__init__()
         self.encoder = nn.Sequential(
-            conv_block(channels, hidden), *(conv_block(hidden, hidden) for _ in range(3))
+            conv_block(channels, hidden, running_stats),
+            *(conv_block(hidden, hidden, running_stats) for _ in range(3)),
         )
         side = image_size
         for _ in range(4):
