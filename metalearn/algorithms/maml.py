@@ -70,9 +70,19 @@ class MAML(Algorithm):
         return F.mse_loss(out, y) if self.regression else F.cross_entropy(out, y)
 
     def adapt(
-        self, params: Params, x: torch.Tensor, y: torch.Tensor, steps: int, first_order: bool
+        self,
+        params: Params,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        steps: int,
+        first_order: bool,
+        batched: bool = False,
     ) -> Params:
-        """`steps` SGD steps on (x, y) from `params`; returns the fast weights. One task."""
+        """`steps` SGD steps on (x, y) from `params`; returns the fast weights. One task.
+
+        `batched`: called under `vmap`, where gradients come from `torch.func.grad`; otherwise
+        from `torch.autograd.grad` (the same maths with less overhead per call).
+        """
         names = self.adapted_names()
         fast = {n: params[n] for n in names}
         rest = {n: p for n, p in params.items() if n not in fast}
@@ -82,15 +92,22 @@ class MAML(Algorithm):
             return self.task_loss(out, y)
 
         for _ in range(steps):
-            grads = grad(support_loss)(fast)
+            if batched:
+                grads = grad(support_loss)(fast)
+            else:
+                graph = not first_order and torch.is_grad_enabled()
+                g = torch.autograd.grad(support_loss(fast), list(fast.values()), create_graph=graph)
+                grads = dict(zip(fast, g, strict=True))
             if first_order:  # FOMAML: the inner gradient is a constant for the outer update
                 grads = {n: g.detach() for n, g in grads.items()}
             fast = {n: fast[n] - self.step_size(n) * grads[n] for n in names}
         return {**rest, **fast}
 
-    def query_loss(self, params: Params, xs, ys, xq, yq, steps: int, first_order: bool):
+    def query_loss(
+        self, params: Params, xs, ys, xq, yq, steps: int, first_order: bool, batched: bool = False
+    ):
         """Adapt on the support set, then (loss, outputs) on the query set. One task."""
-        fast = self.adapt(params, xs, ys, steps, first_order)
+        fast = self.adapt(params, xs, ys, steps, first_order, batched)
         out = functional_call(self.learner, fast, (xq,))
         return self.task_loss(out, yq), out
 
@@ -104,7 +121,7 @@ class MAML(Algorithm):
         params = self.params()
         if path == "vmap":
             stack = lambda f: torch.stack([f(e) for e in episodes])  # noqa: E731
-            losses, outs = vmap(fn, in_dims=(None, 0, 0, 0, 0))(
+            losses, outs = vmap(partial(fn, batched=True), in_dims=(None, 0, 0, 0, 0))(
                 params,
                 stack(lambda e: e.support),
                 stack(lambda e: e.support_labels),
@@ -157,7 +174,7 @@ class MAML(Algorithm):
         class scores [Q, n_way], or regression predictions [Q, 1]."""
         steps = self.cfg.inner_steps_test if steps is None else steps
         with torch.enable_grad():
-            params = {n: p.detach() for n, p in self.params().items()}
+            params = {n: p.detach().requires_grad_() for n, p in self.params().items()}
             fast = self.adapt(params, episode.support, episode.support_labels, steps, True)
         with torch.no_grad():
             return functional_call(self.learner, fast, (episode.query,))

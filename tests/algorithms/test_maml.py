@@ -81,7 +81,7 @@ def test_metasgd_step_sizes_receive_gradients():
 def test_anil_adapts_only_the_head():
     algo = sinusoid_algo("anil")
     assert algo.adapted_names() == ["net.4.weight", "net.4.bias"]
-    params = {n: p.detach() for n, p in algo.params().items()}
+    params = {n: p.detach().requires_grad_() for n, p in algo.params().items()}
     e = SinusoidSampler(5, 7, seed=3).sample()
     fast = algo.adapt(params, e.support.double(), e.support_labels.double(), 2, True)
     assert torch.equal(fast["net.0.weight"], params["net.0.weight"])
@@ -105,3 +105,17 @@ def test_train_way_must_equal_n_way():
 
     with pytest.raises(ConfigError, match="train_way must equal n_way"):
         RunConfig(algorithm="maml", train_way=20).validate()
+
+
+def test_meta_lstm_starts_as_plain_gradient_descent():
+    cfg = RunConfig(algorithm="meta_lstm", n_query=3, inner_steps=2)
+    torch.manual_seed(0)
+    algo = ALGORITHMS["meta_lstm"](cfg, DATASETS["glyphs"].describe(None), 10)
+    split = DATASETS["glyphs"].load(None, "train")
+    e = EpisodeSampler(split, 5, 1, 3, seed=0).sample()
+    theta, in_gates, forget_gates = algo.inner_loop(e, 2)
+    assert all(0.005 < float(i) < 0.02 for i in in_gates)  # a small learning rate
+    assert all(float(f) > 0.98 for f in forget_gates)  # almost no shrinkage
+    assert theta.shape == algo.theta0.shape and not torch.equal(theta, algo.theta0)
+    _, metrics = algo.loss([e])
+    assert {"input_gate_1", "forget_gate_2"} <= set(metrics)

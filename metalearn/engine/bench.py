@@ -1,0 +1,119 @@
+"""Training-step throughput: the product's path against a straightforward reference, measured in
+one process on the same model, data and meta-batch."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call
+
+from metalearn.algorithms import Algorithm
+from metalearn.config import RunConfig
+from metalearn.data import DATASETS, BatchSampler, EpisodeSampler, SinusoidSampler
+from metalearn.engine.device import describe_device, resolve_device
+from metalearn.engine.run import build_algorithm, load_split
+
+
+def reference_maml_step(algo, episodes, optimizer) -> None:
+    """MAML the plain way: one task after another, explicit inner loop with autograd.grad."""
+    names, theta = zip(*algo.learner.named_parameters(), strict=True)
+    optimizer.zero_grad(set_to_none=True)
+    total = 0.0
+    for e in episodes:
+        fast = dict(zip(names, theta, strict=True))
+        for _ in range(algo.cfg.inner_steps):
+            out = functional_call(algo.learner, fast, (e.support,))
+            grads = torch.autograd.grad(
+                algo.task_loss(out, e.support_labels),
+                list(fast.values()),
+                create_graph=not algo.cfg.first_order,
+            )
+            fast = {
+                n: w - algo.cfg.inner_lr * g for (n, w), g in zip(fast.items(), grads, strict=True)
+            }
+        out = functional_call(algo.learner, fast, (e.query,))
+        total = total + algo.task_loss(out, e.query_labels) / len(episodes)
+    total.backward()
+    optimizer.step()
+
+
+def reference_protonet_step(algo, episodes, optimizer) -> None:
+    """ProtoNet the plain way: support and query embedded separately, cdist, one task at a time."""
+    optimizer.zero_grad(set_to_none=True)
+    total = 0.0
+    for e in episodes:
+        zs, zq = algo.backbone(e.support), algo.backbone(e.query)
+        protos = zs.view(e.n_way, -1, zs.shape[-1]).mean(1)
+        total = total + F.cross_entropy(-(torch.cdist(zq, protos) ** 2), e.query_labels)
+    (total / len(episodes)).backward()
+    optimizer.step()
+
+
+REFERENCES: dict[str, Callable] = {
+    "maml": reference_maml_step,
+    "protonet": reference_protonet_step,
+}
+
+
+def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6) -> list[dict]:
+    """Times `steps` training updates after `warmup` ones, for the product and the reference."""
+    cfg.validate()
+    device = resolve_device(cfg.device)
+    info = DATASETS[cfg.dataset].describe(cfg.data_root)
+    way, shot, query = cfg.train_shape
+    if info.task == "regression":
+        sampler = SinusoidSampler(shot, query, cfg.seed, device)
+        n_train = 1
+    else:
+        split = load_split(cfg, "train")
+        n_train = split.n_classes
+        sampler = EpisodeSampler(split, way, shot, query, cfg.seed, device)
+    algo: Algorithm = build_algorithm(cfg, info, n_train).to(device)
+    if algo.train_data == "batches":
+        batches = BatchSampler(split, cfg.seed, device)
+        data = [batches.sample(cfg.batch_size) for _ in range(4)]
+    else:
+        data = [[sampler.sample() for _ in range(cfg.meta_batch)] for _ in range(4)]
+    per_step = cfg.meta_batch if algo.train_data == "episodes" else 1
+    variants: dict[str, Callable] = {"product": algo.train_step}
+    if cfg.algorithm in REFERENCES:
+        ref = REFERENCES[cfg.algorithm]
+        variants["loop"] = lambda d, opt: ref(algo, d, opt)
+    rows = []
+    for variant, step in variants.items():
+        opt = algo.make_optimizer()
+        for i in range(warmup):
+            step(data[i % len(data)], opt)
+        _sync(device)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        start = time.perf_counter()
+        for i in range(steps):
+            step(data[i % len(data)], opt)
+        _sync(device)
+        seconds = time.perf_counter() - start
+        row = {
+            "algorithm": cfg.algorithm,
+            "variant": variant,
+            "device": describe_device(device),
+            "meta_batch": cfg.meta_batch,
+            "steps": steps,
+            "seconds": seconds,
+            "tasks_per_second": steps * per_step / seconds,
+        }
+        if getattr(algo, "path", None) in ("loop", "vmap") and variant == "product":
+            row["path"] = algo.path
+        if device.type == "cuda":
+            row["peak_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+        rows.append(row)
+    if len(rows) == 2:
+        rows[0]["ratio_vs_loop"] = rows[0]["tasks_per_second"] / rows[1]["tasks_per_second"]
+    return rows
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
