@@ -3,7 +3,7 @@ training happens in worker processes, never in this one."""
 
 import streamlit as st
 
-from pages._ui import routed, sidebar
+from pages._ui import routed, runs, sidebar
 
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
 pages = [
@@ -14,6 +14,10 @@ pages = [
     st.Page("pages/explorer.py", title="Task explorer", icon=":material/search:"),
     st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
 ]
+if any(r["config"]["algorithm"] in ("meta_lstm", "mann") for r in runs()):
+    pages.insert(
+        -1, st.Page("pages/inside.py", title="Inside the learners", icon=":material/memory:")
+    )
 page = st.navigation(pages)
 sidebar()
 routed(True)

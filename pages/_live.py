@@ -53,7 +53,13 @@ def run_card(run: dict, queue_position: int | None) -> None:
         + eta,
     )
     result = run["result"] or {}
-    if "test_accuracy" in result:
+    if "test_mse" in result:
+        steps = ", ".join(f"{k} steps {v:.3f}" for k, v in result["test_mse_by_steps"].items())
+        st.success(
+            f"Test MSE {result['test_mse']:.3f} ± {result['test_mse_ci95']:.3f} "
+            f"({result['eval_episodes']} tasks) · by adaptation steps: {steps}"
+        )
+    elif "test_accuracy" in result:
         st.success(
             f"Test accuracy {result['test_accuracy']:.3f} ± {result['test_ci95']:.3f} "
             f"(95% CI, {result.get('eval_episodes', '?')} episodes) · trained "
@@ -67,7 +73,8 @@ def run_card(run: dict, queue_position: int | None) -> None:
         c1, c2 = st.columns(2)
         ids = (run["id"],)
         c1.plotly_chart(curves(ids, len(df), ("loss",)), key=f"loss-{run['id']}")
-        c2.plotly_chart(curves(ids, len(df), ("accuracy", "val_accuracy")), key=f"acc-{run['id']}")
+        second = ("val_mse",) if cfg["dataset"] == "sinusoid" else ("accuracy", "val_accuracy")
+        c2.plotly_chart(curves(ids, len(df), second), key=f"acc-{run['id']}")
     with st.expander("Log"):
         st.code(jobs().log_tail(run["id"]) or "(no output yet)", language=None)
     if status in ACTIVE and st.button("Stop", key=f"stop-{run['id']}"):
@@ -82,7 +89,9 @@ def group_card(group_id: str, members: list[dict]) -> None:
         c1, c2 = st.columns(2)
         ids = tuple(r["id"] for r in members)
         c1.plotly_chart(curves(ids, len(df), ("loss",)), key=f"gl-{group_id}")
-        c2.plotly_chart(curves(ids, len(df), ("val_accuracy",)), key=f"ga-{group_id}")
+        regression = members[0]["config"]["dataset"] == "sinusoid"
+        second = ("val_mse",) if regression else ("val_accuracy",)
+        c2.plotly_chart(curves(ids, len(df), second), key=f"ga-{group_id}")
     for r in members:
         with st.container(border=True):
             run_card(r, _queue_position(r))

@@ -6,9 +6,11 @@ Nothing here imports torch.
 
 from __future__ import annotations
 
+import runpy
 import shutil
 import subprocess
 import threading
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -28,15 +30,18 @@ def routed(flag: bool) -> None:
 def page_setup() -> None:
     """First call of every page: make sure it runs inside app.py's navigation.
 
-    Streamlit starts in its legacy multipage mode when a `pages/` folder exists, and a first
+    Streamlit starts in its legacy multipage mode when a `pages/` folder exists, so the first
     request to a deep link (e.g. a shared /runs?runs=... link) would run the page alone, without
-    app.py's navigation and sidebar. Leave that mode and rerun through app.py.
+    app.py's navigation and sidebar. Then: leave that mode and run app.py now, in this same run
+    (a rerun would drop the click that may have caused it), and stop the stray page.
     """
-    if not getattr(_routing, "active", False):
-        from streamlit.runtime.pages_manager import PagesManager
+    if getattr(_routing, "active", False):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
 
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    PagesManager.uses_pages_directory = False
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "app.py"), run_name="__main__")
+    st.stop()
 
 
 def jobs() -> JobManager:

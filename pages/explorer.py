@@ -1,6 +1,8 @@
 """Task explorer: sample an episode, see it, and see how trained runs classify it; or bring your
 own task by uploading images."""
 
+import json
+
 import numpy as np
 import streamlit as st
 import torch
@@ -8,7 +10,8 @@ import torch
 from metalearn.data import DATASETS, DataError, EpisodeSampler
 from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
-from metalearn.store import Store
+from metalearn.store import Store, home
+from metalearn.viz import adaptation_figure
 from pages._ui import availability, label, page_setup, runs
 
 page_setup()
@@ -35,7 +38,9 @@ finished = [
     for r in runs()
     if r["status"] == "completed" and DATASETS[r["config"]["dataset"]].task == "classification"
 ]
-tab_sample, tab_own = st.tabs(["Sample an episode", "Bring your own task"])
+tab_sample, tab_own, tab_sine = st.tabs(
+    ["Sample an episode", "Bring your own task", "Sinusoid regression"]
+)
 with tab_sample:
     avail = availability()
     names = [n for n, d in DATASETS.items() if d.task == "classification" and avail[n]]
@@ -83,35 +88,58 @@ with tab_sample:
 with tab_own:
     if not finished:
         st.info("Train a run first; its model classifies your images.")
-        st.stop()
-    run_id = st.selectbox(
-        "Model",
-        [r["id"] for r in finished],
-        format_func=lambda i: label(next(r for r in finished if r["id"] == i)),
-    )
-    n_classes = st.number_input("Classes", 2, 10, 2)
-    support = {}
-    for k in range(n_classes):
-        c1, c2 = st.columns([1, 3])
-        name = c1.text_input("Class name", f"class {k + 1}", key=f"name{k}")
-        files = c2.file_uploader(
-            f"Support images of {name}",
-            ["png", "jpg", "jpeg"],
-            accept_multiple_files=True,
-            key=f"up{k}",
+    else:
+        run_id = st.selectbox(
+            "Model",
+            [r["id"] for r in finished],
+            format_func=lambda i: label(next(r for r in finished if r["id"] == i)),
         )
-        support[name] = [(f.name, f.getvalue()) for f in files or []]
-    queries = st.file_uploader("Query images", ["png", "jpg", "jpeg"], accept_multiple_files=True)
-    if st.button("Classify", disabled=not queries):
-        try:
-            out = classify(Store(), run_id, support, [(f.name, f.getvalue()) for f in queries])
-            st.dataframe(
-                [{"image": k, "predicted": v["class"], **v["scores"]} for k, v in out.items()],
-                hide_index=True,
+        n_classes = st.number_input("Classes", 2, 10, 2)
+        support = {}
+        for k in range(n_classes):
+            c1, c2 = st.columns([1, 3])
+            name = c1.text_input("Class name", f"class {k + 1}", key=f"name{k}")
+            files = c2.file_uploader(
+                f"Support images of {name}",
+                ["png", "jpg", "jpeg"],
+                accept_multiple_files=True,
+                key=f"up{k}",
             )
-        except DataError as err:
-            st.error(str(err))
-st.caption(
-    "Sinusoid regression runs (the MAML paper's figure) appear here once a regression "
-    "algorithm is trained."
-)
+            support[name] = [(f.name, f.getvalue()) for f in files or []]
+        queries = st.file_uploader(
+            "Query images", ["png", "jpg", "jpeg"], accept_multiple_files=True
+        )
+        if st.button("Classify", disabled=not queries):
+            try:
+                out = classify(Store(), run_id, support, [(f.name, f.getvalue()) for f in queries])
+                st.dataframe(
+                    [{"image": k, "predicted": v["class"], **v["scores"]} for k, v in out.items()],
+                    hide_index=True,
+                )
+            except DataError as err:
+                st.error(str(err))
+with tab_sine:
+    sine_runs = [
+        r for r in runs() if r["status"] == "completed" and r["config"]["dataset"] == "sinusoid"
+    ]
+    if not sine_runs:
+        st.info(
+            "No sinusoid run yet. Train e.g. MAML on `sinusoid` (K = n_shot points) to see "
+            "how a few adaptation steps bend the prediction onto a new sine wave."
+        )
+    for r in sine_runs[-3:]:
+        path = home() / r["id"] / "curves.json"
+        if path.exists():
+            st.markdown(
+                f"**{label(r)}** — test MSE after 0 / 1 / 10 steps: "
+                + " / ".join(
+                    f"{v:.2f}"
+                    for k, v in r["result"]["test_mse_by_steps"].items()
+                    if k in ("0", "1", "10")
+                )
+            )
+            cols = st.columns(3)
+            for col, (k, curve) in zip(cols, enumerate(json.loads(path.read_text())), strict=False):
+                col.plotly_chart(
+                    adaptation_figure(curve, f"task {k + 1}"), key=f"sine-{r['id']}-{k}"
+                )

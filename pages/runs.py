@@ -29,6 +29,8 @@ def table(all_runs: list[dict]) -> pd.DataFrame:
                 "episodes": c["episodes"],
                 "test accuracy": res.get("test_accuracy"),
                 "95% CI": res.get("test_ci95"),
+                "test MSE": res.get("test_mse"),
+                "MSE 95% CI": res.get("test_mse_ci95"),
                 "train s": res.get("train_seconds"),
                 "device": r["device"],
                 "group": r["group_id"],
@@ -60,19 +62,22 @@ if not chosen:
 picked = [by_id[i] for i in chosen]
 m = metrics(tuple(chosen))
 st.subheader("Accuracy")
-done = [r for r in picked if (r["result"] or {}).get("test_accuracy") is not None]
-if done:
-    summary = pd.DataFrame(
-        [
-            {
-                "label": label(r),
-                "value": r["result"]["test_accuracy"],
-                "ci95": r["result"]["test_ci95"],
-            }
-            for r in done
-        ]
-    )
-    st.plotly_chart(accuracy_bars(summary), key="bars")
+done = [
+    r
+    for r in picked
+    if r["result"] and ("test_accuracy" in r["result"] or "test_mse" in r["result"])
+]
+for key, ci, title in (
+    ("test_accuracy", "test_ci95", "test accuracy"),
+    ("test_mse", "test_mse_ci95", "test MSE"),
+):
+    rows = [
+        {"label": label(r), "value": r["result"][key], "ci95": r["result"][ci]}
+        for r in done
+        if key in r["result"]
+    ]
+    if rows:
+        st.plotly_chart(accuracy_bars(pd.DataFrame(rows), title), key=f"bars-{key}")
 st.subheader("Loss")
 x = st.radio(
     "x axis",
@@ -92,17 +97,27 @@ st.dataframe(
 )
 
 st.subheader("Paired comparison on identical test episodes")
+
+
+def shape(run: dict) -> tuple:
+    c = run["config"]  # regression tasks depend on K only; classification on the full shape
+    if c["dataset"] == "sinusoid":
+        return ("sinusoid", c["n_shot"], c["inner_steps_test"])
+    return (c["dataset"], c["n_way"], c["n_shot"], c["n_query"])
+
+
 pairs = []
 for a, b in itertools.combinations(done, 2):
-    ca, cb = a["config"], b["config"]
-    if (ca["dataset"], ca["n_way"], ca["n_shot"], ca["n_query"]) != (
-        cb["dataset"],
-        cb["n_way"],
-        cb["n_shot"],
-        cb["n_query"],
-    ):
+    if shape(a) != shape(b):
         continue  # different test episodes: no pairing possible
     diff = paired_difference(episodes(a["id"]), episodes(b["id"]))
+    higher_is_better = a["config"]["dataset"] != "sinusoid"  # accuracy vs MSE
+    a_better = (diff["mean_difference"] > 0) == higher_is_better
+    verdict = (
+        ("A better" if a_better else "B better")
+        if diff.get("significant")
+        else ("no significant difference")
+    )
     pairs.append(
         {
             "A": label(a),
@@ -110,9 +125,7 @@ for a, b in itertools.combinations(done, 2):
             "episodes": diff["episodes"],
             "mean A − B": diff["mean_difference"],
             "95% CI ±": diff["ci95"],
-            "verdict": ("A better" if diff["mean_difference"] > 0 else "B better")
-            if diff.get("significant")
-            else "no significant difference",
+            "verdict": verdict,
         }
     )
 if pairs:

@@ -30,6 +30,7 @@ CHOICES = {
     "backbone": list(BACKBONES),
     "head": ["cosine", "linear"],
     "device": ["auto", "cpu", "cuda", "mps"],
+    "maml_path": ["auto", "vmap", "loop"],
 }
 HELP = {
     "train_way": "classes per training episode (0: same as n_way)",
@@ -37,6 +38,9 @@ HELP = {
     "train_query": "0: same as n_query",
     "val_every": "episodes between validation passes (0: none)",
     "head": "cosine = Baseline++, linear = Baseline",
+    "inner_lr": "step size of the per-task adaptation",
+    "first_order": "first-order MAML (FOMAML): no second derivatives",
+    "maml_path": "auto: time both on the first updates and keep the faster",
 }
 
 
@@ -45,6 +49,8 @@ def field_input(name: str, default, container):
         return container.selectbox(
             name, CHOICES[name], index=CHOICES[name].index(default), help=HELP.get(name)
         )
+    if isinstance(default, bool):
+        return container.checkbox(name, value=default, help=HELP.get(name))
     if isinstance(default, float):
         return container.number_input(
             name, value=default, min_value=1e-6, format="%g", help=HELP.get(name)
@@ -94,6 +100,7 @@ except ConfigError as err:
 
 c1, c2, c3 = st.columns([1, 2, 1])
 if c1.button("Launch", type="primary", disabled=bool(problems)):
+    print("LAUNCH BRANCH", flush=True)
     st.session_state["watch"] = [jobs().launch(cfg)] + st.session_state.get("watch", [])
 others = c2.multiselect(
     "Compare in one click: same data and episodes, several algorithms",

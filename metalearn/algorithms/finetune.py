@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
 from metalearn.algorithms.base import Algorithm, accuracy, register
 from metalearn.data import Episode
-from metalearn.models import build_backbone
+from metalearn.models import MLP, build_backbone
 
 
 def cosine_scores(features: torch.Tensor, weight: torch.Tensor, scale: float) -> torch.Tensor:
@@ -32,9 +33,14 @@ class FineTune(Algorithm):
     1e-3, mini-batches of 4, `finetune_epochs` passes), and classifies the query. `head="linear"` is
     Baseline; `head="cosine"` is Baseline++ (cosine similarity to weight vectors, with a scale).
     Episodes are fitted in parallel (a batch of heads), which changes nothing per episode.
+
+    On sinusoid regression (the baseline of Finn et al. 2017): the 1-40-40-1 MLP is pre-trained on
+    the points of all training tasks jointly (MSE), then fine-tuned per task with plain SGD steps
+    (`finetune_lr`) on the K support points.
     """
 
     name = "finetune"
+    tasks = ("classification", "regression")
     family = "transfer"
     summary = "Transfer baseline: pre-train a classifier, fine-tune a new head on the support set."
     train_data = "batches"
@@ -42,6 +48,10 @@ class FineTune(Algorithm):
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
+        self.regression = info.task == "regression"
+        if self.regression:
+            self.net = MLP()
+            return
         self.backbone = build_backbone(
             cfg.backbone, info.channels, cfg.image_size or info.image_size
         )
@@ -49,6 +59,8 @@ class FineTune(Algorithm):
         self.classifier = nn.Linear(d, n_train_classes, bias=cfg.head == "linear")
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
+        if self.regression:
+            raise NotImplementedError
         return self.backbone(x)
 
     def _logits(self, features: torch.Tensor) -> torch.Tensor:
@@ -59,13 +71,36 @@ class FineTune(Algorithm):
         return self.classifier(features)
 
     def loss(self, batch):
+        if self.regression:  # batch: a list of tasks, pooled into one regression problem
+            x = torch.cat([torch.cat([e.support, e.query]) for e in batch])
+            y = torch.cat([torch.cat([e.support_labels, e.query_labels]) for e in batch])
+            loss = F.mse_loss(self.net(x), y)
+            return loss, {"loss": loss.detach()}
         images, labels = batch  # [B, C, H, W], [B]
         logits = self._logits(self.backbone(images))
         loss = F.cross_entropy(logits, labels)
         return loss, {"loss": loss.detach(), "accuracy": accuracy(logits.detach(), labels)}
 
-    def predict(self, episode: Episode) -> torch.Tensor:
+    def predict(self, episode: Episode, steps: int | None = None) -> torch.Tensor:
+        if self.regression:
+            return self._finetune_regression(
+                episode, self.cfg.finetune_epochs if steps is None else steps
+            )
         return self.predict_many([episode])[0]
+
+    def _finetune_regression(self, e: Episode, steps: int) -> torch.Tensor:
+        """SGD on a copy of the pre-trained MLP, on the support points; predictions [Q, 1]."""
+        params = {n: p.detach().clone().requires_grad_() for n, p in self.net.named_parameters()}
+        with torch.enable_grad():
+            for _ in range(steps):
+                loss = F.mse_loss(functional_call(self.net, params, (e.support,)), e.support_labels)
+                grads = torch.autograd.grad(loss, list(params.values()))
+                params = {
+                    n: (p - self.cfg.finetune_lr * g).detach().requires_grad_()
+                    for (n, p), g in zip(params.items(), grads, strict=True)
+                }
+        with torch.no_grad():
+            return functional_call(self.net, params, (e.query,))
 
     def predict_many(self, episodes: list[Episode]) -> list[torch.Tensor]:
         shapes = {(e.n_way, len(e.support), len(e.query)) for e in episodes}

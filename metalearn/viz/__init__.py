@@ -4,13 +4,16 @@ No Streamlit, no I/O: the dashboard pages and the tests call these with plain da
 """
 
 from metalearn.viz.compare import accuracy_bars, convergence, paired_difference
-from metalearn.viz.curves import learning_curves
+from metalearn.viz.curves import adaptation_figure, learning_curves
 from metalearn.viz.embeddings import embedding_figure, project
+from metalearn.viz.learners import gates_figure
 
 __all__ = [
     "accuracy_bars",
+    "adaptation_figure",
     "convergence",
     "embedding_figure",
+    "gates_figure",
     "learning_curves",
     "paired_difference",
     "project",

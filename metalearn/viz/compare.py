@@ -28,7 +28,8 @@ def accuracy_bars(summary: pd.DataFrame, metric: str = "test accuracy") -> go.Fi
         title=f"{metric} (95% CI)",
         yaxis_title=metric,
         height=360,
-        yaxis_range=[0, max(1.05, top * 1.1)],
+        # Accuracy keeps its natural 0..1 axis; other metrics (MSE) scale to the data.
+        yaxis_range=[0, max(1.05, top * 1.1) if "accuracy" in metric else top * 1.15],
         margin={"l": 40, "r": 10, "t": 40, "b": 40},
     )
     return fig

@@ -52,3 +52,52 @@ def learning_curves(
     if any("accuracy" in n for n in names):
         fig.update_yaxes(range=[0, 1.02])
     return fig
+
+
+STEP_COLORS = {"0": "#adb5bd", "1": "#f08c00", "10": "#2f9e44"}
+
+
+def adaptation_figure(curve: dict, title: str = "") -> go.Figure:
+    """The MAML paper's sinusoid figure for one task: the true curve, the K support points, and
+    the prediction after 0, 1 and 10 adaptation steps.
+
+    Args:
+        curve: {"x", "true", "support_x", "support_y", "predicted": {steps: y}} (lists of floats).
+    """
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=curve["x"],
+            y=curve["true"],
+            mode="lines",
+            name="true function",
+            line={"color": "#c92a2a", "width": 3},
+        )
+    )
+    for steps, ys in curve["predicted"].items():
+        fig.add_trace(
+            go.Scatter(
+                x=curve["x"],
+                y=ys,
+                mode="lines",
+                name=f"after {steps} steps",
+                line={"color": STEP_COLORS.get(steps, "#3b5bdb"), "dash": "dash"},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=curve["support_x"],
+            y=curve["support_y"],
+            mode="markers",
+            name="K support points",
+            marker={"size": 10, "color": "black"},
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=320,
+        margin={"l": 30, "r": 10, "t": 40, "b": 30},
+        xaxis_title="x",
+        yaxis_title="y",
+    )
+    return fig

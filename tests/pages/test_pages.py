@@ -97,3 +97,41 @@ def test_compare_page_on_a_finished_group(home):
     at.switch_page("pages/embeddings.py")
     at.run()
     assert not at.exception and not at.info  # snapshots exist, so no "no run" notice
+
+
+@pytest.mark.slow
+def test_regression_and_inside_views(home):
+    from metalearn.engine.run import execute
+
+    store = Store(home)
+    for cfg in (
+        RunConfig(
+            algorithm="maml",
+            dataset="sinusoid",
+            n_way=1,
+            n_shot=10,
+            n_query=10,
+            meta_batch=5,
+            episodes=50,
+            inner_lr=0.01,
+            eval_episodes=10,
+            val_every=0,
+        ),
+        RunConfig(
+            algorithm="meta_lstm",
+            n_query=3,
+            inner_steps=2,
+            inner_steps_test=2,
+            episodes=6,
+            log_every=2,
+            eval_episodes=5,
+            val_every=0,
+        ),
+    ):
+        execute(cfg, store, store.create_run(cfg.to_json()))
+    at = app("pages/explorer.py")
+    assert any("test MSE after 0 / 1 / 10 steps" in m.value for m in at.markdown)
+    at = app("pages/inside.py")
+    assert not at.info  # the meta_lstm run is there
+    at = app("pages/runs.py")
+    assert not at.exception

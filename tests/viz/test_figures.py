@@ -71,3 +71,32 @@ def test_embedding_figure(method):
     names = [t.name for t in fig.data]
     assert "x query wrong" in names and "y prototype" in names
     assert project(support, method).shape == (6, 2)
+
+
+def test_adaptation_figure_and_gates():
+    from metalearn.viz import adaptation_figure, gates_figure
+
+    curve = {
+        "x": [0.0, 1.0],
+        "true": [0.0, 0.8],
+        "support_x": [0.5],
+        "support_y": [0.4],
+        "predicted": {"0": [0.1, 0.1], "1": [0.0, 0.5], "10": [0.0, 0.7]},
+    }
+    names = [t.name for t in adaptation_figure(curve).data]
+    assert names == [
+        "true function",
+        "after 0 steps",
+        "after 1 steps",
+        "after 10 steps",
+        "K support points",
+    ]
+    df = pd.DataFrame(
+        [
+            {"step": s, "name": f"input_gate_{t}", "value": 0.01 * t * s}
+            for s in (1, 2)
+            for t in (1, 2, 10)
+        ]
+    )
+    fig = gates_figure(df, "input")
+    assert [t.name for t in fig.data] == ["inner step 1", "inner step 2", "inner step 10"]
