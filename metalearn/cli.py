@@ -42,6 +42,7 @@ TRAIN_FLAGS: dict[str, tuple[type, str]] = {
     "val_episodes": (int, "episodes per validation pass"),
     "log_every": (int, "episodes between logged points"),
     "checkpoint_every": (int, "episodes between checkpoints"),
+    "max_seconds": (float, "training time budget in seconds (ends early when spent)"),
     "seed": (int, "random seed"),
     "device": (str, "auto | cpu | cuda | mps"),
 }

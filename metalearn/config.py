@@ -55,6 +55,8 @@ class RunConfig:
         val_episodes: episodes per validation pass.
         log_every: training episodes between logged metric points.
         checkpoint_every: training episodes between checkpoints (0: only at the end).
+        max_seconds: a training time budget: training ends at the first log point past it, even
+            if fewer than `episodes` were done (None: no budget).
         seed: seeds model initialisation and the training sampler.
         device: "auto" picks CUDA, then MPS, then CPU.
     """
@@ -88,6 +90,7 @@ class RunConfig:
     val_episodes: int = 100
     log_every: int = 25
     checkpoint_every: int = 0
+    max_seconds: float | None = None
     seed: int = 0
     device: str = "auto"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -171,6 +174,12 @@ class RunConfig:
                 out.append(f"{name} must be at least {low}, got {value}")
         if self.dataset != "sinusoid" and ((self.train_way or self.n_way) < 2 or self.n_way < 2):
             out.append("n_way and train_way must be at least 2 for classification episodes")
+        if self.max_seconds is not None and (
+            not isinstance(self.max_seconds, (int, float)) or self.max_seconds <= 0
+        ):
+            out.append(
+                f"max_seconds must be a positive number of seconds, got {self.max_seconds!r}"
+            )
         for name in ("lr", "finetune_lr", "inner_lr"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 < value <= 10:

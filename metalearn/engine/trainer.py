@@ -117,6 +117,8 @@ class Trainer:
                 if self.should_stop():
                     stats.stopped = True
                     break
+                if cfg.max_seconds is not None and stats.train_seconds >= cfg.max_seconds:
+                    break  # the time budget is spent: the run completes with what it learned
                 tick = time.perf_counter()
         if self.checkpoint_path is not None:
             self.save_checkpoint()

@@ -57,3 +57,11 @@ def test_stop_request_ends_training_early(tmp_path):
     stats = trainer.fit()
     assert stats.stopped and stats.episodes == 2
     assert (tmp_path / "s.pt").exists()
+
+
+def test_time_budget_ends_training(tmp_path):
+    cfg = RunConfig(episodes=100000, log_every=2, val_every=0, n_query=2, max_seconds=1.0)
+    trainer, _ = make(cfg, tmp_path, "t")
+    stats = trainer.fit()
+    assert not stats.stopped and 2 <= stats.episodes < 100000
+    assert 1.0 <= stats.train_seconds < 10.0
