@@ -122,6 +122,16 @@ def load_cache(name: str) -> dict | None:
         return None
 
 
+def resize(images: torch.Tensor, size: int | None) -> torch.Tensor:
+    """uint8 [..., C, H, W] -> uint8 [..., C, size, size] (antialiased bilinear); None: as is."""
+    if not size or tuple(images.shape[-2:]) == (size, size):
+        return images
+    lead = images.shape[:-3]
+    flat = images.reshape(-1, *images.shape[-3:]).float()
+    flat = torch.nn.functional.interpolate(flat, size=size, mode="bilinear", antialias=True)
+    return flat.round().clamp(0, 255).to(torch.uint8).reshape(*lead, *flat.shape[1:])
+
+
 def split_by_class(
     images: torch.Tensor, labels: torch.Tensor, names: list[str], keep: list[int], **norm: float
 ) -> Split:

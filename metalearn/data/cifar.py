@@ -23,6 +23,7 @@ from metalearn.data.base import (
     Split,
     data_root,
     load_cache,
+    resize,
     save_cache,
     split_by_class,
 )
@@ -150,15 +151,7 @@ class _Cifar(Dataset):
     @classmethod
     def load(cls, root: str | None, split: str, image_size: int | None = None) -> Split:
         images, labels, names = _pooled(root, cls.name)
-        if image_size and image_size != 32:
-            images = (
-                torch.nn.functional.interpolate(
-                    images.float(), size=image_size, mode="bilinear", antialias=True
-                )
-                .round()
-                .clamp(0, 255)
-                .to(torch.uint8)
-            )
+        images = resize(images, image_size)
         return split_by_class(images, labels, names, _split_classes(cls.name, names)[split], **NORM)
 
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import torch
 
-from metalearn.data.base import Dataset, DatasetInfo, Split, counts_info, split_by_class
+from metalearn.data.base import (
+    Dataset,
+    DatasetInfo,
+    Split,
+    counts_info,
+    resize,
+    split_by_class,
+)
 
 SPLIT = {"train": [0, 1, 2, 3, 4], "val": [5, 6], "test": [7, 8, 9]}
 SIZE = 28
@@ -41,7 +48,5 @@ class Digits(Dataset):
     @classmethod
     def load(cls, root: str | None, split: str, image_size: int | None = None) -> Split:
         images, labels = _all()
-        size = image_size or SIZE
-        images = torch.nn.functional.interpolate(images, size=size, mode="bilinear")
-        images = images.round().clamp(0, 255).to(torch.uint8)
+        images = resize(images.round().to(torch.uint8), image_size or SIZE)
         return split_by_class(images, labels, [str(d) for d in range(10)], SPLIT[split])

@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from metalearn.data.base import Dataset, DatasetInfo, Split, load_cache, save_cache
+from metalearn.data.base import Dataset, DatasetInfo, Split, load_cache, resize, save_cache
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +104,7 @@ class Glyphs(Dataset):
     def load(cls, root: str | None, split: str, image_size: int | None = None) -> Split:
         lo, hi = SPLIT_CLASSES[split]
         images = all_images()[lo:hi]  # [classes, 20, 1, 28, 28]
-        if image_size and image_size != SIZE:
-            flat = images.reshape(-1, 1, SIZE, SIZE).float()
-            flat = torch.nn.functional.interpolate(flat, size=image_size, mode="bilinear")
-            images = flat.round().to(torch.uint8).reshape(hi - lo, PER_CLASS, 1, *flat.shape[-2:])
+        images = resize(images, image_size)
         labels = torch.arange(hi - lo).repeat_interleave(PER_CLASS)
         names = [f"glyph{c:04d}" for c in range(lo, hi)]
         return Split(images.reshape(-1, *images.shape[2:]).contiguous(), labels, names)

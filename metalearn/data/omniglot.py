@@ -25,6 +25,7 @@ from metalearn.data.base import (
     Split,
     data_root,
     load_cache,
+    resize,
     save_cache,
 )
 from metalearn.data.images import decode
@@ -183,10 +184,7 @@ class Omniglot(Dataset):
             for k in (1, 2, 3):  # rotate all classes of each angle at once
                 sel = torch.tensor([r == k for r in rot])
                 picked[sel] = torch.rot90(picked[sel], k, dims=(-2, -1))
-        if image_size and image_size != SIZE:
-            flat = picked.reshape(-1, 1, SIZE, SIZE).float()
-            flat = torch.nn.functional.interpolate(flat, size=image_size, mode="bilinear")
-            picked = flat.round().to(torch.uint8).reshape(len(names), -1, 1, image_size, image_size)
+        picked = resize(picked, image_size)
         per = picked.shape[1]
         labels = torch.arange(len(names)).repeat_interleave(per)
         return Split(picked.reshape(-1, *picked.shape[2:]).contiguous(), labels, list(names))

@@ -64,3 +64,14 @@ def test_every_image_can_be_drawn():
 def test_impossible_shapes_are_clear_errors(way, shot, query, msg):
     with pytest.raises(DataError, match=msg):
         EpisodeSampler(toy_split(), way, shot, query, seed=0)
+
+
+def test_resize_keeps_dtype_and_leading_dims():
+    from metalearn.data.base import resize
+
+    x = torch.randint(0, 256, (3, 4, 1, 28, 28), dtype=torch.uint8)
+    y = resize(x, 14)
+    assert y.shape == (3, 4, 1, 14, 14) and y.dtype == torch.uint8
+    assert resize(x, None) is x and resize(x, 28) is x
+    flat = torch.full((1, 1, 8, 8), 200, dtype=torch.uint8)
+    assert int(resize(flat, 20).min()) == 200  # a constant image stays constant
