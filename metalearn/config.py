@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,8 +130,21 @@ class RunConfig:
         return cls.from_dict(json.loads(text))
 
     # -- validation ---------------------------------------------------------------------------
+    def type_problems(self) -> list[str]:
+        """Each setting against its declared type (a bool is not a number here)."""
+        out = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            allowed = [t.strip() for t in str(f.type).split("|")]
+            if not any(_is(value, t) for t in allowed):
+                out.append(f"{f.name} must be {' or '.join(allowed)}, got {value!r}")
+        return out
+
     def problems(self) -> list[str]:
         """Checks that need no dataset: types, ranges and names. Returns the problems found."""
+        typed = self.type_problems()
+        if typed:  # the range checks below assume the right types
+            return typed
         from metalearn.algorithms import ALGORITHMS
         from metalearn.data import DATASETS
         from metalearn.models import BACKBONES
@@ -174,15 +188,13 @@ class RunConfig:
                 out.append(f"{name} must be at least {low}, got {value}")
         if self.dataset != "sinusoid" and ((self.train_way or self.n_way) < 2 or self.n_way < 2):
             out.append("n_way and train_way must be at least 2 for classification episodes")
-        if self.max_seconds is not None and (
-            not isinstance(self.max_seconds, (int, float)) or self.max_seconds <= 0
-        ):
+        if self.max_seconds is not None and not 0 < self.max_seconds < math.inf:
             out.append(
                 f"max_seconds must be a positive number of seconds, got {self.max_seconds!r}"
             )
         for name in ("lr", "finetune_lr", "inner_lr"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0 < value <= 10:
+            if not 0 < value <= 10:
                 out.append(f"{name} must be a number in (0, 10], got {value!r}")
         if self.device not in DEVICES:
             out.append(f"device {self.device!r} is unknown; choose one of {', '.join(DEVICES)}")
@@ -208,6 +220,22 @@ class RunConfig:
         if out:
             raise ConfigError(out)
         return self
+
+
+def _is(value: Any, type_name: str) -> bool:
+    if type_name == "None":
+        return value is None
+    if type_name == "bool":
+        return isinstance(value, bool)
+    if type_name == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if type_name == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if type_name == "str":
+        return isinstance(value, str)
+    if type_name.startswith("dict"):
+        return isinstance(value, dict)
+    raise AssertionError(f"unhandled type {type_name}")
 
 
 def _dataset_problems(cfg: RunConfig) -> list[str]:
