@@ -53,6 +53,11 @@ def classify(
         raise DataError(f"run {run_id} is a {info.task} run; predict classifies images")
     size = cfg.image_size or info.image_size
     names = list(support)
+    if algo.same_way and len(names) != cfg.n_way:
+        raise DataError(
+            f"run {run_id} ({cfg.algorithm}) has an output layer for exactly {cfg.n_way} classes; "
+            f"give {cfg.n_way} support classes, not {len(names)}"
+        )
     items = [item for n in names for item in support[n]]
     labels = torch.tensor([i for i, n in enumerate(names) for _ in support[n]])
     episode = Episode(
