@@ -19,6 +19,7 @@ from metalearn.engine.evaluate import evaluate, evaluate_regression, mean_ci95
 log = logging.getLogger(__name__)
 
 MetricsFn = Callable[[int, dict[str, float]], None]
+STOP_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -91,10 +92,15 @@ class Trainer:
             self.on_snapshot(0)
         self.algo.train()
         tick = time.perf_counter()
+        last_poll = time.perf_counter()
         while stats.episodes < cfg.episodes:
             pending.append(self.algo.train_step(self._next(), self.optimizer))
             stats.episodes += per_update
-            if stats.episodes >= next_log or stats.episodes >= cfg.episodes:
+            stop = False
+            if time.perf_counter() - last_poll >= STOP_POLL_SECONDS:  # a stop acts within ~0.5 s
+                last_poll = time.perf_counter()
+                stop = self.should_stop()
+            if stop or stats.episodes >= next_log or stats.episodes >= cfg.episodes:
                 values = {k: torch.stack([m[k] for m in pending]).mean() for k in pending[0]}
                 values = {k: float(v) for k, v in values.items()}  # the one sync per log point
                 pending.clear()
@@ -114,7 +120,7 @@ class Trainer:
                     self.on_snapshot(stats.episodes)
                     self.algo.train()
                     next_snap = (stats.episodes // snap_every + 1) * snap_every
-                if self.should_stop():
+                if stop:
                     stats.stopped = True
                     break
                 if cfg.max_seconds is not None and stats.train_seconds >= cfg.max_seconds:
