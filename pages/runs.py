@@ -1,13 +1,12 @@
 """Runs and Compare: every run in a table; selected runs side by side. The selection is kept in
 the URL (?runs=id1,id2), so a comparison can be shared as a link."""
 
-import itertools
-
 import pandas as pd
 import streamlit as st
 
-from metalearn.viz import accuracy_bars, convergence, learning_curves, paired_difference
-from pages._ui import episodes, label, metrics, page_setup, runs
+from metalearn.viz import accuracy_bars, convergence, learning_curves
+from pages._compare import paired_rows
+from pages._ui import jobs, label, metrics, page_setup, runs
 
 page_setup()
 
@@ -46,7 +45,30 @@ if not all_runs:
     st.stop()
 df = table(all_runs)
 st.dataframe(df, hide_index=True, width="stretch")
-st.download_button("Export table as CSV", df.to_csv(index=False), "runs.csv", "text/csv")
+c1, c2 = st.columns([1, 3])
+c1.download_button("Export table as CSV", df.to_csv(index=False), "runs.csv", "text/csv")
+
+
+@st.dialog("Delete runs")
+def confirm_delete(ids: list[str]) -> None:
+    st.write(
+        f"Delete {len(ids)} run(s) with their metrics, checkpoints and files? This cannot "
+        "be undone."
+    )
+    if st.button("Delete", type="primary"):
+        for run_id in ids:
+            try:
+                jobs().delete(run_id)
+            except ValueError as err:
+                st.error(str(err))
+                return
+        st.query_params.clear()
+        st.rerun()
+
+
+doomed = c2.multiselect("Delete runs…", df["id"].tolist(), placeholder="choose runs to delete")
+if doomed and c2.button("Delete selected"):
+    confirm_delete(doomed)
 
 by_id = {r["id"]: r for r in all_runs}
 wanted = [i for i in st.query_params.get("runs", "").split(",") if i in by_id]
@@ -99,35 +121,7 @@ st.dataframe(
 st.subheader("Paired comparison on identical test episodes")
 
 
-def shape(run: dict) -> tuple:
-    c = run["config"]  # regression tasks depend on K only; classification on the full shape
-    if c["dataset"] == "sinusoid":
-        return ("sinusoid", c["n_shot"], c["inner_steps_test"])
-    return (c["dataset"], c["n_way"], c["n_shot"], c["n_query"])
-
-
-pairs = []
-for a, b in itertools.combinations(done, 2):
-    if shape(a) != shape(b):
-        continue  # different test episodes: no pairing possible
-    diff = paired_difference(episodes(a["id"]), episodes(b["id"]))
-    higher_is_better = a["config"]["dataset"] != "sinusoid"  # accuracy vs MSE
-    a_better = (diff["mean_difference"] > 0) == higher_is_better
-    verdict = (
-        ("A better" if a_better else "B better")
-        if diff.get("significant")
-        else ("no significant difference")
-    )
-    pairs.append(
-        {
-            "A": label(a),
-            "B": label(b),
-            "episodes": diff["episodes"],
-            "mean A − B": diff["mean_difference"],
-            "95% CI ±": diff["ci95"],
-            "verdict": verdict,
-        }
-    )
+pairs = paired_rows(done)
 if pairs:
     st.dataframe(pd.DataFrame(pairs), hide_index=True)
 else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -94,6 +95,20 @@ class JobManager:
         """Asks the worker to stop after its current step; it checkpoints and marks it stopped.
         A run still waiting in the queue is stopped at once."""
         self.store.request_stop(run_id)
+
+    def delete(self, run_id: str) -> None:
+        """Removes a finished run: its rows and its folder (checkpoint, snapshots, log).
+
+        Raises:
+            ValueError: the run is still queued or running (stop it first).
+        """
+        run = self.store.get_run(run_id)
+        if run is None:
+            return
+        if run["status"] in ("queued", "running") and pid_alive(run["pid"]):
+            raise ValueError(f"run {run_id} is {run['status']}; stop it before deleting it")
+        self.store.delete_run(run_id)
+        shutil.rmtree(self.home / run_id, ignore_errors=True)
 
     def reap(self) -> list[str]:
         """Marks runs whose worker has died as lost. Returns their ids."""

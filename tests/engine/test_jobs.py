@@ -75,3 +75,16 @@ def test_pid_alive_sees_zombies_as_dead():
     assert not pid_alive(proc.pid)
     proc.wait()
     assert pid_alive(os.getpid()) and not pid_alive(None)
+
+
+def test_delete_removes_rows_and_files(tmp_path):
+    from metalearn.engine.run import execute
+
+    jobs = JobManager(tmp_path)
+    cfg = RunConfig(episodes=4, log_every=2, eval_episodes=3, val_every=0, n_query=2)
+    run_id = jobs.store.create_run(cfg.to_json())
+    execute(cfg, jobs.store, run_id)
+    assert (tmp_path / run_id / "checkpoint.pt").exists() and jobs.store.metrics(run_id)
+    jobs.delete(run_id)
+    assert jobs.store.get_run(run_id) is None and not jobs.store.metrics(run_id)
+    assert not (tmp_path / run_id).exists()
