@@ -100,7 +100,11 @@ class Trainer:
             if time.perf_counter() - last_poll >= STOP_POLL_SECONDS:  # a stop acts within ~0.5 s
                 last_poll = time.perf_counter()
                 stop = self.should_stop()
-            if stop or stats.episodes >= next_log or stats.episodes >= cfg.episodes:
+                spent = stats.train_seconds + last_poll - tick
+                out_of_time = cfg.max_seconds is not None and spent >= cfg.max_seconds
+            else:
+                out_of_time = False
+            if stop or out_of_time or stats.episodes >= next_log or stats.episodes >= cfg.episodes:
                 values = {k: torch.stack([m[k] for m in pending]).mean() for k in pending[0]}
                 values = {k: float(v) for k, v in values.items()}  # the one sync per log point
                 pending.clear()
