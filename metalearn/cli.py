@@ -184,47 +184,10 @@ def _download(cfg: RunConfig) -> None:
 
 
 def cmd_worker(args, store) -> int:
-    """Waits for a free slot on the run's device, then trains it; progress goes to the log."""
-    import os
-    import time
+    from metalearn.engine.jobs import run_worker
 
-    from metalearn.engine.device import describe_device, resolve_device
-    from metalearn.engine.jobs import max_runs
-    from metalearn.engine.run import execute
-
-    logging.getLogger().setLevel(logging.INFO)
-    run = store.get_run(args.run)
-    if run is None:
-        raise ConfigError([f"--run {args.run}: no such run"])
-    cfg = RunConfig.from_dict(run["config"])
-    try:
-        device = describe_device(resolve_device(cfg.device))
-    except ConfigError as err:
-        store.finish_run(args.run, "failed", error=str(err))
-        raise
-    store.set_worker(args.run, os.getpid(), device)
-    log.info("run %s queued for %s", args.run, device)
-    while not store.try_start(args.run, device, max_runs(device)):
-        if store.stop_requested(args.run):
-            store.finish_run(args.run, "stopped", error="stopped while queued")
-            return 0
-        store.heartbeat(args.run)
-        time.sleep(0.5)
-    log.info("run %s started: %s on %s", args.run, cfg.algorithm, cfg.dataset)
-
-    def progress(step: int, values: dict[str, float]) -> None:
-        text = " ".join(f"{k}={v:.4g}" for k, v in values.items())
-        log.info("episode %d/%d %s", step, cfg.episodes, text)
-
-    result = execute(
-        cfg,
-        store,
-        args.run,
-        resume=run["status"] in ("stopped", "lost"),
-        progress=progress,
-        should_stop=lambda: store.stop_requested(args.run),
-    )
-    log.info("run %s finished: %s", args.run, json.dumps(result, sort_keys=True))
+    logging.getLogger().setLevel(logging.INFO)  # progress lines go to the run's log file
+    run_worker(store, args.run)
     return 0
 
 

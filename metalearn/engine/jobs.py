@@ -9,6 +9,7 @@ marks runs whose worker died as lost.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -129,3 +130,44 @@ class JobManager:
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def run_worker(store: Store, run_id: str) -> None:
+    """The worker process's job: wait for a free slot on the run's device (first come, first
+    served), then train and test the run, logging progress lines; a stop while queued ends it."""
+    from metalearn.config import ConfigError
+    from metalearn.engine.device import describe_device, resolve_device
+    from metalearn.engine.run import execute
+
+    run = store.get_run(run_id)
+    if run is None:
+        raise ConfigError([f"--run {run_id}: no such run"])
+    cfg = RunConfig.from_dict(run["config"])
+    try:
+        device = describe_device(resolve_device(cfg.device))
+    except ConfigError as err:
+        store.finish_run(run_id, "failed", error=str(err))
+        raise
+    store.set_worker(run_id, os.getpid(), device)
+    log.info("run %s queued for %s", run_id, device)
+    while not store.try_start(run_id, device, max_runs(device)):
+        if store.stop_requested(run_id):
+            store.finish_run(run_id, "stopped", error="stopped while queued")
+            return
+        store.heartbeat(run_id)
+        time.sleep(0.5)
+    log.info("run %s started: %s on %s", run_id, cfg.algorithm, cfg.dataset)
+
+    def progress(step: int, values: dict[str, float]) -> None:
+        text = " ".join(f"{k}={v:.4g}" for k, v in values.items())
+        log.info("episode %d/%d %s", step, cfg.episodes, text)
+
+    result = execute(
+        cfg,
+        store,
+        run_id,
+        resume=run["status"] in ("stopped", "lost"),
+        progress=progress,
+        should_stop=lambda: store.stop_requested(run_id),
+    )
+    log.info("run %s finished: %s", run_id, json.dumps(result, sort_keys=True))
