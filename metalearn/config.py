@@ -182,9 +182,7 @@ class RunConfig:
             if value is not None:
                 ints[name] = (value, 1)
         for name, (value, low) in ints.items():
-            if not isinstance(value, int) or isinstance(value, bool):
-                out.append(f"{name} must be a whole number, got {value!r}")
-            elif value < low:
+            if value < low:  # types were checked by type_problems
                 out.append(f"{name} must be at least {low}, got {value}")
         if self.dataset != "sinusoid" and ((self.train_way or self.n_way) < 2 or self.n_way < 2):
             out.append("n_way and train_way must be at least 2 for classification episodes")

@@ -31,7 +31,8 @@ class EmbeddingSnapshots:
     ):
         sampler = EpisodeSampler(test, *shape, episode_seed(dataset, "test", *shape), device)
         classes, idx = sampler.sample_indices()
-        self.algo, self.path, self.episode = algo, path, sampler.sample()
+        # The same draw gives the features and the images shown for them (test episode 0).
+        self.algo, self.path, self.episode = algo, path, sampler.build(classes, idx)
         n_shot = shape[1]
         self.images = test.images[idx[:, :n_shot].flatten()], test.images[idx[:, n_shot:].flatten()]
         self.class_names = [test.class_names[int(c)] for c in classes]

@@ -46,3 +46,18 @@ def test_every_algorithm_sees_the_same_test_episodes():
     # ... and they are the episodes a sampler with the published seed draws.
     first = EpisodeSampler(split, 5, 1, 3, episode_seed("glyphs", "test", 5, 1, 3)).sample()
     assert torch.equal(first.query, seen[0][0])
+
+
+def test_embedding_snapshot_images_belong_to_its_episode(tmp_path):
+    import numpy as np
+
+    from metalearn.engine.snapshots import EmbeddingSnapshots
+
+    split = DATASETS["glyphs"].load(None, "test")
+    algo = ALGORITHMS["protonet"](RunConfig(), DATASETS["glyphs"].describe(None), 10)
+    snaps = EmbeddingSnapshots(algo, split, "glyphs", (5, 1, 3), torch.device("cpu"),
+                               tmp_path / "e.npz")
+    snaps(0)
+    z = np.load(tmp_path / "e.npz")
+    assert np.allclose(z["support_images"] / 255.0, snaps.episode.support.numpy())
+    assert np.allclose(z["query_images"] / 255.0, snaps.episode.query.numpy())
