@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="re-test a run from its checkpoint")
     ev.add_argument("--run", required=True)
     ev.add_argument("--eval-episodes", type=int)
+    ev.add_argument("--n-way", type=int, help="test on episodes of this many classes instead")
+    ev.add_argument("--n-shot", type=int, help="test with this many support images instead")
     ev.add_argument("--json", action="store_true")
 
     be = sub.add_parser("bench", help="training-step throughput: product vs a plain loop")
@@ -103,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     wk = sub.add_parser("worker", help="run a queued run (started by the dashboard)")
     wk.add_argument("--run", required=True)
+    wk.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
 
     runs = sub.add_parser("runs", help="list runs")
     runs.add_argument("--json", action="store_true")
@@ -127,6 +130,11 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         value = getattr(args, name)
         if value is not None:
             data[name] = value
+    from metalearn.algorithms import ALGORITHMS
+
+    algo = ALGORITHMS.get(data.get("algorithm", RunConfig.algorithm))
+    if algo is not None:  # the algorithm's own starting values, where the user gave none
+        data = {**algo.defaults, **data}
     return RunConfig.from_dict(data)
 
 
@@ -187,7 +195,7 @@ def cmd_worker(args, store) -> int:
     from metalearn.engine.jobs import run_worker
 
     logging.getLogger().setLevel(logging.INFO)  # progress lines go to the run's log file
-    run_worker(store, args.run)
+    run_worker(store, args.run, resume=args.resume)
     return 0
 
 
@@ -236,7 +244,8 @@ def cmd_runs(args, store) -> int:
 def cmd_eval(args, store) -> int:
     from metalearn.engine.run import evaluate_run
 
-    _emit(evaluate_run(store, args.run, args.eval_episodes), args.json)
+    result = evaluate_run(store, args.run, args.eval_episodes, n_way=args.n_way, n_shot=args.n_shot)
+    _emit(result, args.json)
     return 0
 
 

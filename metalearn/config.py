@@ -268,6 +268,8 @@ def _dataset_problems(cfg: RunConfig) -> list[str]:
         ("test", cfg.test_shape),
     ):
         n_classes, min_images = info.splits[split]
+        if algo.sequence:  # a sequence holds n_shot instances of each class and no query set
+            query = 0
         if split == "val" and (cfg.val_every == 0 or n_classes == 0):
             continue
         if way > n_classes:
@@ -278,6 +280,8 @@ def _dataset_problems(cfg: RunConfig) -> list[str]:
             )
         if shot + query > min_images:
             names = "train_shot + train_query" if split == "train" else "n_shot + n_query"
+            if algo.sequence:
+                names = "train_shot" if split == "train" else "n_shot (instances per class)"
             out.append(
                 f"{names} = {shot + query} is more than the {min_images} images of the smallest "
                 f"class in the {split} split of {cfg.dataset!r}; allowed: at most {min_images}"

@@ -131,6 +131,15 @@ class Store:
                 (status, time.time(), json.dumps(result) if result else None, error, run_id),
             )
 
+    def requeue(self, run_id: str) -> None:
+        """Back to the queue, to be resumed: stop request, end time and error cleared."""
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET status='queued', stop_requested=0, ended_at=NULL, error=NULL, "
+                "pid=NULL, heartbeat=? WHERE id=?",
+                (time.time(), run_id),
+            )
+
     def request_stop(self, run_id: str) -> None:
         with self.db:
             self.db.execute("UPDATE runs SET stop_requested=1 WHERE id=?", (run_id,))

@@ -6,8 +6,9 @@ import time
 
 import streamlit as st
 
+from metalearn.store import home
 from metalearn.viz import learning_curves
-from pages._ui import ACTIVE, jobs, label, metrics, runs
+from pages._ui import ACTIVE, can_control, jobs, label, metrics, runs
 
 ICONS = {
     "queued": ":material/hourglass_top:",
@@ -77,9 +78,27 @@ def run_card(run: dict, queue_position: int | None) -> None:
         c2.plotly_chart(curves(ids, len(df), second), key=f"acc-{run['id']}")
     with st.expander("Log"):
         st.code(jobs().log_tail(run["id"]) or "(no output yet)", language=None)
-    if status in ACTIVE and st.button("Stop", key=f"stop-{run['id']}"):
+    locked = not can_control()
+    if (
+        status in ACTIVE
+        and st.button("Stop", key=f"stop-{run['id']}", disabled=locked)
+        and can_control()
+    ):
         jobs().stop(run["id"])
         st.toast("Stopping after the current step…")
+    resumable = (
+        status in ("stopped", "lost", "failed") and (home() / run["id"] / "checkpoint.pt").exists()
+    )
+    if (
+        resumable
+        and st.button("Resume from the last checkpoint", key=f"resume-{run['id']}", disabled=locked)
+        and can_control()
+    ):
+        try:
+            jobs().resume(run["id"])
+            st.toast("Resuming…")
+        except ValueError as err:
+            st.error(str(err))
 
 
 def group_card(group_id: str, members: list[dict]) -> None:

@@ -6,6 +6,8 @@ Nothing here imports torch.
 
 from __future__ import annotations
 
+import hmac
+import os
 import runpy
 import shutil
 import subprocess
@@ -42,6 +44,50 @@ def page_setup() -> None:
     PagesManager.uses_pages_directory = False
     runpy.run_path(str(Path(__file__).resolve().parents[1] / "app.py"), run_name="__main__")
     st.stop()
+
+
+def _secret(name: str):
+    """A value from .streamlit/secrets.toml, or None when there is no such file or key."""
+    try:
+        return st.secrets.get(name)
+    except Exception:  # no secrets file: Streamlit raises rather than returning nothing
+        return None
+
+
+def viewer_mode() -> bool:
+    """View-only dashboard: $METALEARN_VIEWER=1, or `viewer_mode = true` in secrets.toml."""
+    env = os.environ.get("METALEARN_VIEWER", "").strip().lower() in ("1", "true", "yes", "on")
+    return env or bool(_secret("viewer_mode"))
+
+
+def can_control() -> bool:
+    """Whether this browser session may launch, stop, delete and upload: always, unless the
+    dashboard is in viewer mode and the presenter password was not given in this session."""
+    return not viewer_mode() or bool(st.session_state.get("presenter"))
+
+
+def viewer_notice(what: str) -> None:
+    st.info(f"View-only dashboard: {what} is switched off for viewers.", icon=":material/lock:")
+
+
+def presenter_unlock() -> None:
+    """Sidebar control: the presenter password (METALEARN_PRESENTER_PASSWORD or
+    `presenter_password` in secrets.toml) unlocks the controls for this browser session."""
+    password = os.environ.get("METALEARN_PRESENTER_PASSWORD") or _secret("presenter_password")
+    st.caption(":material/lock: View-only mode")
+    if not password:
+        return
+    if st.session_state.get("presenter"):
+        if st.button("Lock controls"):
+            st.session_state["presenter"] = False
+            st.rerun()
+        return
+    given = st.text_input("Presenter password", type="password", key="presenter_password")
+    if given:
+        if hmac.compare_digest(given.encode(), str(password).encode()):
+            st.session_state["presenter"] = True
+            st.rerun()
+        st.error("Wrong password.")
 
 
 def jobs() -> JobManager:
@@ -131,6 +177,8 @@ def device_label() -> str:
 def sidebar() -> None:
     with st.sidebar:
         st.caption(f"Device: **{device_label()}**")
+        if viewer_mode():
+            presenter_unlock()
         live_sidebar()
 
 

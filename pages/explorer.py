@@ -12,7 +12,7 @@ from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store, home
 from metalearn.viz import adaptation_figure
-from pages._ui import availability, label, page_setup, runs
+from pages._ui import availability, can_control, label, page_setup, runs, viewer_notice
 
 page_setup()
 
@@ -88,6 +88,8 @@ with tab_sample:
 with tab_own:
     if not finished:
         st.info("Train a run first; its model classifies your images.")
+    elif not can_control():
+        viewer_notice("uploading images")
     else:
         run_id = st.selectbox(
             "Model",

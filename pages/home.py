@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import jobs, page_setup
+from pages._ui import can_control, jobs, page_setup
 
 page_setup()
 
@@ -11,6 +11,10 @@ QUICK_STARTS = {
     "Baseline++ fine-tuning, 5-way 1-shot": (
         {"algorithm": "finetune", "head": "cosine", "episodes": 300, "val_every": 100},
         "about a minute on a CPU",
+    ),
+    "Memory network (MANN), 5 classes x 10 presentations": (
+        {"algorithm": "mann", "n_shot": 10, "meta_batch": 16, "episodes": 24000, "val_every": 0},
+        "about three minutes on a CPU",
     ),
 }
 
@@ -50,7 +54,7 @@ st.caption("No download needed: `glyphs` is generated on this machine.")
 for name, (settings, duration) in QUICK_STARTS.items():
     c1, c2 = st.columns([3, 1])
     c1.markdown(f"**{name}** — {duration}")
-    if c2.button("Run it", key=f"quick-{name}"):
+    if c2.button("Run it", key=f"quick-{name}", disabled=not can_control()) and can_control():
         from metalearn.config import RunConfig
 
         run_id = jobs().launch(RunConfig(**settings))

@@ -1,20 +1,82 @@
 """Inside the learners: what learned optimisers and memories do, from their runs' records."""
 
+import os
+
+import numpy as np
 import streamlit as st
 
-from metalearn.viz import gates_figure
+from metalearn.store import home
+from metalearn.viz import (
+    gates_figure,
+    instance_accuracy_figure,
+    instance_training_figure,
+    memory_figure,
+)
 from pages._ui import label, metrics, page_setup, runs
 
 page_setup()
 
-INSIDE = ("meta_lstm",)  # algorithms with something to show here
+INSIDE = ("meta_lstm", "mann")  # algorithms with something to show here
+
+
+@st.cache_data(show_spinner=False)
+def load_trace(path: str, mtime: float) -> dict:
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def show_memory(run: dict) -> None:
+    st.markdown(
+        "The memory-augmented network sees each image together with the label of the *previous* "
+        "image, so it must guess a class before being told. It can beat chance on a class's "
+        "second appearance only by storing image and label together in its external memory and "
+        "finding them again by similarity. Accuracy by presentation shows whether it does."
+    )
+    df = metrics((run["id"],))
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(instance_training_figure(df), key="instances")
+    result = run.get("result") or {}
+    if result.get("instance_accuracy"):
+        c2.plotly_chart(
+            instance_accuracy_figure(result["instance_accuracy"], result["instance_ci95"]),
+            key="instance_test",
+        )
+    else:
+        c2.info("The test curve appears when the run has finished.")
+    path = home() / run["id"] / "memory.npz"
+    if not path.exists():
+        st.info("Memory heat maps appear when the run has finished.")
+        return
+    z = load_trace(str(path), os.path.getmtime(path))
+    n = len(z["labels"])
+    which = st.radio(
+        "Test sequence", list(range(n)), horizontal=True, format_func=lambda i: str(i + 1)
+    )
+    for kind in ("write", "read"):
+        st.plotly_chart(
+            memory_figure(
+                z[kind][which],
+                z["labels"][which],
+                z["predictions"][which],
+                z["instance"][which],
+                kind,
+            ),
+            key=f"memory_{kind}",
+        )
+
 
 st.title("Inside the learners")
 chosen = [r for r in runs() if r["config"]["algorithm"] in INSIDE]
 if not chosen:
-    st.info("Train the LSTM meta-learner (`meta_lstm`) to see its learned learning rate here.")
+    st.info(
+        "Train the LSTM meta-learner (`meta_lstm`) to see its learned learning rate here, or the "
+        "memory-augmented network (`mann`) to see how it uses its memory."
+    )
     st.stop()
 run = st.selectbox("Run", chosen[::-1], format_func=label)
+if run["config"]["algorithm"] == "mann":
+    show_memory(run)
+    st.stop()
 df = metrics((run["id"],))
 st.markdown(
     "The LSTM meta-learner updates the learner's parameters as "

@@ -53,11 +53,24 @@ st.markdown("""
 A controller network writes each example, together with its label, into an external memory and
 reads by content similarity: a class seen once can be recalled the next time it appears. The label
 of step $t$ is only given at step $t+1$, so the network must *bind* images to labels in memory.
+Writes go either to the slot read last (to add the label that has just arrived to the image stored
+there) or to the least recently used slot, which is cleared first; a gate learns the mix.
 """)
 st.latex(
-    r"w^r_t(i) = \mathrm{softmax}_i\left(\frac{k_t \cdot M_t(i)}"
+    r"w^r_t(i) = \mathrm{softmax}_i\left(\beta_t\frac{k_t \cdot M_t(i)}"
     r"{\lVert k_t \rVert \lVert M_t(i) \rVert}\right), \qquad r_t = \sum_i w^r_t(i) M_t(i)"
 )
+st.latex(
+    r"w^w_t = \sigma(\alpha_t)\, w^r_{t-1} + (1 - \sigma(\alpha_t))\, w^{lu}_{t-1}, \qquad "
+    r"M_t = M_{t-1} + w^w_t k_t^\top"
+)
+st.markdown("""
+Trained naively it sits for a long time at chance on every presentation after the first: its keys
+start out nearly identical for all images (the controller's memory cell mixes many past inputs),
+so every read returns the average of memory. Starting the controller with a low forget-gate bias
+and a sharp key strength $\beta$ lets similar images find each other from the first updates; see
+the Inside page for how the memory is then used.
+""")
 
 st.header("Transfer baseline: pre-train, then fine-tune")
 st.markdown("""

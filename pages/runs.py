@@ -4,9 +4,10 @@ the URL (?runs=id1,id2), so a comparison can be shared as a link."""
 import pandas as pd
 import streamlit as st
 
+from metalearn.store import home
 from metalearn.viz import accuracy_bars, convergence, learning_curves
 from pages._compare import paired_rows
-from pages._ui import jobs, label, metrics, page_setup, runs
+from pages._ui import can_control, jobs, label, metrics, page_setup, runs
 
 page_setup()
 
@@ -55,7 +56,7 @@ def confirm_delete(ids: list[str]) -> None:
         f"Delete {len(ids)} run(s) with their metrics, checkpoints and files? This cannot "
         "be undone."
     )
-    if st.button("Delete", type="primary"):
+    if st.button("Delete", type="primary") and can_control():
         for run_id in ids:
             try:
                 jobs().delete(run_id)
@@ -66,9 +67,28 @@ def confirm_delete(ids: list[str]) -> None:
         st.rerun()
 
 
-doomed = c2.multiselect("Delete runs…", df["id"].tolist(), placeholder="choose runs to delete")
-if doomed and c2.button("Delete selected"):
-    confirm_delete(doomed)
+resumable = [
+    r["id"]
+    for r in all_runs
+    if r["status"] in ("stopped", "lost", "failed")
+    and (home() / r["id"] / "checkpoint.pt").exists()
+]
+if resumable and can_control():
+    r1, r2 = st.columns([3, 1])
+    again = r1.selectbox(
+        "Resume a stopped, lost or failed run from its last checkpoint", resumable, index=None
+    )
+    if again and r2.button("Resume"):
+        try:
+            jobs().resume(again)
+            st.session_state["watch"] = [again] + st.session_state.get("watch", [])
+            st.switch_page("pages/train.py")
+        except ValueError as err:
+            st.error(str(err))
+if can_control():
+    doomed = c2.multiselect("Delete runs…", df["id"].tolist(), placeholder="choose runs to delete")
+    if doomed and c2.button("Delete selected"):
+        confirm_delete(doomed)
 
 by_id = {r["id"]: r for r in all_runs}
 wanted = [i for i in st.query_params.get("runs", "").split(",") if i in by_id]

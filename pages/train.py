@@ -7,9 +7,10 @@ import streamlit as st
 from metalearn.algorithms import ALGORITHMS
 from metalearn.config import ConfigError, RunConfig
 from metalearn.data import DATASETS
+from metalearn.data.base import root_problem
 from metalearn.models import BACKBONES
 from pages._live import live_panel
-from pages._ui import availability, jobs, page_setup
+from pages._ui import availability, can_control, jobs, page_setup, viewer_notice
 
 page_setup()
 
@@ -61,14 +62,19 @@ def field_input(name: str, default, container):
 
 
 st.title("Train")
-defaults = RunConfig()
 left, right = st.columns([1, 2])
 with left:
     algo_name = st.selectbox(
         "Algorithm", list(ALGORITHMS), format_func=lambda n: f"{n} — {ALGORITHMS[n].family}"
     )
     algo = ALGORITHMS[algo_name]
+    defaults = RunConfig(algorithm=algo_name, **algo.defaults)
     st.caption(algo.summary)
+    if algo.sequence:
+        st.caption(
+            "Learns from sequences of n_way classes x n_shot instances each, guessing every "
+            "label one step before it is shown; there is no separate query set."
+        )
     avail = availability()
     dataset = st.selectbox(
         "Dataset",
@@ -83,31 +89,40 @@ with right:
     values = {}
     cols = st.columns(4)
     names = list(COMMON) + [s for s in algo.settings if s not in COMMON] + ["device"]
-    if algo.train_data == "episodes":
+    if algo.train_data == "episodes" and "meta_batch" not in names:
         names.insert(7, "meta_batch")
+    if algo.sequence:  # no query set; a fixed output layer, so training way = test way
+        names = [n for n in names if n not in ("n_query", "train_query", "train_way")]
     for i, name in enumerate(names):
         values[name] = field_input(name, getattr(defaults, name), cols[i % 4])
 for name in ("train_way", "train_shot", "train_query"):
-    values[name] = values[name] or None
+    values[name] = values.get(name) or None
 cfg = RunConfig(algorithm=algo_name, dataset=dataset, data_root=data_root or None, **values)
 
 problems = []
-try:
-    cfg.validate()
-except ConfigError as err:
-    problems = err.problems
+outside = root_problem(data_root) if data_root else None
+if outside:  # a shared dashboard reads no folder outside its data roots, not even to list it
+    problems = [outside]
+else:
+    try:
+        cfg.validate()
+    except ConfigError as err:
+        problems = err.problems
+if problems:
     st.error("Fix these settings before launching:\n" + "\n".join(f"- {p}" for p in problems))
 
+locked = not can_control()
+if locked:
+    viewer_notice("launching runs")
 c1, c2, c3 = st.columns([1, 2, 1])
-if c1.button("Launch", type="primary", disabled=bool(problems)):
-    print("LAUNCH BRANCH", flush=True)
+if c1.button("Launch", type="primary", disabled=bool(problems) or locked) and can_control():
     st.session_state["watch"] = [jobs().launch(cfg)] + st.session_state.get("watch", [])
 others = c2.multiselect(
     "Compare in one click: same data and episodes, several algorithms",
     list(ALGORITHMS),
     default=list(ALGORITHMS)[:2],
 )
-if c3.button("Compare", disabled=bool(problems) or len(others) < 2):
+if c3.button("Compare", disabled=bool(problems) or len(others) < 2 or locked) and can_control():
     configs = [dataclasses.replace(cfg, algorithm=a) for a in others]
     try:
         _, ids = jobs().launch_group(configs)

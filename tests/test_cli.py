@@ -78,6 +78,22 @@ def test_runs_and_eval(trained):
         cli("eval", "--run", result["run_id"], "--eval-episodes", "50", "--json", home=home).stdout
     )
     assert again["test_accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-6)
+    other = cli(
+        "eval",
+        "--run",
+        result["run_id"],
+        "--eval-episodes",
+        "20",
+        "--n-way",
+        "10",
+        "--n-shot",
+        "5",
+        "--json",
+        home=home,
+    )
+    other = json.loads(other.stdout)
+    assert (other["n_way"], other["n_shot"], other["eval_episodes"]) == (10, 5, 20)
+    assert 0.1 < other["test_accuracy"] <= 1.0
 
 
 def test_predict_own_images(trained, tmp_path):

@@ -1,10 +1,15 @@
 """Generated settings, good and bad: each is either accepted or refused with a ConfigError that
 says what is wrong - never another exception (which would be a traceback in the UI or CLI)."""
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from metalearn.algorithms import ALGORITHMS
 from metalearn.config import ConfigError, RunConfig
+from metalearn.data import DataError
+from metalearn.engine.run import execute
+from metalearn.store import Store
 
 ANY = st.one_of(
     st.none(),
@@ -15,7 +20,9 @@ ANY = st.one_of(
     st.lists(st.integers(), max_size=2),
 )
 FIELDS = {
-    "algorithm": st.one_of(st.sampled_from(["protonet", "finetune", "maml", "meta_lstm"]), ANY),
+    "algorithm": st.one_of(
+        st.sampled_from(["protonet", "finetune", "maml", "meta_lstm", "mann"]), ANY
+    ),
     "dataset": st.one_of(st.sampled_from(["glyphs", "sinusoid", "digits", "omniglot"]), ANY),
     "n_way": st.one_of(st.integers(-2, 700), ANY),
     "n_shot": st.one_of(st.integers(-1, 30), ANY),
@@ -42,3 +49,50 @@ def test_generated_configs_are_accepted_or_clearly_refused(data):
     except ConfigError as err:
         assert err.problems and all(isinstance(p, str) and p for p in err.problems)
         assert "invalid settings" in str(err)
+
+
+# Plausible settings (right types, small sizes) for every algorithm: what a user can type into
+# the Train page. Each one must run to the end or be refused with a clear message.
+RUNNABLE = {
+    "algorithm": st.sampled_from(sorted(ALGORITHMS)),
+    "dataset": st.sampled_from(["glyphs", "sinusoid", "digits"]),
+    "n_way": st.integers(1, 12),
+    "n_shot": st.integers(0, 12),
+    "n_query": st.integers(0, 12),
+    "train_way": st.one_of(st.none(), st.integers(1, 20)),
+    "train_shot": st.one_of(st.none(), st.integers(1, 6)),
+    "meta_batch": st.integers(1, 3),
+    "episodes": st.integers(0, 3),
+    "eval_episodes": st.integers(1, 3),
+    "val_every": st.integers(0, 2),
+    "val_episodes": st.integers(1, 2),
+    "log_every": st.integers(1, 3),
+    "inner_steps": st.integers(1, 2),
+    "inner_steps_test": st.integers(0, 2),
+    "finetune_epochs": st.integers(0, 2),
+    "batch_size": st.integers(1, 8),
+    "image_size": st.one_of(st.none(), st.integers(4, 40)),
+    "backbone": st.sampled_from(["conv4", "simple_cnn", "resnet12"]),
+    "head": st.sampled_from(["cosine", "linear"]),
+    "first_order": st.booleans(),
+    "max_seconds": st.one_of(st.none(), st.floats(0.01, 5)),
+}
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.fixed_dictionaries({}, optional=RUNNABLE))
+def test_generated_settings_run_or_are_clearly_refused(tmp_path_factory, data):
+    store = Store(tmp_path_factory.mktemp("fuzz"))
+    try:
+        cfg = RunConfig.from_dict({**data, "device": "cpu"})
+        cfg.validate()
+    except ConfigError as err:
+        assert err.problems
+        return
+    try:
+        result = execute(cfg, store, store.create_run(cfg.to_json()))
+    except (ConfigError, DataError) as err:
+        assert str(err)
+        return
+    assert "test_accuracy" in result or "test_mse" in result

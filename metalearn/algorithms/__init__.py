@@ -6,6 +6,7 @@ from metalearn.algorithms import finetune  # noqa: F401  (registers)
 from metalearn.algorithms import maml  # noqa: F401  (registers)
 from metalearn.algorithms import anil, metasgd  # noqa: F401  (registers)
 from metalearn.algorithms import meta_lstm  # noqa: F401  (registers)
+from metalearn.algorithms import mann  # noqa: F401  (registers)
 from metalearn.algorithms.base import ALGORITHMS, Algorithm, accuracy, register
 
 __all__ = ["ALGORITHMS", "Algorithm", "accuracy", "register"]

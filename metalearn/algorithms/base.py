@@ -35,6 +35,8 @@ class Algorithm(nn.Module):
         tasks: the dataset tasks it handles ("classification", "regression").
         train_data: "episodes" (meta-batches of episodes) or "batches" (labelled image batches).
         settings: RunConfig fields that matter to it (the dashboard shows only these).
+        defaults: RunConfig values it needs other than the global defaults (a user's own
+            values win).
     """
 
     name: ClassVar[str]
@@ -43,7 +45,11 @@ class Algorithm(nn.Module):
     tasks: ClassVar[tuple[str, ...]] = ("classification",)
     train_data: ClassVar[str] = "episodes"
     same_way: ClassVar[bool] = False  # True: a fixed-size output layer, so train_way == n_way
+    # True: learns from labelled sequences of n_way classes x n_shot instances (no query set) and
+    # implements `outcomes`; scored per step (see `engine.evaluate.evaluate_sequences`).
+    sequence: ClassVar[bool] = False
     settings: ClassVar[tuple[str, ...]] = ()
+    defaults: ClassVar[dict] = {}  # RunConfig values this algorithm starts from (CLI and UI)
 
     def __init__(self, cfg: RunConfig, info: DatasetInfo, n_train_classes: int):
         super().__init__()

@@ -96,6 +96,27 @@ def data_root(root: str | None) -> Path:
     return Path(root or os.environ.get("METALEARN_DATA") or "data").expanduser()
 
 
+def allowed_roots() -> list[Path]:
+    """Folders a dashboard may read datasets from: $METALEARN_DATA_ROOTS (separated by the
+    system's path separator), else the default data root alone. Subfolders count."""
+    listed = os.environ.get("METALEARN_DATA_ROOTS")
+    roots = [p for p in listed.split(os.pathsep) if p.strip()] if listed else [None]
+    return [data_root(r).resolve() for r in roots]
+
+
+def root_problem(root: str | None) -> str | None:
+    """Why `root` may not be read by a dashboard (links resolved, so '..' and symlinks cannot
+    escape), or None if it lies under an allowed folder."""
+    path = data_root(root).resolve()
+    allowed = allowed_roots()
+    if any(path == a or a in path.parents for a in allowed):
+        return None
+    return (
+        f"data root {path} is outside the folders this dashboard may read "
+        f"({', '.join(map(str, allowed))}); set METALEARN_DATA_ROOTS to allow more"
+    )
+
+
 def cache_dir() -> Path:
     """Where decoded tensors are cached: $METALEARN_CACHE, else ~/.cache/metalearn."""
     path = Path(os.environ.get("METALEARN_CACHE") or Path.home() / ".cache" / "metalearn")

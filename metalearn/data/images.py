@@ -14,6 +14,9 @@ from metalearn.data.base import DataError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 
+MAX_PIXELS = 40_000_000  # refuses decompression bombs; a 6000x6000 photo still passes
+
+
 def decode(data: bytes | Path, channels: int, size: int, ink: bool = False) -> torch.Tensor:
     """One image file -> uint8 [C, size, size].
 
@@ -30,10 +33,17 @@ def decode(data: bytes | Path, channels: int, size: int, ink: bool = False) -> t
     try:
         src = io.BytesIO(data) if isinstance(data, bytes) else data
         with Image.open(src) as img:
+            if img.width * img.height > MAX_PIXELS:  # checked before decoding the pixels
+                raise DataError(
+                    f"{getattr(data, 'name', 'image')}: {img.width}x{img.height} pixels is too "
+                    f"large; images of up to {MAX_PIXELS // 1_000_000} megapixels are accepted"
+                )
             img = img.convert("L" if channels == 1 else "RGB")
             img = img.resize((size, size), Image.Resampling.BILINEAR)
             arr = np.asarray(img, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as err:
+    except DataError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
         name = data if isinstance(data, Path) else "image"
         raise DataError(f"cannot read {name} as an image: {err}") from err
     if ink and arr.mean() > 127:

@@ -7,55 +7,13 @@ import time
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
-from torch.func import functional_call
 
-from metalearn.algorithms import Algorithm
+from metalearn.algorithms import ALGORITHMS, Algorithm
 from metalearn.config import RunConfig
 from metalearn.data import DATASETS, BatchSampler, EpisodeSampler, SinusoidSampler
 from metalearn.engine.device import describe_device, resolve_device
+from metalearn.engine.references import REFERENCES
 from metalearn.engine.run import build_algorithm, load_split
-
-
-def reference_maml_step(algo, episodes, optimizer) -> None:
-    """MAML the plain way: one task after another, explicit inner loop with autograd.grad."""
-    names, theta = zip(*algo.learner.named_parameters(), strict=True)
-    optimizer.zero_grad(set_to_none=True)
-    total = 0.0
-    for e in episodes:
-        fast = dict(zip(names, theta, strict=True))
-        for _ in range(algo.cfg.inner_steps):
-            out = functional_call(algo.learner, fast, (e.support,))
-            grads = torch.autograd.grad(
-                algo.task_loss(out, e.support_labels),
-                list(fast.values()),
-                create_graph=not algo.cfg.first_order,
-            )
-            fast = {
-                n: w - algo.cfg.inner_lr * g for (n, w), g in zip(fast.items(), grads, strict=True)
-            }
-        out = functional_call(algo.learner, fast, (e.query,))
-        total = total + algo.task_loss(out, e.query_labels) / len(episodes)
-    total.backward()
-    optimizer.step()
-
-
-def reference_protonet_step(algo, episodes, optimizer) -> None:
-    """ProtoNet the plain way: support and query embedded separately, cdist, one task at a time."""
-    optimizer.zero_grad(set_to_none=True)
-    total = 0.0
-    for e in episodes:
-        zs, zq = algo.backbone(e.support), algo.backbone(e.query)
-        protos = zs.view(e.n_way, -1, zs.shape[-1]).mean(1)
-        total = total + F.cross_entropy(-(torch.cdist(zq, protos) ** 2), e.query_labels)
-    (total / len(episodes)).backward()
-    optimizer.step()
-
-
-REFERENCES: dict[str, Callable] = {
-    "maml": reference_maml_step,
-    "protonet": reference_protonet_step,
-}
 
 
 def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6) -> list[dict]:
@@ -64,6 +22,8 @@ def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6) -> list[dict]:
     device = resolve_device(cfg.device)
     info = DATASETS[cfg.dataset].describe(cfg.data_root)
     way, shot, query = cfg.train_shape
+    if ALGORITHMS[cfg.algorithm].sequence:
+        query = 0  # sequences are support sets alone
     if info.task == "regression":
         sampler = SinusoidSampler(shot, query, cfg.seed, device)
         n_train = 1
@@ -72,12 +32,13 @@ def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6) -> list[dict]:
         n_train = split.n_classes
         sampler = EpisodeSampler(split, way, shot, query, cfg.seed, device)
     algo: Algorithm = build_algorithm(cfg, info, n_train).to(device)
-    if algo.train_data == "batches":
+    if algo.train_data == "batches" and info.task != "regression":
         batches = BatchSampler(split, cfg.seed, device)
         data = [batches.sample(cfg.batch_size) for _ in range(4)]
     else:
         data = [[sampler.sample() for _ in range(cfg.meta_batch)] for _ in range(4)]
-    per_step = cfg.meta_batch if algo.train_data == "episodes" else 1
+    episodic = algo.train_data == "episodes" or info.task == "regression"
+    per_step = cfg.meta_batch if episodic else 1
     variants: dict[str, Callable] = {"product": algo.train_step}
     if cfg.algorithm in REFERENCES:
         ref = REFERENCES[cfg.algorithm]

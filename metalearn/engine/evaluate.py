@@ -39,7 +39,11 @@ def evaluate(
     split_name: str = "test",
     chunk: int = 50,
 ) -> list[float]:
-    """Per-episode query accuracy of `algo` on `n_episodes` seeded episodes of `split`."""
+    """Per-episode query accuracy of `algo` on `n_episodes` seeded episodes of `split` (for
+    sequence learners, the accuracy over every step of each sequence)."""
+    if algo.sequence:
+        per_step = evaluate_sequences(algo, split, dataset, shape, n_episodes, device, split_name)
+        return per_step["correct"].mean(1).tolist()
     n_way, n_shot, n_query = shape
     sampler = EpisodeSampler(
         split, n_way, n_shot, n_query, episode_seed(dataset, split_name, *shape), device
@@ -56,6 +60,55 @@ def evaluate(
     finally:
         algo.train(was_training)
     return torch.stack(accs).tolist()  # one host sync for the whole evaluation
+
+
+def evaluate_sequences(
+    algo: Algorithm,
+    split: Split,
+    dataset: str,
+    shape: tuple[int, int, int],
+    n_episodes: int,
+    device: torch.device,
+    split_name: str = "test",
+    chunk: int = 100,
+) -> dict[str, torch.Tensor]:
+    """Sequence learners (MANN) on seeded sequences of n_way classes x n_shot instances.
+
+    The sequences (classes, images and their order) depend only on the dataset, split, n_way and
+    n_shot. Returns CPU tensors: "correct" [E, T] (1.0 where the guess was right) and "instance"
+    [E, T] (1 at a class's first presentation, 2 at its second, ...).
+    """
+    n_way, n_shot, _ = shape
+    seed = episode_seed(dataset, split_name, n_way, n_shot, 0)
+    sampler = EpisodeSampler(split, n_way, n_shot, 0, seed, device)
+    orders = torch.Generator().manual_seed(seed + 1)
+    was_training = algo.training
+    algo.eval()
+    correct, instance = [], []
+    try:
+        with torch.no_grad():
+            for start in range(0, n_episodes, chunk):
+                episodes = [sampler.sample() for _ in range(min(chunk, n_episodes - start))]
+                order = [torch.randperm(n_way * n_shot, generator=orders) for _ in episodes]
+                logits, labels, inst = algo.outcomes(episodes, order)
+                correct.append((logits.argmax(-1) == labels).float().cpu())
+                instance.append(inst.cpu())
+    finally:
+        algo.train(was_training)
+    return {"correct": torch.cat(correct), "instance": torch.cat(instance)}
+
+
+def instance_accuracy(per_step: dict[str, torch.Tensor]) -> tuple[list[float], list[float]]:
+    """Accuracy by instance number, with 95% CIs over episodes: ([acc of 1st, 2nd, ...], [ci])."""
+    correct, instance = per_step["correct"], per_step["instance"]
+    means, cis = [], []
+    for k in range(1, int(instance.max()) + 1):
+        mask = (instance == k).float()
+        per_episode = (correct * mask).sum(1) / mask.sum(1)  # [E]
+        mean, ci = mean_ci95(per_episode.tolist())
+        means.append(mean)
+        cis.append(ci)
+    return means, cis
 
 
 REGRESSION_STEPS = (0, 1, 10)  # adaptation steps reported for regression (Finn et al., fig. 2)

@@ -63,6 +63,26 @@ class JobManager:
         """Validates, records and starts a run. Raises ConfigError before anything is written."""
         cfg.validate()
         run_id = self.store.create_run(cfg.to_json(), group_id)
+        self._start_worker(run_id)
+        return run_id
+
+    def resume(self, run_id: str) -> None:
+        """Continues a stopped, lost or failed run from its last checkpoint, in a new worker.
+
+        Raises:
+            ValueError: no such run, it is still active, or it has no checkpoint to resume from.
+        """
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise ValueError(f"no run {run_id}")
+        if run["status"] in ("queued", "running") and pid_alive(run["pid"]):
+            raise ValueError(f"run {run_id} is {run['status']}; it needs no resuming")
+        if not (self.home / run_id / "checkpoint.pt").exists():
+            raise ValueError(f"run {run_id} has no checkpoint yet; launch it again instead")
+        self.store.requeue(run_id)
+        self._start_worker(run_id, resume=True)
+
+    def _start_worker(self, run_id: str, resume: bool = False) -> None:
         log_path = self.store.run_dir(run_id) / "worker.log"
         with open(log_path, "ab") as out:
             proc = subprocess.Popen(
@@ -75,6 +95,7 @@ class JobManager:
                     "worker",
                     "--run",
                     run_id,
+                    *(["--resume"] if resume else []),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -83,7 +104,6 @@ class JobManager:
             )
         self._children[run_id] = proc
         self.store.set_pid(run_id, proc.pid)
-        return run_id
 
     def launch_group(self, configs: list[RunConfig]) -> tuple[str, list[str]]:
         """Several runs as one comparison group (they share the seeded test episodes)."""
@@ -117,7 +137,8 @@ class JobManager:
             proc.poll()  # collects exited children, so they do not linger as zombies
         lost = []
         for run in self.store.active_runs():
-            if run["pid"] is None and time.time() - run["created_at"] < 30:
+            since = run["heartbeat"] or run["created_at"]  # a requeued run: since its requeue
+            if run["pid"] is None and time.time() - since < 30:
                 continue  # being launched: its worker's pid is not recorded yet
             if not pid_alive(run["pid"]) and self.store.mark_lost(
                 run["id"], "worker lost: its process ended without finishing the run"
@@ -132,9 +153,10 @@ class JobManager:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def run_worker(store: Store, run_id: str) -> None:
+def run_worker(store: Store, run_id: str, resume: bool = False) -> None:
     """The worker process's job: wait for a free slot on the run's device (first come, first
-    served), then train and test the run, logging progress lines; a stop while queued ends it."""
+    served), then train and test the run (from its checkpoint if `resume`), logging progress
+    lines; a stop while queued ends it."""
     from metalearn.config import ConfigError
     from metalearn.engine.device import describe_device, resolve_device
     from metalearn.engine.run import execute
@@ -166,7 +188,7 @@ def run_worker(store: Store, run_id: str) -> None:
         cfg,
         store,
         run_id,
-        resume=run["status"] in ("stopped", "lost"),
+        resume=resume,
         progress=progress,
         should_stop=lambda: store.stop_requested(run_id),
     )

@@ -21,10 +21,12 @@ from metalearn.engine.evaluate import (
     REGRESSION_STEPS,
     evaluate,
     evaluate_regression,
+    evaluate_sequences,
+    instance_accuracy,
     mean_ci95,
     regression_curves,
 )
-from metalearn.engine.snapshots import EmbeddingSnapshots
+from metalearn.engine.snapshots import EmbeddingSnapshots, save_memory_trace
 from metalearn.engine.trainer import Trainer, load_checkpoint
 from metalearn.store import Store
 
@@ -66,7 +68,7 @@ def execute(
         else:
             result = _episodic(cfg, store, run_id, device, resume, progress, should_stop)
     except BaseException as err:
-        store.finish_run(run_id, "failed", error=f"{type(err).__name__}: {err}")
+        store.finish_run(run_id, "failed", error=describe_failure(err, cfg))
         raise
     result.update(
         run_id=run_id, algorithm=cfg.algorithm, dataset=cfg.dataset, device=describe_device(device)
@@ -74,6 +76,23 @@ def execute(
     status = "stopped" if result.pop("stopped", False) else "completed"
     store.finish_run(run_id, status, result)
     return result
+
+
+def describe_failure(err: BaseException, cfg: RunConfig) -> str:
+    """The error text stored with a failed run; out-of-memory errors say what to shrink."""
+    text = f"{type(err).__name__}: {err}"
+    if (
+        isinstance(err, (torch.OutOfMemoryError, MemoryError))
+        or "out of memory" in str(err).lower()
+    ):
+        return (
+            f"out of memory on {cfg.device}: the run's batch does not fit. Try a smaller "
+            f"meta_batch (now {cfg.meta_batch}), n_way / n_query / batch_size (now {cfg.n_way} / "
+            f"{cfg.n_query} / {cfg.batch_size}), a smaller image_size or backbone. ({text[:300]})"
+        )
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted (Ctrl-C or SIGINT); resume it from its last checkpoint"
+    return text
 
 
 def _logger(store: Store, run_id: str, progress: ProgressFn | None) -> ProgressFn:
@@ -117,10 +136,22 @@ def _episodic(cfg, store, run_id, device, resume, progress, should_stop) -> dict
         log.info("resumed %s at episode %d", run_id, trainer.stats.episodes)
     stats = trainer.fit()
     store.add_artifact(run_id, "checkpoint", ckpt)
-    accs = evaluate(algo, test, cfg.dataset, cfg.test_shape, cfg.eval_episodes, device)
+    extra: dict[str, Any] = {}
+    if algo.sequence:
+        per_step = evaluate_sequences(
+            algo, test, cfg.dataset, cfg.test_shape, cfg.eval_episodes, device
+        )
+        accs = per_step["correct"].mean(1).tolist()
+        extra["instance_accuracy"], extra["instance_ci95"] = instance_accuracy(per_step)
+        path = store.run_dir(run_id) / "memory.npz"
+        save_memory_trace(algo, test, cfg, device, path)
+        store.add_artifact(run_id, "memory", path)
+    else:
+        accs = evaluate(algo, test, cfg.dataset, cfg.test_shape, cfg.eval_episodes, device)
     store.save_episodes(run_id, accs)
     mean, ci = mean_ci95(accs)
     return {
+        **extra,
         "test_accuracy": mean,
         "test_ci95": ci,
         "eval_episodes": len(accs),
@@ -167,15 +198,38 @@ def _regression(cfg, store, run_id, device, info, resume, progress, should_stop)
     }
 
 
-def evaluate_run(store: Store, run_id: str, eval_episodes: int | None = None) -> dict[str, Any]:
-    """Re-tests a finished run from its checkpoint on the standard seeded test episodes."""
+def evaluate_run(
+    store: Store,
+    run_id: str,
+    eval_episodes: int | None = None,
+    n_way: int | None = None,
+    n_shot: int | None = None,
+) -> dict[str, Any]:
+    """Re-tests a finished run from its checkpoint on the standard seeded test episodes, of its
+    own shape or of another `n_way` / `n_shot` (e.g. a 5-way model on 20-way episodes)."""
     algo, cfg, device = restore(store, run_id)
+    if n_way is not None or n_shot is not None:
+        shape = {"n_way": n_way or cfg.n_way, "n_shot": n_shot or cfg.n_shot}
+        if algo.same_way and shape["n_way"] != cfg.n_way:
+            from metalearn.config import ConfigError
+
+            raise ConfigError(
+                [f"{cfg.algorithm} has {cfg.n_way} output units; it cannot test {n_way}-way"]
+            )
+        cfg = RunConfig.from_dict({**cfg.to_dict(), **shape, "train_way": cfg.train_shape[0]})
+        cfg.validate()
     test = load_split(cfg, "test")
-    accs = evaluate(
-        algo, test, cfg.dataset, cfg.test_shape, eval_episodes or cfg.eval_episodes, device
-    )
+    n = eval_episodes or cfg.eval_episodes
+    accs = evaluate(algo, test, cfg.dataset, cfg.test_shape, n, device)
     mean, ci = mean_ci95(accs)
-    return {"run_id": run_id, "test_accuracy": mean, "test_ci95": ci, "eval_episodes": len(accs)}
+    return {
+        "run_id": run_id,
+        "n_way": cfg.n_way,
+        "n_shot": cfg.n_shot,
+        "test_accuracy": mean,
+        "test_ci95": ci,
+        "eval_episodes": len(accs),
+    }
 
 
 def restore(store: Store, run_id: str) -> tuple[Algorithm, RunConfig, torch.device]:

@@ -69,3 +69,42 @@ class EmbeddingSnapshots:
     @staticmethod
     def supported(algo: Algorithm) -> bool:
         return type(algo).embed is not Algorithm.embed
+
+
+def save_memory_trace(
+    algo: Algorithm,
+    test: Split,
+    cfg,
+    device: torch.device,
+    path: Path,
+    n_sequences: int = 3,
+) -> None:
+    """For a memory-based learner: read and write weights at every step of the first test
+    sequences (the same sequences `evaluate_sequences` scores first), for the memory heat maps.
+
+    Saved as `.npz`: read, write [S, T, R, N] float32; labels, predictions, instance [S, T].
+    """
+    from metalearn.algorithms.mann import instance_numbers
+
+    n_way, n_shot = cfg.n_way, cfg.n_shot
+    seed = episode_seed(cfg.dataset, "test", n_way, n_shot, 0)
+    sampler = EpisodeSampler(test, n_way, n_shot, 0, seed, device)
+    orders = torch.Generator().manual_seed(seed + 1)
+    episodes = [sampler.sample() for _ in range(n_sequences)]
+    order = [torch.randperm(n_way * n_shot, generator=orders) for _ in episodes]
+    was_training = algo.training
+    algo.eval()
+    with torch.no_grad():
+        x, y = algo.sequences(episodes, order)
+        logits, _, trace = algo.run(x, algo.previous_labels(y), trace=True)
+    algo.train(was_training)
+    tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
+    np.savez_compressed(
+        tmp,
+        read=trace["read"].float().cpu().numpy(),
+        write=trace["write"].float().cpu().numpy(),
+        labels=y.cpu().numpy(),
+        predictions=logits.argmax(-1).cpu().numpy(),
+        instance=instance_numbers(y, n_way).cpu().numpy(),
+    )
+    os.replace(tmp, path)

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 MetricsFn = Callable[[int, dict[str, float]], None]
 STOP_POLL_SECONDS = 0.5
+CHECKPOINT_SECONDS = 30.0  # a killed worker loses at most this much training
 
 
 @dataclass
@@ -65,6 +66,8 @@ class Trainer:
         self.optimizer = algo.make_optimizer()
         self.stats = TrainStats()
         way, shot, query = cfg.train_shape
+        if algo.sequence:
+            query = 0  # sequences are the support set alone
         self.regression = algo.info.task == "regression"
         if self.regression:  # sinusoid tasks are generated, not drawn from a split
             self.sampler = SinusoidSampler(shot, query, cfg.seed, device)
@@ -92,7 +95,7 @@ class Trainer:
             self.on_snapshot(0)
         self.algo.train()
         tick = time.perf_counter()
-        last_poll = time.perf_counter()
+        last_poll = last_ckpt = time.perf_counter()
         while stats.episodes < cfg.episodes:
             pending.append(self.algo.train_step(self._next(), self.optimizer))
             stats.episodes += per_update
@@ -117,9 +120,12 @@ class Trainer:
                 if next_val is not None and stats.episodes >= next_val:
                     self.on_metrics(stats.episodes, self.validate())
                     next_val = stats.episodes + cfg.val_every
-                if next_ckpt is not None and stats.episodes >= next_ckpt:
+                due = next_ckpt is not None and stats.episodes >= next_ckpt
+                if due or time.perf_counter() - last_ckpt >= CHECKPOINT_SECONDS:
                     self.save_checkpoint()
-                    next_ckpt = stats.episodes + cfg.checkpoint_every
+                    last_ckpt = time.perf_counter()
+                    if next_ckpt is not None:
+                        next_ckpt = stats.episodes + cfg.checkpoint_every
                 if self.on_snapshot and stats.episodes >= next_snap:
                     self.on_snapshot(stats.episodes)
                     self.algo.train()
@@ -174,6 +180,7 @@ class Trainer:
             "model": self.algo.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "sampler_rng": self.sampler.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),  # e.g. MANN's sequence orders
         }
         tmp = self.checkpoint_path.with_suffix(".tmp")
         torch.save(state, tmp)
@@ -184,6 +191,8 @@ class Trainer:
         self.algo.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.generator.set_state(state["sampler_rng"])
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"])
         self.stats.episodes = int(state["episodes"])
         self.stats.train_seconds = float(state["train_seconds"])
 

@@ -6,7 +6,12 @@ No Streamlit, no I/O: the dashboard pages and the tests call these with plain da
 from metalearn.viz.compare import accuracy_bars, convergence, paired_difference
 from metalearn.viz.curves import adaptation_figure, learning_curves
 from metalearn.viz.embeddings import embedding_figure, project
-from metalearn.viz.learners import gates_figure
+from metalearn.viz.learners import (
+    gates_figure,
+    instance_accuracy_figure,
+    instance_training_figure,
+    memory_figure,
+)
 
 __all__ = [
     "accuracy_bars",
@@ -14,6 +19,9 @@ __all__ = [
     "convergence",
     "embedding_figure",
     "gates_figure",
+    "instance_accuracy_figure",
+    "instance_training_figure",
+    "memory_figure",
     "learning_curves",
     "paired_difference",
     "project",

@@ -1,86 +1,20 @@
 """End to end in a real browser (Debian's chromium, driven by Playwright): the dashboard as a user
 sees it. Screenshots go to test-artifacts/. Under CI=true a missing browser fails the run."""
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.e2e.browser import ARGS, CHROMIUM, SHOTS, missing, streamlit_server
 
-
-def _browser_missing() -> str | None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -r requirements-dev.txt)"
-    if not os.path.exists(CHROMIUM):
-        return "chromium is not installed (apt-get install -y chromium)"
-    return None
-
-
-missing = _browser_missing()
-if missing and os.environ.get("CI") == "true":
-    pytest.fail(f"browser tests cannot run under CI: {missing}", pytrace=False)
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing or "")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`streamlit run app.py` on a free port with an empty runs directory."""
-    port = free_port()
-    env = {**os.environ, "METALEARN_HOME": str(tmp_path_factory.mktemp("home"))}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(60):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with streamlit_server({"METALEARN_HOME": str(tmp_path_factory.mktemp("home"))}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -55,8 +55,9 @@ def test_embedding_snapshot_images_belong_to_its_episode(tmp_path):
 
     split = DATASETS["glyphs"].load(None, "test")
     algo = ALGORITHMS["protonet"](RunConfig(), DATASETS["glyphs"].describe(None), 10)
-    snaps = EmbeddingSnapshots(algo, split, "glyphs", (5, 1, 3), torch.device("cpu"),
-                               tmp_path / "e.npz")
+    snaps = EmbeddingSnapshots(
+        algo, split, "glyphs", (5, 1, 3), torch.device("cpu"), tmp_path / "e.npz"
+    )
     snaps(0)
     z = np.load(tmp_path / "e.npz")
     assert np.allclose(z["support_images"] / 255.0, snaps.episode.support.numpy())

@@ -127,11 +127,23 @@ def test_regression_and_inside_views(home):
             eval_episodes=5,
             val_every=0,
         ),
+        RunConfig(
+            algorithm="mann",
+            n_shot=3,
+            meta_batch=4,
+            episodes=8,
+            log_every=4,
+            eval_episodes=6,
+            val_every=0,
+        ),
     ):
         execute(cfg, store, store.create_run(cfg.to_json()))
     at = app("pages/explorer.py")
     assert any("test MSE after 0 / 1 / 10 steps" in m.value for m in at.markdown)
     at = app("pages/inside.py")
-    assert not at.info  # the meta_lstm run is there
+    assert not at.info  # the newest run, mann: training and test curves, write and read maps
+    assert len(at.get("plotly_chart")) == 4
+    at.selectbox[0].select_index(1).run()  # the meta_lstm run: its two gates
+    assert not at.exception and len(at.get("plotly_chart")) == 2
     at = app("pages/runs.py")
     assert not at.exception

@@ -1,0 +1,129 @@
+"""Training-step throughput of every registered algorithm, product path against a straightforward
+reference (`metalearn.engine.references`), written into docs/benchmarks.md.
+
+    python scripts/benchmarks.py --device cpu                       # the CPU section
+    python scripts/benchmarks.py --device cuda --dataset omniglot   # the GPU section
+
+Each device keeps its own section of the document; a rerun replaces only that section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from metalearn.algorithms import ALGORITHMS  # noqa: E402
+from metalearn.config import RunConfig  # noqa: E402
+from metalearn.engine.bench import bench  # noqa: E402
+from metalearn.engine.device import describe_device, resolve_device  # noqa: E402
+
+# Per algorithm: the settings benchmarked (CPU sizes; "gpu" entries override them on CUDA).
+SETTINGS: dict[str, dict] = {
+    "protonet": {"n_way": 5, "n_shot": 1, "n_query": 15, "gpu": {"train_way": 60}},
+    "finetune": {"batch_size": 64, "gpu": {"batch_size": 256}},
+    "maml": {"meta_batch": 4, "n_query": 15, "gpu": {"meta_batch": 32}},
+    "anil": {"meta_batch": 4, "n_query": 15, "gpu": {"meta_batch": 32}},
+    "metasgd": {"meta_batch": 4, "n_query": 15, "gpu": {"meta_batch": 32}},
+    "meta_lstm": {"meta_batch": 1, "n_query": 15, "inner_steps": 5, "gpu": {"meta_batch": 4}},
+    "mann": {"n_shot": 10, "meta_batch": 16, "gpu": {"meta_batch": 64}},
+}
+
+
+def run(args) -> list[dict]:
+    device = resolve_device(args.device)
+    rows = []
+    for name in args.algorithms or list(ALGORITHMS):
+        settings = dict(SETTINGS.get(name, {}))
+        gpu = settings.pop("gpu", {})
+        if device.type == "cuda":
+            settings.update(gpu)
+        cfg = RunConfig(
+            algorithm=name,
+            dataset=args.dataset,
+            data_root=args.data_root,
+            device=args.device,
+            **settings,
+        )
+        started = time.perf_counter()
+        out = bench(cfg, steps=args.steps)
+        for row in out:
+            row["settings"] = {k: v for k, v in settings.items()}
+            row["bench_seconds"] = time.perf_counter() - started
+            print(json.dumps(row), flush=True)
+        rows.extend(out)
+    return rows
+
+
+def section(rows: list[dict], args, device_label: str) -> str:
+    lines = [
+        f"## {device_label}",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} on {device_label} ({platform.machine()}, "
+        f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}), dataset "
+        f"`{args.dataset}`, {args.steps} timed updates after 6 warm-up ones:",
+        "",
+        f"    python scripts/benchmarks.py --device {args.device} --dataset {args.dataset}"
+        + (" --data-root ../shared/data" if args.data_root else ""),
+        "",
+        "| algorithm | settings | product tasks/s | reference tasks/s | product / reference "
+        "| peak GPU memory (MB) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    by_algo: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        by_algo.setdefault(r["algorithm"], {})[r["variant"]] = r
+    for name, variants in by_algo.items():
+        p, ref = variants.get("product"), variants.get("loop")
+        settings = ", ".join(f"{k}={v}" for k, v in p["settings"].items())
+        if p.get("path"):
+            settings += f", path={p['path']}"
+        lines.append(
+            f"| {name} | {settings} | {p['tasks_per_second']:.1f} | "
+            f"{ref['tasks_per_second']:.1f} | {p['tasks_per_second'] / ref['tasks_per_second']:.2f}"
+            f" | {p.get('peak_memory_mb', float('nan')):.0f} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write(doc: Path, text: str, heading: str) -> None:
+    head = (
+        "# Benchmarks\n\nTraining-step throughput (tasks per second: episodes for episodic "
+        "methods, batches for the transfer baseline's pre-training) of each algorithm's product "
+        "path against a straightforward reference implementation of the same maths "
+        "(`metalearn/engine/references.py`), timed in one process on the same model, data and "
+        "optimiser. Regenerate a section with the command shown under it.\n\n"
+    )
+    old = doc.read_text() if doc.exists() else head
+    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old + text + "\n"
+    doc.write_text(new)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dataset", default="glyphs")
+    parser.add_argument("--data-root")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--algorithms", nargs="*")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    rows = run(args)
+    label = describe_device(resolve_device(args.device))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write(args.out, section(rows, args, label), label)
+
+
+if __name__ == "__main__":
+    main()
