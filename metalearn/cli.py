@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         be.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
     be.add_argument("--first-order", dest="first_order", action="store_const", const=True)
     be.add_argument("--steps", type=int, default=10, help="timed updates (after 6 warm-up ones)")
+    be.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best counts")
     be.add_argument("--json", action="store_true", help="one JSON object per line")
 
     wk = sub.add_parser("worker", help="run a queued run (started by the dashboard)")
@@ -206,7 +207,7 @@ def cmd_bench(args, store) -> int:
     cfg = RunConfig.from_dict({k: v for k, v in data.items() if v is not None})
     if cfg.algorithm == "maml" and args.meta_batch is None:
         cfg.meta_batch = 4
-    rows = bench(cfg, steps=args.steps)
+    rows = bench(cfg, steps=args.steps, rounds=max(1, args.rounds))
     for row in rows:
         print(
             json.dumps(row)

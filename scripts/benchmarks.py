@@ -55,7 +55,7 @@ def run(args) -> list[dict]:
             **settings,
         )
         started = time.perf_counter()
-        out = bench(cfg, steps=args.steps)
+        out = bench(cfg, steps=args.steps, rounds=args.rounds)
         for row in out:
             row["settings"] = {k: v for k, v in settings.items()}
             row["bench_seconds"] = time.perf_counter() - started
@@ -70,7 +70,8 @@ def section(rows: list[dict], args, device_label: str) -> str:
         "",
         f"Measured {time.strftime('%Y-%m-%d')} on {device_label} ({platform.machine()}, "
         f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}), dataset "
-        f"`{args.dataset}`, {args.steps} timed updates after 6 warm-up ones:",
+        f"`{args.dataset}`, best of {args.rounds} interleaved rounds of {args.steps} timed updates "
+        "(after 6 warm-up ones):",
         "",
         f"    python scripts/benchmarks.py --device {args.device} --dataset {args.dataset}"
         + (" --data-root ../shared/data" if args.data_root else ""),
@@ -87,10 +88,11 @@ def section(rows: list[dict], args, device_label: str) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in p["settings"].items())
         if p.get("path"):
             settings += f", path={p['path']}"
+        memory = f"{p['peak_memory_mb']:.0f}" if "peak_memory_mb" in p else "-"
         lines.append(
             f"| {name} | {settings} | {p['tasks_per_second']:.1f} | "
             f"{ref['tasks_per_second']:.1f} | {p['tasks_per_second'] / ref['tasks_per_second']:.2f}"
-            f" | {p.get('peak_memory_mb', float('nan')):.0f} |"
+            f" | {memory} |"
         )
     lines.append("")
     return "\n".join(lines)
@@ -115,7 +117,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dataset", default="glyphs")
     parser.add_argument("--data-root")
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--algorithms", nargs="*")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()

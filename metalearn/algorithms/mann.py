@@ -70,13 +70,8 @@ class MANN(Algorithm):
 
     def __init__(self, cfg, info, n_train_classes, hidden=200, slots=128, width=40, heads=4):
         super().__init__(cfg, info, n_train_classes)
-        self.n_way, self.hidden, self.slots, self.width, self.heads = (
-            cfg.n_way,
-            hidden,
-            slots,
-            width,
-            heads,
-        )
+        self.n_way, self.hidden, self.slots = cfg.n_way, hidden, slots
+        self.width, self.heads = width, heads
         self.key_strength = bool(cfg.extra.get("mann_key_strength", True))
         n_in = info.channels * SIDE * SIDE + cfg.n_way
         # The input part of the LSTM's gates is computed for all steps at once (one matmul).
@@ -97,9 +92,6 @@ class MANN(Algorithm):
             b = self.head.bias.view(heads, width + 2)
             b[:, width].fill_(float(cfg.extra.get("mann_gate_bias", 0.0)))
             b[:, width + 1].fill_(float(cfg.extra.get("mann_beta_bias", 5.0)))
-
-    def make_optimizer(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.cfg.lr)
 
     # -- the recurrence ------------------------------------------------------------------------
     def initial_state(self, batch: int, device: torch.device) -> MemoryState:

@@ -87,12 +87,10 @@ class MetaLSTM(Algorithm):
             x = torch.cat([preprocess(g), preprocess(loss.detach().expand(n))], 1)  # [n, 4]
             state = self.lstm(x, state)
             h = state[0]  # [n, hidden]
-            f = torch.sigmoid(
-                torch.cat([h, theta[:, None], f_prev[:, None]], 1) @ self.w_f + self.b_f
-            )
-            i = torch.sigmoid(
-                torch.cat([h, theta[:, None], i_prev[:, None]], 1) @ self.w_i + self.b_i
-            )
+            # W [h, theta, gate_prev] + b, without building the [n, hidden + 2] concatenation.
+            w_f, w_i = self.w_f, self.w_i
+            f = torch.sigmoid(h @ w_f[:-2] + theta * w_f[-2] + f_prev * w_f[-1] + self.b_f)
+            i = torch.sigmoid(h @ w_i[:-2] + theta * w_i[-2] + i_prev * w_i[-1] + self.b_i)
             theta = f * theta - i * g  # the cell state update is the parameter update
             i_prev, f_prev = i, f
             in_gates.append(i.detach().mean())

@@ -16,8 +16,9 @@ from metalearn.engine.references import REFERENCES
 from metalearn.engine.run import build_algorithm, load_split
 
 
-def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6) -> list[dict]:
-    """Times `steps` training updates after `warmup` ones, for the product and the reference."""
+def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6, rounds: int = 3) -> list[dict]:
+    """Times `steps` training updates of the product and of the reference after `warmup` ones
+    each, in `rounds` interleaved rounds; reports each one's best round."""
     cfg.validate()
     device = resolve_device(cfg.device)
     info = DATASETS[cfg.dataset].describe(cfg.data_root)
@@ -43,32 +44,41 @@ def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6) -> list[dict]:
     if cfg.algorithm in REFERENCES:
         ref = REFERENCES[cfg.algorithm]
         variants["loop"] = lambda d, opt: ref(algo, d, opt)
-    rows = []
+    optimizers = {v: algo.make_optimizer() for v in variants}
     for variant, step in variants.items():
-        opt = algo.make_optimizer()
         for i in range(warmup):
-            step(data[i % len(data)], opt)
-        _sync(device)
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-        start = time.perf_counter()
-        for i in range(steps):
-            step(data[i % len(data)], opt)
-        _sync(device)
-        seconds = time.perf_counter() - start
+            step(data[i % len(data)], optimizers[variant])
+    # Interleaved rounds, best of each: both variants see the same machine load over time.
+    best = dict.fromkeys(variants, float("inf"))
+    peak = dict.fromkeys(variants, 0.0)
+    for _ in range(rounds):
+        for variant, step in variants.items():
+            _sync(device)
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)
+            start = time.perf_counter()
+            for i in range(steps):
+                step(data[i % len(data)], optimizers[variant])
+            _sync(device)
+            best[variant] = min(best[variant], time.perf_counter() - start)
+            if device.type == "cuda":
+                peak[variant] = max(peak[variant], torch.cuda.max_memory_allocated(device) / 2**20)
+    rows = []
+    for variant in variants:
         row = {
             "algorithm": cfg.algorithm,
             "variant": variant,
             "device": describe_device(device),
             "meta_batch": cfg.meta_batch,
             "steps": steps,
-            "seconds": seconds,
-            "tasks_per_second": steps * per_step / seconds,
+            "rounds": rounds,
+            "seconds": best[variant],
+            "tasks_per_second": steps * per_step / best[variant],
         }
         if getattr(algo, "path", None) in ("loop", "vmap") and variant == "product":
             row["path"] = algo.path
         if device.type == "cuda":
-            row["peak_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+            row["peak_memory_mb"] = peak[variant]
         rows.append(row)
     if len(rows) == 2:
         rows[0]["ratio_vs_loop"] = rows[0]["tasks_per_second"] / rows[1]["tasks_per_second"]

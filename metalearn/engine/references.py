@@ -42,12 +42,14 @@ def maml_family_step(algo, episodes, optimizer) -> None:
 
 
 def protonet_step(algo, episodes, optimizer) -> None:
-    """ProtoNet the plain way: support and query embedded separately, cdist, one task at a time."""
+    """ProtoNet as in the paper's code: support and query in one batch (so batch norm sees them
+    together), prototypes by a per-class mean, squared distances from `cdist`, task by task."""
     optimizer.zero_grad(set_to_none=True)
     total = 0.0
     for e in episodes:
-        zs, zq = algo.backbone(e.support), algo.backbone(e.query)
-        protos = zs.view(e.n_way, -1, zs.shape[-1]).mean(1)
+        z = algo.backbone(torch.cat([e.support, e.query]))
+        zs, zq = z[: len(e.support)], z[len(e.support) :]
+        protos = torch.stack([zs[e.support_labels == c].mean(0) for c in range(e.n_way)])
         total = total + F.cross_entropy(-(torch.cdist(zq, protos) ** 2), e.query_labels)
     (total / len(episodes)).backward()
     optimizer.step()
