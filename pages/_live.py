@@ -101,6 +101,19 @@ def run_card(run: dict, queue_position: int | None) -> None:
             st.error(str(err))
 
 
+def progress_row(run: dict, queue_position: int | None) -> None:
+    """A run launched elsewhere: status and progress, without charts."""
+    cfg, status = run["config"], run["status"]
+    df = metrics((run["id"],))
+    eps, step = _latest(df, "episodes_per_second")
+    where = f" (queue position {queue_position})" if queue_position else ""
+    st.markdown(f"{ICONS.get(status, '')} **{label(run)}** — {status}{where}")
+    st.progress(
+        min(step / max(cfg["episodes"], 1), 1.0),
+        text=f"{step}/{cfg['episodes']} episodes" + (f" · {eps:.1f} episodes/s" if eps else ""),
+    )
+
+
 def group_card(group_id: str, members: list[dict]) -> None:
     st.markdown(f"**Comparison {group_id}** — {len(members)} runs, identical test episodes")
     df = metrics(tuple(r["id"] for r in members))
@@ -139,9 +152,19 @@ def live_panel() -> None:
     groups: dict[str, list[dict]] = {}
     for r in shown:
         groups.setdefault(r["group_id"] or r["id"], []).append(r)
+    others = [g for g in groups.values() if not any(r["id"] in watched for r in g)]
+    all_curves = bool(others) and st.toggle(
+        "Curves for every run in progress",
+        key="all_curves",
+        help="off: curves only for runs "
+        "launched in this browser session; others show their progress (lighter on small machines)",
+    )
     for key, members in reversed(list(groups.items())):
         with st.container(border=True):
-            if members[0]["group_id"]:
+            if not all_curves and not any(r["id"] in watched for r in members):
+                for r in members:
+                    progress_row(r, _queue_position(r))
+            elif members[0]["group_id"]:
                 group_card(key, members)
             else:
                 run_card(members[0], _queue_position(members[0]))

@@ -71,8 +71,8 @@ RUNNABLE = {
     "inner_steps_test": st.integers(0, 2),
     "finetune_epochs": st.integers(0, 2),
     "batch_size": st.integers(1, 8),
-    "image_size": st.one_of(st.none(), st.integers(4, 40)),
-    "backbone": st.sampled_from(["conv4", "simple_cnn", "resnet12"]),
+    "image_size": st.one_of(st.none(), st.integers(4, 32)),
+    "backbone": st.sampled_from(["conv4", "simple_cnn"]),  # ResNet-12: tested elsewhere, slow
     "head": st.sampled_from(["cosine", "linear"]),
     "first_order": st.booleans(),
     "max_seconds": st.one_of(st.none(), st.floats(0.01, 5)),
@@ -80,7 +80,7 @@ RUNNABLE = {
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.fixed_dictionaries({}, optional=RUNNABLE))
 def test_generated_settings_run_or_are_clearly_refused(tmp_path_factory, data):
     store = Store(tmp_path_factory.mktemp("fuzz"))

@@ -136,6 +136,8 @@ def _episodic(cfg, store, run_id, device, resume, progress, should_stop) -> dict
         log.info("resumed %s at episode %d", run_id, trainer.stats.episodes)
     stats = trainer.fit()
     store.add_artifact(run_id, "checkpoint", ckpt)
+    if stats.stopped:
+        return _stopped(stats, started)
     extra: dict[str, Any] = {}
     if algo.sequence:
         per_step = evaluate_sequences(
@@ -177,6 +179,8 @@ def _regression(cfg, store, run_id, device, info, resume, progress, should_stop)
         trainer.load_checkpoint(ckpt)
     stats = trainer.fit()
     store.add_artifact(run_id, "checkpoint", ckpt)
+    if stats.stopped:
+        return _stopped(stats, started)
     steps = tuple(sorted({*REGRESSION_STEPS, cfg.inner_steps_test}))
     by_steps = evaluate_regression(algo, cfg.n_shot, 100, cfg.eval_episodes, device, steps=steps)
     mse = by_steps[cfg.inner_steps_test]
@@ -195,6 +199,18 @@ def _regression(cfg, store, run_id, device, info, resume, progress, should_stop)
         "episodes_per_second": stats.episodes_per_second,
         "wall_seconds": time.perf_counter() - started,
         "stopped": stats.stopped,
+    }
+
+
+def _stopped(stats, started: float) -> dict[str, Any]:
+    """A stopped run ends at once, with its checkpoint and no test (`eval` tests it later, and a
+    resumed run tests when it completes)."""
+    return {
+        "train_episodes": stats.episodes,
+        "train_seconds": stats.train_seconds,
+        "episodes_per_second": stats.episodes_per_second,
+        "wall_seconds": time.perf_counter() - started,
+        "stopped": True,
     }
 
 

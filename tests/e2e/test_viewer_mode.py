@@ -62,6 +62,7 @@ def test_no_control_is_usable_by_a_viewer(page, setup):
     page.get_by_text("launching runs is switched off").wait_for()
     assert page.get_by_role("button", name="Launch").is_disabled()
     assert page.get_by_role("button", name="Compare", exact=True).is_disabled()
+    page.get_by_text("Curves for every run in progress").click()  # the full card, with Stop
     stop = page.get_by_role("button", name="Stop")
     stop.first.wait_for(timeout=60_000)  # the running run's card
     assert all(stop.nth(i).is_disabled() for i in range(stop.count()))

@@ -53,8 +53,9 @@ def test_stop_ends_a_run_with_a_checkpoint(tmp_path):
     jobs.stop(run_id)
     run = wait(jobs, run_id, {"stopped", "completed", "failed"})
     assert run["status"] == "stopped", run["error"]
-    assert run["ended_at"] - asked < 30  # includes the final test on 20 episodes
+    assert run["ended_at"] - asked < 2.0  # the current step, a checkpoint, no test
     assert (tmp_path / run_id / "checkpoint.pt").exists()
+    assert "test_accuracy" not in (run["result"] or {})
 
 
 def test_a_killed_worker_is_marked_lost(tmp_path):
