@@ -127,3 +127,42 @@ def test_short_glyphs_run_learns_to_bind_labels(tmp_path):
     assert abs(result["test_accuracy"] - float(np.mean(curve))) < 0.02
     trace = np.load(tmp_path / result["run_id"] / "memory.npz")
     assert trace["read"].shape == (3, 50, 4, 128) and trace["labels"].shape == (3, 50)
+
+
+@pytest.mark.parametrize("dataset", ["digits", "folder", "omniglot"])
+def test_runs_on_other_datasets(dataset, tmp_path):
+    """The issue's datasets besides glyphs: scikit-learn's digits (8x8, upsampled to 20x20), a
+    user's RGB folder (3 x 20 x 20 inputs), and Omniglot in its real format (generated here)."""
+    from metalearn.engine.run import execute
+    from metalearn.store import Store
+    from tests.formats import write_folder, write_omniglot
+
+    root = None
+    n_way, n_shot = 3, 4
+    if dataset == "folder":
+        root = tmp_path / "images"
+        write_folder(root, n_classes=20, per_class=6)
+    if dataset == "omniglot":
+        root = tmp_path / "data"
+        alphabets = {
+            "images_background": {f"Bg{a}": 3 for a in range(7)},
+            "images_evaluation": {"EvA": 2, "EvB": 3},
+        }
+        write_omniglot(root, alphabets, as_zip=True)
+    cfg = RunConfig(
+        algorithm="mann",
+        dataset=dataset,
+        data_root=str(root) if root else None,
+        n_way=n_way,
+        n_shot=n_shot,
+        meta_batch=4,
+        episodes=8,
+        log_every=4,
+        val_every=0,
+        eval_episodes=6,
+        device="cpu",
+    )
+    store = Store(tmp_path / "runs")
+    result = execute(cfg, store, store.create_run(cfg.to_json()))
+    assert len(result["instance_accuracy"]) == n_shot
+    assert 0.0 <= result["test_accuracy"] <= 1.0
