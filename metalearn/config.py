@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MIN_IMAGE_SIZE = 16  # Conv4, SimpleCNN and ResNet-12 pool four times
 
 
 class ConfigError(ValueError):
@@ -186,6 +187,13 @@ class RunConfig:
                 out.append(f"{name} must be at least {low}, got {value}")
         if self.dataset != "sinusoid" and ((self.train_way or self.n_way) < 2 or self.n_way < 2):
             out.append("n_way and train_way must be at least 2 for classification episodes")
+        algo = ALGORITHMS.get(self.algorithm)
+        uses_conv = algo is not None and not algo.sequence and self.dataset != "sinusoid"
+        if uses_conv and self.image_size is not None and 0 < self.image_size < MIN_IMAGE_SIZE:
+            out.append(
+                f"image_size must be at least {MIN_IMAGE_SIZE} for the convolutional networks "
+                f"(their four poolings halve it each time), got {self.image_size}"
+            )
         if self.max_seconds is not None and not 0 < self.max_seconds < math.inf:
             out.append(
                 f"max_seconds must be a positive number of seconds, got {self.max_seconds!r}"

@@ -64,7 +64,7 @@ st.latex(
     r"w^w_t = \sigma(\alpha_t)\, w^r_{t-1} + (1 - \sigma(\alpha_t))\, w^{lu}_{t-1}, \qquad "
     r"M_t = M_{t-1} + w^w_t k_t^\top"
 )
-st.markdown("""
+st.markdown(r"""
 Trained naively it sits for a long time at chance on every presentation after the first: its keys
 start out nearly identical for all images (the controller's memory cell mixes many past inputs),
 so every read returns the average of memory. Starting the controller with a low forget-gate bias

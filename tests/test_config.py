@@ -45,3 +45,10 @@ def test_checks_against_the_dataset():
 def test_missing_data_root_is_reported(tmp_path):
     with pytest.raises(ConfigError, match="omniglot.*not found"):
         RunConfig(dataset="omniglot", data_root=str(tmp_path)).validate()
+
+
+def test_images_too_small_for_the_conv_networks_are_refused():
+    with pytest.raises(ConfigError, match="image_size must be at least 16"):
+        RunConfig(image_size=8).validate()
+    RunConfig(image_size=16).validate()
+    assert RunConfig(algorithm="mann", image_size=8, n_shot=10).problems() == []

@@ -80,7 +80,7 @@ RUNNABLE = {
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.fixed_dictionaries({}, optional=RUNNABLE))
 def test_generated_settings_run_or_are_clearly_refused(tmp_path_factory, data):
     store = Store(tmp_path_factory.mktemp("fuzz"))

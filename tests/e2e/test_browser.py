@@ -118,5 +118,6 @@ def test_task_explorer_and_learn_pages(page, server):
     shot(page, "7-task-explorer")
     page.goto(server + "/learn")
     page.get_by_text("Reading a comparison").wait_for()
+    page.locator(".katex").first.wait_for()
     assert page.locator(".katex").count() >= 4  # the formulas rendered
     shot(page, "8-learn")

@@ -93,4 +93,6 @@ def test_the_presenter_password_unlocks_one_session(page, setup):
     box.fill(PASSWORD)
     box.press("Enter")
     page.get_by_role("button", name="Lock controls").wait_for()
-    assert page.get_by_role("button", name="Launch").is_enabled()
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name="Launch")).to_be_enabled(timeout=30_000)
