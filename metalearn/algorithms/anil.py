@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import torch
-from torch.func import functional_call, grad
+from torch.func import functional_call
 
 from metalearn.algorithms.base import register
 from metalearn.algorithms.maml import MAML
@@ -44,15 +43,6 @@ class ANIL(MAML):
         def support_loss(w):
             return self.task_loss(functional_call(head, w, (fs,)), ys)
 
-        for _ in range(steps):
-            if batched:
-                grads = grad(support_loss)(fast)
-            else:
-                graph = not first_order and torch.is_grad_enabled()
-                g = torch.autograd.grad(support_loss(fast), list(fast.values()), create_graph=graph)
-                grads = dict(zip(fast, g, strict=True))
-            if first_order:
-                grads = {n: g.detach() for n, g in grads.items()}
-            fast = {n: fast[n] - self.step_size(f"1.{n}") * grads[n] for n in fast}
+        fast = self.sgd_steps(support_loss, fast, steps, first_order, batched, prefix="1.")
         out = functional_call(head, fast, (fq,))
         return self.task_loss(out, yq), out

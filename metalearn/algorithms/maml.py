@@ -91,17 +91,25 @@ class MAML(Algorithm):
             out = functional_call(self.learner, {**rest, **fast_weights}, (x,))
             return self.task_loss(out, y)
 
+        fast = self.sgd_steps(support_loss, fast, steps, first_order, batched)
+        return {**rest, **fast}
+
+    def sgd_steps(
+        self, loss_fn, fast: Params, steps: int, first_order: bool, batched: bool, prefix: str = ""
+    ) -> Params:
+        """`steps` inner SGD steps on `loss_fn(fast)`; the step size of weight n is that of
+        `prefix + n` (a learner parameter name)."""
         for _ in range(steps):
             if batched:
-                grads = grad(support_loss)(fast)
+                grads = grad(loss_fn)(fast)
             else:
                 graph = not first_order and torch.is_grad_enabled()
-                g = torch.autograd.grad(support_loss(fast), list(fast.values()), create_graph=graph)
+                g = torch.autograd.grad(loss_fn(fast), list(fast.values()), create_graph=graph)
                 grads = dict(zip(fast, g, strict=True))
             if first_order:  # FOMAML: the inner gradient is a constant for the outer update
                 grads = {n: g.detach() for n, g in grads.items()}
-            fast = {n: fast[n] - self.step_size(n) * grads[n] for n in names}
-        return {**rest, **fast}
+            fast = {n: w - self.step_size(prefix + n) * grads[n] for n, w in fast.items()}
+        return fast
 
     def query_loss(
         self, params: Params, xs, ys, xq, yq, steps: int, first_order: bool, batched: bool = False
