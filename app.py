@@ -3,7 +3,7 @@ training happens in worker processes, never in this one."""
 
 import streamlit as st
 
-from pages._ui import routed, runs, sidebar
+from pages._ui import routed, runs, sidebar, timed, warm_up
 
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
 pages = [
@@ -19,9 +19,11 @@ if any(r["config"]["algorithm"] in ("meta_lstm", "mann") for r in runs()):
         -1, st.Page("pages/inside.py", title="Inside the learners", icon=":material/memory:")
     )
 page = st.navigation(pages)
+warm_up()
 sidebar()
 routed(True)
 try:
-    page.run()
+    with timed(page.title):
+        page.run()
 finally:
     routed(False)

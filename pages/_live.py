@@ -8,7 +8,7 @@ import streamlit as st
 
 from metalearn.store import home
 from metalearn.viz import learning_curves
-from pages._ui import ACTIVE, can_control, jobs, label, metrics, runs
+from pages._ui import ACTIVE, can_control, jobs, label, metrics, reap, runs, timed
 
 ICONS = {
     "queued": ":material/hourglass_top:",
@@ -143,7 +143,12 @@ def _queue_position(run: dict) -> int | None:
 # Every 2 s: live enough for a projector, and light on a 2-core machine that is also training.
 @st.fragment(run_every=2.0)
 def live_panel() -> None:
-    jobs().reap()
+    with timed("live panel"):
+        _live_panel()
+
+
+def _live_panel() -> None:
+    reap()
     watched = set(st.session_state.get("watch", []))
     shown = [r for r in runs() if r["id"] in watched or r["status"] in ACTIVE]
     if not shown:

@@ -55,14 +55,14 @@ def share_cpu(device: str) -> None:
     """When several runs may train on the CPU at once, each worker takes its share of the cores
     (threads oversubscribing a few cores collapse everyone's throughput, measured: two 2-thread
     runs on 2 cores each fell from ~190 to ~30 episodes/s) and a lower scheduling priority, so
-    the dashboard stays responsive ($METALEARN_WORKER_NICE, default 5; 0 keeps it)."""
+    the dashboard stays responsive ($METALEARN_WORKER_NICE, default 10; 0 keeps it)."""
     limit = max_runs(device)
     if not device.startswith("cpu") or limit <= 1:
         return
     import torch
 
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // limit))
-    nice = os.environ.get("METALEARN_WORKER_NICE", "5")
+    nice = os.environ.get("METALEARN_WORKER_NICE", "10")
     if nice.isdigit() and int(nice) > 0 and hasattr(os, "nice"):
         os.nice(int(nice))
 

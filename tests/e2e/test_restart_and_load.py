@@ -61,7 +61,20 @@ def test_a_dashboard_restart_mid_run_loses_nothing(browser, tmp_path):
     page.close()
 
 
+def _p95(values: list[float]) -> float:
+    values = sorted(values)
+    return values[int(0.95 * (len(values) - 1))]
+
+
+WARM_UP_ROUNDS = 2  # each viewer's first visits: the server imports torch, the runs start up
+
+
 def test_ten_viewers_while_four_runs_train(browser, tmp_path, monkeypatch):
+    """Ten viewers move between pages the way people do (the sidebar's links, no full reload)
+    while four runs train. Measured: each navigation, click to the page's content on screen; the
+    first load of each viewer; and the server's own time per page run and live-panel update
+    (from $METALEARN_PAGE_TIMES), which is what a viewer on another machine waits for - here the
+    ten browsers also share the 2 cores with the server and the runs."""
     monkeypatch.setenv("METALEARN_MAX_RUNS_CPU", "4")
     jobs = JobManager(tmp_path)
     runs = [
@@ -72,57 +85,87 @@ def test_ten_viewers_while_four_runs_train(browser, tmp_path, monkeypatch):
                 log_every=10,
                 val_every=0,
                 eval_episodes=20,
-                max_seconds=LOAD_SECONDS + 120,
+                max_seconds=LOAD_SECONDS + 300,
                 seed=i,
                 device="cpu",
             )
         )
         for i, algo in enumerate(("protonet", "protonet", "maml", "finetune"))
     ]
-    env = {"METALEARN_HOME": str(tmp_path), "METALEARN_MAX_RUNS_CPU": "4"}
+    page_times = tmp_path / "page-times.tsv"
+    env = {
+        "METALEARN_HOME": str(tmp_path),
+        "METALEARN_MAX_RUNS_CPU": "4",
+        "METALEARN_PAGE_TIMES": str(page_times),
+    }
     targets = [
-        ("/", "Quick starts on the built-in glyphs data"),
-        ("/train", "episodes ·"),
-        ("/runs", "Export table as CSV"),
-        ("/learn", "Reading a comparison"),
+        ("Home", "Quick starts on the built-in glyphs data"),
+        ("Train", "episodes ·"),
+        ("Runs and Compare", "Export table as CSV"),
+        ("Learn", "Reading a comparison"),
     ]
-    times: list[float] = []
+    first_loads: list[float] = []
+    warm_up: list[float] = []
+    by_page: dict[str, list[float]] = {title: [] for title, _ in targets}
     errors: list[str] = []
     with streamlit_server(env) as url:
         contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(10)]
         pages = [c.new_page() for c in contexts]
         for p in pages:
-            p.set_default_timeout(60_000)
+            p.set_default_timeout(180_000)
             p.on("pageerror", lambda exc: errors.append(str(exc)))
+        t0 = time.perf_counter()
+        for p in pages:
+            p.goto(url + "/", wait_until="commit")
+        for p in pages:
+            p.get_by_text(targets[0][1]).first.wait_for()
+            first_loads.append(time.perf_counter() - t0)
         started = time.time()
         rounds = 0
         while time.time() - started < LOAD_SECONDS:
-            # All ten viewers ask for a page at once, then each waits for its own content.
+            # All ten viewers click at once, then each waits for its own page's content.
+            rounds += 1
             asked = []
             for i, p in enumerate(pages):
-                path, marker = targets[(i + rounds) % len(targets)]
-                asked.append((p, marker, time.perf_counter()))
-                p.goto(url + path, wait_until="commit")
-            for p, marker, t0 in asked:
+                title, marker = targets[(i + rounds) % len(targets)]
+                t = time.perf_counter()
+                p.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+                asked.append((p, title, marker, t))
+            for p, title, marker, t in asked:
                 p.get_by_text(marker).first.wait_for()
-                times.append(time.perf_counter() - t0)
+                (warm_up if rounds <= WARM_UP_ROUNDS else by_page[title]).append(
+                    time.perf_counter() - t
+                )
                 if p.locator('[data-testid="stException"]').count():
                     errors.append(p.locator('[data-testid="stException"]').first.inner_text())
-            rounds += 1
         statuses = [jobs.store.get_run(r)["status"] for r in runs]
         for c in contexts:
             c.close()
     for r in runs:
         jobs.stop(r)
-    times.sort()
-    p95 = times[int(0.95 * (len(times) - 1))]
+    server: dict[str, list[float]] = {}
+    for line in page_times.read_text().splitlines():
+        what, seconds = line.split("\t")
+        server.setdefault(what, []).append(float(seconds))
+    page_runs = [t for what, ts in server.items() if what != "live panel" for t in ts]
+    live = server.get("live panel", [])
+    steady = [t for ts in by_page.values() for t in ts]
+    per_page = ", ".join(f"{k} {_p95(v):.2f}" for k, v in by_page.items() if v)
     print(
-        f"\n10 viewers x {rounds} rounds ({len(times)} page loads) while 4 runs trained: "
-        f"median {statistics.median(times):.2f} s, p95 {p95:.2f} s, max {times[-1]:.2f} s, "
+        f"\n10 viewers x {rounds} rounds while 4 runs trained, click to content: after the "
+        f"first {WARM_UP_ROUNDS} rounds ({len(steady)} navigations) median "
+        f"{statistics.median(steady):.2f} s, p95 {_p95(steady):.2f} s, max {max(steady):.2f} s "
+        f"(p95 by page: {per_page}); first {WARM_UP_ROUNDS} rounds median "
+        f"{statistics.median(warm_up):.2f} s, max {max(warm_up):.2f} s; first loads (10 at "
+        f"once) median {statistics.median(first_loads):.2f} s; server per page run "
+        f"({len(page_runs)}) median {statistics.median(page_runs):.3f} s, p95 "
+        f"{_p95(page_runs):.3f} s; live-panel update ({len(live)}) p95 {_p95(live):.3f} s; "
         f"{len(errors)} errors; runs: {statuses}"
     )
     assert not errors, errors[:3]
     assert statuses.count("running") == 4, statuses
-    # The goal is 2 s; here ten headless browsers share the 2 cores with the runs and the server,
-    # so this bound only catches a dashboard that stops answering.
-    assert p95 < 120, f"p95 page time {p95:.1f} s"
+    assert len(live) > rounds, "the live panels did not update on their own"
+    # The goal is 2 s. The server's share is held near it; the end-to-end bound is loose because
+    # the ten browsers rendering on this machine's 2 cores are most of that time.
+    assert _p95(page_runs) < 4, f"server p95 per page run {_p95(page_runs):.2f} s"
+    assert _p95(steady) < 15, f"p95 click to content {_p95(steady):.1f} s"
