@@ -26,6 +26,14 @@ def curves(run_ids: tuple[str, ...], n_rows: int, names: tuple[str, ...]):
     return learning_curves(metrics(run_ids), list(names))
 
 
+def chart_config(runs_shown: list[dict]) -> dict:
+    """Curves of runs in flight are redrawn every 2 s: drawn static (no hover layer), they cost the
+    browser about half as much (measured: chromium 10.9% -> 7.9% of a core with one run watched,
+    4.4% without charts) - CPU the run itself needs on a small machine; hovering over a chart that
+    is replaced every 2 s does not work anyway. Finished runs get interactive charts."""
+    return {"staticPlot": any(r["status"] in ACTIVE for r in runs_shown), "displaylogo": False}
+
+
 def _latest(df, name):
     rows = df[df["name"] == name]
     return (float(rows["value"].iloc[-1]), int(rows["step"].iloc[-1])) if len(rows) else (None, 0)
@@ -73,9 +81,10 @@ def run_card(run: dict, queue_position: int | None) -> None:
     if len(df):
         c1, c2 = st.columns(2)
         ids = (run["id"],)
-        c1.plotly_chart(curves(ids, len(df), ("loss",)), key=f"loss-{run['id']}")
+        config = chart_config([run])
+        c1.plotly_chart(curves(ids, len(df), ("loss",)), key=f"loss-{run['id']}", config=config)
         second = ("val_mse",) if cfg["dataset"] == "sinusoid" else ("accuracy", "val_accuracy")
-        c2.plotly_chart(curves(ids, len(df), second), key=f"acc-{run['id']}")
+        c2.plotly_chart(curves(ids, len(df), second), key=f"acc-{run['id']}", config=config)
     with st.expander("Log"):
         st.code(jobs().log_tail(run["id"]) or "(no output yet)", language=None)
     locked = not can_control()
@@ -120,10 +129,11 @@ def group_card(group_id: str, members: list[dict]) -> None:
     if len(df):
         c1, c2 = st.columns(2)
         ids = tuple(r["id"] for r in members)
-        c1.plotly_chart(curves(ids, len(df), ("loss",)), key=f"gl-{group_id}")
+        config = chart_config(members)
+        c1.plotly_chart(curves(ids, len(df), ("loss",)), key=f"gl-{group_id}", config=config)
         regression = members[0]["config"]["dataset"] == "sinusoid"
         second = ("val_mse",) if regression else ("val_accuracy",)
-        c2.plotly_chart(curves(ids, len(df), second), key=f"ga-{group_id}")
+        c2.plotly_chart(curves(ids, len(df), second), key=f"ga-{group_id}", config=config)
     for r in members:
         with st.container(border=True):
             run_card(r, _queue_position(r))
@@ -140,8 +150,10 @@ def _queue_position(run: dict) -> int | None:
     return queued.index(run["id"]) + 1 if run["id"] in queued else None
 
 
-# Every 2 s: live enough for a projector, and light on a 2-core machine that is also training.
-@st.fragment(run_every=2.0)
+# Every 1.8 s, so that with the server's and the browser's own time a viewer sees a fresh curve at
+# least every 2 s (measured: 2.14-2.25 s between updates on screen when this was 2.0); live
+# enough for a projector, and light on a 2-core machine that is also training.
+@st.fragment(run_every=1.8)
 def live_panel() -> None:
     with timed("live panel"):
         _live_panel()

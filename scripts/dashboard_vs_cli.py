@@ -44,7 +44,7 @@ def dashboard_run(browser) -> tuple[dict, float]:
                 if last is not None:
                     gap = max(gap, now - last_change)
                 last, last_change = stamp, now
-            time.sleep(0.2)
+            time.sleep(0.05)
         page.close()
     store = Store(home)
     (run,) = store.list_runs()
