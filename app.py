@@ -3,7 +3,8 @@ training happens in worker processes, never in this one."""
 
 import streamlit as st
 
-from pages._ui import routed, runs, sidebar, timed, warm_up
+from pages._server import timed, warm_up
+from pages._ui import routed, runs, sidebar
 
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
 pages = [

@@ -12,8 +12,6 @@ import runpy
 import shutil
 import subprocess
 import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -90,46 +88,6 @@ def presenter_unlock() -> None:
             st.session_state["presenter"] = True
             st.rerun()
         st.error("Wrong password.")
-
-
-@st.cache_resource
-def warm_up() -> threading.Thread:
-    """Imports torch and the algorithms in the background once per server process.
-
-    The Train page needs the registry, whose modules import torch: 5-10 s on a busy 2-core machine.
-    Done here at the first visit to any page, so the first visitor of Train does not wait for it.
-    """
-    thread = threading.Thread(target=lambda: __import__("metalearn.algorithms"), daemon=True)
-    thread.start()
-    return thread
-
-
-_reaped = [0.0]
-_reap_lock = threading.Lock()
-
-
-def reap() -> None:
-    """Marks dead workers' runs lost; at most once a second for the whole server, however many
-    viewers' live panels ask."""
-    with _reap_lock:
-        if time.monotonic() - _reaped[0] < 1.0:
-            return
-        _reaped[0] = time.monotonic()
-    jobs().reap()
-
-
-@contextmanager
-def timed(what: str):
-    """With $METALEARN_PAGE_TIMES set to a file, appends "what<TAB>seconds" for each page and live
-    panel run: the server's own share of a page's response time (the load test reads it)."""
-    path = os.environ.get("METALEARN_PAGE_TIMES")
-    t0 = time.perf_counter()
-    try:
-        yield
-    finally:
-        if path:
-            with open(path, "a") as f:
-                f.write(f"{what}\t{time.perf_counter() - t0:.4f}\n")
 
 
 def jobs() -> JobManager:
@@ -226,6 +184,8 @@ def sidebar() -> None:
 
 @st.fragment(run_every=3.0)
 def live_sidebar() -> None:
+    from pages._server import reap
+
     reap()
     active = [r for r in runs() if r["status"] in ACTIVE]
     if not active:
