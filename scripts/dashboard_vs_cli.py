@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def cli_run(config: dict) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "metalearn", "train", "--config", str(cfg), "--json"],
         cwd=REPO,
-        env={**__import__("os").environ, "METALEARN_HOME": home},
+        env={**os.environ, "METALEARN_HOME": home},
         capture_output=True,
         text=True,
         check=True,
@@ -73,12 +74,12 @@ def main() -> None:
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
 
-    ratios = []
+    ratios, config = [], None
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for r in range(args.rounds):
             order = ("dashboard", "cli") if r % 2 == 0 else ("cli", "dashboard")
-            config, got = None, {}
+            got = {}
             for which in order:
                 if which == "dashboard":
                     run, gap = dashboard_run(browser)
@@ -86,8 +87,7 @@ def main() -> None:
                     got["dashboard"] = run["result"]["episodes_per_second"]
                     got["gap"] = gap
                 else:
-                    # The CLI runs the dashboard's config (the first round's, if it comes first).
-                    config = config or dashboard_config_of_quick_start()
+                    # The CLI runs the config the dashboard launched (round 0 is dashboard first).
                     got["cli"] = cli_run(config)["episodes_per_second"]
             ratio = got["dashboard"] / got["cli"]
             ratios.append(ratio)
@@ -106,13 +106,6 @@ def main() -> None:
             )
         browser.close()
     print(f"ratio dashboard / CLI: median {statistics.median(ratios):.3f}, all {ratios}")
-
-
-def dashboard_config_of_quick_start() -> dict:
-    """The config the Home page's ProtoNet quick start launches."""
-    from metalearn.config import RunConfig
-
-    return RunConfig(algorithm="protonet").to_dict()
 
 
 if __name__ == "__main__":
