@@ -26,6 +26,7 @@ TRAIN_FLAGS: dict[str, tuple[type, str]] = {
     "episodes": (int, "training episodes"),
     "meta_batch": (int, "episodes per update"),
     "lr": (float, "learning rate"),
+    "lr_decay_every": (int, "episodes between halvings of the learning rate (0: constant)"),
     "backbone": (str, "conv4 | simple_cnn | resnet12"),
     "image_size": (int, "resize images to this side"),
     "head": (str, "finetune head: linear (Baseline) | cosine (Baseline++)"),
@@ -37,6 +38,7 @@ TRAIN_FLAGS: dict[str, tuple[type, str]] = {
     "inner_steps": (int, "inner steps in training"),
     "inner_steps_test": (int, "inner steps at test time"),
     "maml_path": (str, "auto | vmap | loop (how a meta-batch is computed)"),
+    "precision": (str, "auto | fp32 | bf16 (feature network; auto = bf16 on CUDA)"),
     "eval_episodes": (int, "seeded test episodes"),
     "val_every": (int, "episodes between validation passes (0: none)"),
     "val_episodes": (int, "episodes per validation pass"),
@@ -96,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
         "device",
         "backbone",
         "batch_size",
+        "train_way",
+        "train_query",
+        "precision",
+        "maml_path",
     ):
         kind, text = TRAIN_FLAGS[name]
         be.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)

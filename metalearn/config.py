@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16")
 MIN_IMAGE_SIZE = 16  # Conv4, SimpleCNN and ResNet-12 pool four times
 
 
@@ -38,6 +39,8 @@ class RunConfig:
         episodes: training episodes (for batch-trained baselines: training batches).
         meta_batch: episodes per optimiser update.
         lr: outer (meta) learning rate.
+        lr_decay_every: training episodes between halvings of the learning rate (the ProtoNet
+            paper's schedule is 2000); 0 keeps it constant.
         backbone: feature extractor, see `metalearn.models.BACKBONES`.
         image_size: side length images are resized to; None means the dataset's own size.
         head: fine-tuning baseline classifier, "linear" (Baseline) or "cosine" (Baseline++).
@@ -52,6 +55,9 @@ class RunConfig:
         maml_path: how a meta-batch is computed: "vmap" (tasks batched with torch.func.vmap),
             "loop" (one task after another) or "auto" (time both on the first updates, keep the
             faster).
+        precision: the feature network's arithmetic where an algorithm offers a choice: "fp32",
+            "bf16" (autocast to bfloat16, channels-last images), or "auto" (bf16 on CUDA, fp32
+            elsewhere). Distances, losses and the optimiser stay in fp32 either way.
         eval_episodes: seeded test episodes, identical for every algorithm on the same task shape.
         val_every: training episodes between validation passes (0 disables them).
         val_episodes: episodes per validation pass.
@@ -75,6 +81,7 @@ class RunConfig:
     episodes: int = 600
     meta_batch: int = 1
     lr: float = 1e-3
+    lr_decay_every: int = 0
     backbone: str = "conv4"
     image_size: int | None = None
     head: str = "cosine"
@@ -87,6 +94,7 @@ class RunConfig:
     inner_steps_test: int = 3
     first_order: bool = False
     maml_path: str = "auto"
+    precision: str = "auto"
     eval_episodes: int = 600
     val_every: int = 250
     val_episodes: int = 100
@@ -177,6 +185,7 @@ class RunConfig:
             "inner_steps": (self.inner_steps, 1),
             "inner_steps_test": (self.inner_steps_test, 0),
             "seed": (self.seed, 0),
+            "lr_decay_every": (self.lr_decay_every, 0),
         }
         for name in ("train_way", "train_shot", "train_query", "image_size"):
             value = getattr(self, name)
@@ -208,6 +217,10 @@ class RunConfig:
             out.append(f"head {self.head!r} is unknown; choose 'linear' or 'cosine'")
         if self.maml_path not in ("auto", "vmap", "loop"):
             out.append(f"maml_path {self.maml_path!r} is unknown; 'auto', 'vmap' or 'loop'")
+        if self.precision not in PRECISIONS:
+            out.append(
+                f"precision {self.precision!r} is unknown; choose one of {', '.join(PRECISIONS)}"
+            )
         if not isinstance(self.first_order, bool):
             out.append(f"first_order must be true or false, got {self.first_order!r}")
         if self.finetune_mode not in ("episodic", "seed"):

@@ -32,6 +32,7 @@ CHOICES = {
     "head": ["cosine", "linear"],
     "device": ["auto", "cpu", "cuda", "mps"],
     "maml_path": ["auto", "vmap", "loop"],
+    "precision": ["auto", "fp32", "bf16"],
 }
 HELP = {
     "train_way": "classes per training episode (0: same as n_way)",
@@ -42,6 +43,9 @@ HELP = {
     "inner_lr": "step size of the per-task adaptation",
     "first_order": "first-order MAML (FOMAML): no second derivatives",
     "maml_path": "auto: time both on the first updates and keep the faster",
+    "precision": "auto: bfloat16 feature network on a GPU (faster), fp32 on a CPU",
+    "lr_decay_every": "episodes between halvings of the learning rate (ProtoNet paper: 2000; "
+    "0: constant)",
 }
 
 

@@ -39,7 +39,9 @@ SETTINGS: dict[str, dict] = {
 }
 
 
-def run(args) -> list[dict]:
+def run(args, done=lambda rows: None) -> list[dict]:
+    """Benchmarks each algorithm; `done(rows so far)` after each (the document grows as it goes,
+    so a run cut short still leaves its figures)."""
     device = resolve_device(args.device)
     rows = []
     for name in args.algorithms or list(ALGORITHMS):
@@ -61,6 +63,7 @@ def run(args) -> list[dict]:
             row["bench_seconds"] = time.perf_counter() - started
             print(json.dumps(row), flush=True)
         rows.extend(out)
+        done(rows)
     return rows
 
 
@@ -122,10 +125,9 @@ def main() -> None:
     parser.add_argument("--algorithms", nargs="*")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    rows = run(args)
     label = describe_device(resolve_device(args.device))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write(args.out, section(rows, args, label), label)
+    run(args, done=lambda rows: write(args.out, section(rows, args, label), label))
 
 
 if __name__ == "__main__":

@@ -8,13 +8,17 @@ import torch.nn.functional as F
 from metalearn.algorithms.base import Algorithm, accuracy, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
+from metalearn.models.precision import run_features
 
 
 def prototypes(features: torch.Tensor, labels: torch.Tensor, n_way: int) -> torch.Tensor:
     """Class means. features [N, D], labels [N] in 0..n_way-1 -> [n_way, D]."""
     sums = torch.zeros(n_way, features.shape[1], device=features.device, dtype=features.dtype)
     sums.index_add_(0, labels, features)
-    counts = torch.bincount(labels, minlength=n_way).clamp(min=1).to(features.dtype)
+    # Counted with index_add, not bincount: bincount on CUDA reads its input's max back to the
+    # host, a sync per episode.
+    counts = torch.zeros(n_way, device=features.device, dtype=features.dtype)
+    counts.index_add_(0, labels, torch.ones_like(labels, dtype=features.dtype)).clamp_(min=1)
     return sums / counts[:, None]
 
 
@@ -36,7 +40,7 @@ class ProtoNet(Algorithm):
     name = "protonet"
     family = "metric"
     summary = "Prototypical Networks: classify by distance to class-mean embeddings."
-    settings = ("backbone", "lr")
+    settings = ("backbone", "lr", "lr_decay_every", "precision")
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
@@ -45,11 +49,11 @@ class ProtoNet(Algorithm):
         )
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone(x)
+        return run_features(self.backbone, x, self.cfg.precision)
 
     def _scores(self, e: Episode) -> torch.Tensor:
         # One forward pass over support and query together: half the kernel launches.
-        z = self.backbone(torch.cat([e.support, e.query]))  # [S + Q, D]
+        z = self.embed(torch.cat([e.support, e.query]))  # [S + Q, D]
         z_support, z_query = z[: len(e.support)], z[len(e.support) :]
         return neg_sq_distances(z_query, prototypes(z_support, e.support_labels, e.n_way))
 

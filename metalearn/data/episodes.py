@@ -96,6 +96,7 @@ class EpisodeSampler:
         offs = torch.arange(width)
         self.class_index = order[(starts[:, None] + offs).clamp(max=len(order) - 1)]
         self.valid = offs[None, :] < counts[:, None]  # [n_classes, width]
+        self._labels: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def sample_indices(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(class ids [n_way], image indices [n_way, n_shot + n_query]) for one episode."""
@@ -111,18 +112,39 @@ class EpisodeSampler:
     def sample(self) -> Episode:
         return self.build(*self.sample_indices())
 
+    def sample_many(self, n: int) -> list[Episode]:
+        """`n` episodes, the same as `n` calls of `sample`, built with one host-to-device copy
+        and one gather. On CUDA a copy from ordinary (pageable) memory waits for the GPU's queue
+        to drain; one pinned copy per meta-batch lets the host run ahead of the GPU."""
+        drawn = [self.sample_indices() for _ in range(n)]
+        idx = torch.stack([i for _, i in drawn])  # [n, n_way, shot + query]
+        x = self._gather(idx)  # [n, n_way, shot + query, C, H, W]
+        return [self._episode(x[k], classes) for k, (classes, _) in enumerate(drawn)]
+
     def build(self, classes: torch.Tensor, idx: torch.Tensor) -> Episode:
         """The episode of `sample_indices`' output (class-major, support before query)."""
+        return self._episode(self._gather(idx), classes)
+
+    def _gather(self, idx: torch.Tensor) -> torch.Tensor:
+        """Image indices [...] -> float images [..., C, H, W] on the device."""
+        if self.device.type == "cuda":
+            idx = idx.pin_memory()
         idx = idx.to(self.device, non_blocking=True)
-        x = self.split.to_float(self.images[idx])  # [n_way, shot + query, C, H, W]
-        support = x[:, : self.n_shot].reshape(-1, *x.shape[2:])
-        query = x[:, self.n_shot :].reshape(-1, *x.shape[2:])
-        labels = torch.arange(self.n_way, device=self.device)
+        return self.split.to_float(self.images[idx])
+
+    def _episode(self, x: torch.Tensor, classes: torch.Tensor) -> Episode:
+        """x [n_way, shot + query, C, H, W] -> the episode (class-major, support before query)."""
+        if self._labels is None:  # the same labels every episode: made once, on the device
+            labels = torch.arange(self.n_way, device=self.device)
+            self._labels = (
+                labels.repeat_interleave(self.n_shot),
+                labels.repeat_interleave(self.n_query),
+            )
         return Episode(
-            support,
-            labels.repeat_interleave(self.n_shot),
-            query,
-            labels.repeat_interleave(self.n_query),
+            x[:, : self.n_shot].reshape(-1, *x.shape[2:]),
+            self._labels[0],
+            x[:, self.n_shot :].reshape(-1, *x.shape[2:]),
+            self._labels[1],
             classes,
             self.n_way,
         )
@@ -144,5 +166,7 @@ class BatchSampler:
     def sample(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns images [B, C, H, W] float and labels [B] int64."""
         idx = torch.randint(len(self.labels), (batch_size,), generator=self.generator)
+        if self.device.type == "cuda":
+            idx = idx.pin_memory()  # a pageable copy would wait for the GPU's queue to drain
         idx = idx.to(self.device, non_blocking=True)
         return self.split.to_float(self.images[idx]), self.labels[idx]

@@ -12,12 +12,17 @@ def resolve_device(name: str) -> torch.device:
     cuda = torch.cuda.is_available()
     mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
     if name == "auto":
-        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+        name = "cuda" if cuda else "mps" if mps else "cpu"
     if name == "cuda" and not cuda:
         raise ConfigError(["device 'cuda' was asked for but no CUDA GPU is available; use cpu"])
     if name == "mps" and not mps:
         raise ConfigError(["device 'mps' was asked for but MPS is not available; use cpu"])
-    return torch.device(name)
+    device = torch.device(name)
+    if device.type == "cuda":
+        # Episode shapes repeat for a whole run: let cuDNN time its convolution algorithms once
+        # per shape and keep the fastest.
+        torch.backends.cudnn.benchmark = True
+    return device
 
 
 def describe_device(device: torch.device) -> str:

@@ -54,7 +54,7 @@ def evaluate(
     try:
         with torch.no_grad():
             for start in range(0, n_episodes, chunk):
-                episodes = [sampler.sample() for _ in range(min(chunk, n_episodes - start))]
+                episodes = sampler.sample_many(min(chunk, n_episodes - start))
                 for e, scores in zip(episodes, algo.predict_many(episodes), strict=True):
                     accs.append((scores.argmax(-1) == e.query_labels).float().mean())
     finally:
@@ -88,7 +88,7 @@ def evaluate_sequences(
     try:
         with torch.no_grad():
             for start in range(0, n_episodes, chunk):
-                episodes = [sampler.sample() for _ in range(min(chunk, n_episodes - start))]
+                episodes = sampler.sample_many(min(chunk, n_episodes - start))
                 order = [torch.randperm(n_way * n_shot, generator=orders) for _ in episodes]
                 logits, labels, inst = algo.outcomes(episodes, order)
                 correct.append((logits.argmax(-1) == labels).float().cpu())

@@ -77,8 +77,10 @@ class Trainer:
             self.sampler = BatchSampler(train, cfg.seed, device)
 
     def _next(self):
-        if self.regression or self.algo.train_data == "episodes":
+        if self.regression:
             return [self.sampler.sample() for _ in range(self.cfg.meta_batch)]
+        if self.algo.train_data == "episodes":
+            return self.sampler.sample_many(self.cfg.meta_batch)
         return self.sampler.sample(self.cfg.batch_size)
 
     def fit(self) -> TrainStats:
@@ -97,6 +99,8 @@ class Trainer:
         tick = time.perf_counter()
         last_poll = last_ckpt = time.perf_counter()
         while stats.episodes < cfg.episodes:
+            if cfg.lr_decay_every:
+                self._decay_lr()
             pending.append(self.algo.train_step(self._next(), self.optimizer))
             stats.episodes += per_update
             stop = False
@@ -139,6 +143,14 @@ class Trainer:
         if self.checkpoint_path is not None:
             self.save_checkpoint()
         return stats
+
+    def _decay_lr(self) -> None:
+        """Halves every learning rate each `lr_decay_every` episodes. The rate follows from the
+        episode count alone, so a resumed run continues on the same schedule."""
+        factor = 0.5 ** (self.stats.episodes // self.cfg.lr_decay_every)
+        for group in self.optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+            group["lr"] = group["initial_lr"] * factor
 
     def validate(self) -> dict[str, float]:
         """{"val_accuracy": ...} or, for regression, {"val_mse": ...} on fixed validation tasks."""

@@ -75,3 +75,17 @@ def test_resize_keeps_dtype_and_leading_dims():
     assert resize(x, None) is x and resize(x, 28) is x
     flat = torch.full((1, 1, 8, 8), 200, dtype=torch.uint8)
     assert int(resize(flat, 20).min()) == 200  # a constant image stays constant
+
+
+def test_sample_many_gives_the_episodes_that_sample_would():
+    """The trainer's batched draw (one copy, one gather) must not change which episodes a seed
+    gives: runs stay comparable with runs made one episode at a time."""
+    one, many = (EpisodeSampler(toy_split(ragged=True), 4, 2, 3, seed=7) for _ in range(2))
+    expected = [one.sample() for _ in range(6)]
+    got = many.sample_many(4) + many.sample_many(2)
+    for e, g in zip(expected, got, strict=True):
+        assert torch.equal(e.support, g.support) and torch.equal(e.query, g.query)
+        assert torch.equal(e.support_labels, g.support_labels)
+        assert torch.equal(e.query_labels, g.query_labels)
+        assert torch.equal(e.class_ids, g.class_ids)
+    assert not torch.equal(got[0].query, got[1].query)

@@ -65,3 +65,22 @@ def test_time_budget_ends_training(tmp_path):
     stats = trainer.fit()
     assert not stats.stopped and 2 <= stats.episodes < 100000
     assert 1.0 <= stats.train_seconds < 10.0
+
+
+def test_lr_halves_every_lr_decay_every_episodes_and_resumes_on_schedule(tmp_path):
+    cfg = RunConfig(episodes=7, log_every=1, val_every=0, n_query=2, lr=0.008, lr_decay_every=2)
+    trainer, _ = make(cfg, tmp_path, "decay")
+    seen = []
+    step = trainer.algo.train_step
+    trainer.algo.train_step = lambda data, opt: (
+        seen.append(opt.param_groups[0]["lr"]),
+        step(data, opt),
+    )[1]
+    trainer.fit()
+    # Updates start at episodes 0..6: halved after 2, 4 and 6 episodes.
+    assert seen == [0.008, 0.008, 0.004, 0.004, 0.002, 0.002, 0.001]
+    resumed, _ = make(cfg, tmp_path, "decay")
+    resumed.load_checkpoint(tmp_path / "decay.pt")
+    resumed.stats.episodes = 4  # as if stopped at episode 4
+    resumed._decay_lr()
+    assert resumed.optimizer.param_groups[0]["lr"] == 0.002

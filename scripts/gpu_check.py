@@ -1,0 +1,303 @@
+"""Every GPU check in one process tree, inside a deadline: the time-to-accuracy runs on Omniglot
+(issue 3's MAML line, issue 7's ProtoNet lines), MAML's product-vs-loop benchmark at meta-batch 32,
+ProtoNet in fp32 against bf16, and the throughput of every algorithm (docs/benchmarks.md's GPU
+section). Called by scripts/gpu_check.sh; results go to $OUT (at most 4 files):
+
+    results.jsonl   one JSON object per step: {"step", "seconds", "result" | "error"}
+    bench.jsonl     the benchmark rows of scripts/benchmarks.py
+    benchmarks.md   the GPU section for docs/benchmarks.md
+    log.txt         every command's stderr, with timestamps
+
+A dry run on a CPU (tiny budgets) checks the script itself:
+    DEVICE=cpu SCALE=0.05 python scripts/gpu_check.py --data-root ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-root", default=".gpu_data")
+    parser.add_argument("--deadline", type=float, default=540.0, help="seconds for everything")
+    args = parser.parse_args()
+    device = os.environ.get("DEVICE", "cuda")
+    scale = float(os.environ.get("SCALE", "1"))  # < 1: a dry run with shorter budgets
+    out = Path(os.environ.get("OUT", REPO / "gpu_out"))
+    out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.setdefault("METALEARN_HOME", "/tmp/metalearn_gpu_runs")
+    env.setdefault("METALEARN_CACHE", "/tmp/metalearn_gpu_cache")
+    started = time.time()
+    log = (out / "log.txt").open("a")
+    results = (out / "results.jsonl").open("a")
+
+    def left() -> float:
+        return args.deadline - (time.time() - started)
+
+    def call(step: str, cmd: list[str], parse: str = "json", need: float = 0.0):
+        """Runs `cmd`; records its stdout (one JSON object, or JSON lines) under `step`."""
+        if left() < need:
+            record = {"step": step, "skipped": f"{left():.0f} s left, needs {need:.0f}"}
+        else:
+            stamp = time.time()
+            log.write(f"== {stamp - started:.0f} s: {step}: {' '.join(cmd)}\n")
+            log.flush()
+            try:
+                proc = subprocess.run(
+                    cmd,
+                    cwd=REPO,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                    timeout=max(5.0, left()),
+                )
+                text = proc.stdout.strip()
+                record = {
+                    "step": step,
+                    "seconds": round(time.time() - stamp, 1),
+                    "rc": proc.returncode,
+                }
+                try:
+                    if parse == "lines":
+                        record["result"] = [json.loads(x) for x in text.splitlines() if x.strip()]
+                    elif parse == "json":
+                        record["result"] = json.loads(text)
+                    else:
+                        record["result"] = text[-4000:]
+                except json.JSONDecodeError:
+                    record["error"] = text[-2000:] or f"no output (exit {proc.returncode})"
+            except subprocess.TimeoutExpired:
+                record = {"step": step, "error": "deadline reached"}
+        results.write(json.dumps(record) + "\n")
+        results.flush()
+        print(json.dumps(record)[:1500], flush=True)
+        return record.get("result")
+
+    data = ["--dataset", "omniglot", "--data-root", args.data_root, "--device", device]
+    train = [PY, "-m", "metalearn", "train", *data, "--json", "--no-progress", "--val-every", "0"]
+    secs = lambda s: str(max(2.0, s * scale))  # noqa: E731
+    evals = str(max(20, int(600 * min(1.0, scale * 4))))
+
+    call(
+        "environment",
+        [
+            PY,
+            "-c",
+            "import json, platform, torch; print(json.dumps({'python': platform.python_version(), "
+            "'torch': torch.__version__, 'gpu': torch.cuda.get_device_name() "
+            "if torch.cuda.is_available() else None}))",
+        ],
+    )
+    if device == "cuda":
+        call(
+            "nvidia-smi",
+            ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv"],
+            parse="text",
+        )
+        call(
+            "gpu unit tests",
+            [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/models/test_precision.py"],
+            parse="text",
+        )
+
+    # Issue 3: MAML, 5-way 1-shot, second order, meta-batch 32, one inner step (3 at test).
+    maml = [
+        "--algorithm",
+        "maml",
+        "--n-way",
+        "5",
+        "--n-shot",
+        "1",
+        "--n-query",
+        "15",
+        "--meta-batch",
+        "32",
+        "--inner-steps",
+        "1",
+        "--inner-steps-test",
+        "3",
+        "--inner-lr",
+        "0.4",
+    ]
+    call(
+        "maml 120 s",
+        [
+            *train,
+            *maml,
+            "--episodes",
+            "100000000",
+            "--max-seconds",
+            secs(120),
+            "--log-every",
+            "640",
+            "--eval-episodes",
+            evals,
+        ],
+        need=60,
+    )
+    call(
+        "maml bench meta-batch 32",
+        [
+            PY,
+            "-m",
+            "metalearn",
+            "bench",
+            *data,
+            "--algorithm",
+            "maml",
+            "--n-way",
+            "5",
+            "--n-shot",
+            "1",
+            "--n-query",
+            "15",
+            "--meta-batch",
+            "32",
+            "--inner-steps",
+            "1",
+            "--steps",
+            "10",
+            "--rounds",
+            "2",
+            "--json",
+        ],
+        parse="lines",
+        need=30,
+    )
+
+    # Issue 7: ProtoNet, Vinyals split, 60-way training; the four standard test settings.
+    proto = [
+        "--algorithm",
+        "protonet",
+        "--n-way",
+        "5",
+        "--n-query",
+        "15",
+        "--train-way",
+        "60",
+        "--train-query",
+        "5",
+        "--lr-decay-every",
+        "2000",
+        "--episodes",
+        "100000000",
+        "--log-every",
+        "500",
+        "--eval-episodes",
+        evals,
+    ]
+    runs = {}
+    for shot, budget in (("1", 60), ("5", 40)):
+        res = call(
+            f"protonet {shot}-shot {budget} s",
+            [*train, *proto, "--n-shot", shot, "--train-shot", shot, "--max-seconds", secs(budget)],
+            need=budget * scale + 20,
+        )
+        if isinstance(res, dict) and "run_id" in res:
+            runs[shot] = res["run_id"]
+    for shot, run in runs.items():
+        call(
+            f"protonet 20-way {shot}-shot",
+            [
+                PY,
+                "-m",
+                "metalearn",
+                "eval",
+                "--run",
+                run,
+                "--n-way",
+                "20",
+                "--n-shot",
+                shot,
+                "--json",
+            ],
+            need=15,
+        )
+    call(
+        "sync audit",
+        [PY, "scripts/sync_audit.py", "--data-root", args.data_root, "--device", device],
+        need=40,
+    )
+    for precision in ("fp32", "auto"):
+        call(
+            f"protonet bench {precision}",
+            [
+                PY,
+                "-m",
+                "metalearn",
+                "bench",
+                *data,
+                "--algorithm",
+                "protonet",
+                "--n-way",
+                "5",
+                "--n-shot",
+                "1",
+                "--n-query",
+                "15",
+                "--train-way",
+                "60",
+                "--train-query",
+                "5",
+                "--precision",
+                precision,
+                "--steps",
+                "20",
+                "--rounds",
+                "2",
+                "--json",
+            ],
+            parse="lines",
+            need=20,
+        )
+
+    # Every algorithm, product vs reference, peak memory: rows as they come, then the section.
+    remaining = max(10.0, left() - 5)
+    log.write(f"== {time.time() - started:.0f} s: benchmarks ({remaining:.0f} s left)\n")
+    log.flush()
+    with (out / "bench.jsonl").open("w") as rows:
+        try:
+            subprocess.run(
+                [
+                    PY,
+                    "scripts/benchmarks.py",
+                    "--device",
+                    device,
+                    "--dataset",
+                    "omniglot",
+                    "--data-root",
+                    args.data_root,
+                    "--steps",
+                    "10",
+                    "--rounds",
+                    "2",
+                    "--out",
+                    str(out / "benchmarks.md"),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=rows,
+                stderr=log,
+                timeout=remaining,
+            )
+        except subprocess.TimeoutExpired:
+            log.write("benchmarks: deadline reached (rows so far in bench.jsonl)\n")
+    print((out / "bench.jsonl").read_text()[-3000:], flush=True)
+    log.write(f"== {time.time() - started:.0f} s: done\n")
+    print(f"done in {time.time() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
