@@ -171,13 +171,17 @@ class MANN(Algorithm):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Support sets as shuffled sequences: images [B, T, D] and labels [B, T] (T = n_way *
         n_shot). `orders` fixes the shuffles (evaluation); None draws them from the global RNG."""
-        xs, ys = [], []
-        for i, e in enumerate(episodes):
-            order = orders[i] if orders is not None else torch.randperm(len(e.support_labels))
-            order = order.to(e.support.device)
-            xs.append(flatten_images(e.support[order]))
-            ys.append(e.support_labels[order])
-        return torch.stack(xs), torch.stack(ys)
+        if orders is None:
+            orders = [torch.randperm(len(e.support_labels)) for e in episodes]
+        order = torch.stack(orders)  # [B, T]
+        device = episodes[0].support.device
+        if device.type == "cuda":  # one pinned copy: a pageable one waits for the GPU's queue
+            order = order.pin_memory()
+        order = order.to(device, non_blocking=True)
+        rows = torch.arange(len(episodes), device=device)[:, None]
+        images = torch.stack([e.support for e in episodes])[rows, order]  # [B, T, C, H, W]
+        labels = torch.stack([e.support_labels for e in episodes])[rows, order]  # [B, T]
+        return flatten_images(images.flatten(0, 1)).view(len(episodes), order.shape[1], -1), labels
 
     def previous_labels(self, y: torch.Tensor) -> torch.Tensor:
         """[B, T] labels -> [B, T, n_way] one-hot label of the previous step (zeros at t = 0)."""

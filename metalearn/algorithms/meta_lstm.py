@@ -71,8 +71,8 @@ class MetaLSTM(Algorithm):
         return {n: t.view(s) for n, t, s in zip(self.names, parts, self.shapes, strict=True)}
 
     def inner_loop(self, e: Episode, steps: int) -> tuple[torch.Tensor, list, list]:
-        """Learner parameters after `steps` meta-LSTM updates on the support set, with the mean
-        input and forget gate of each step."""
+        """Learner parameters after `steps` meta-LSTM updates on the support set, with the input
+        and forget gates of each step ([n] each; the caller averages them)."""
         theta = self.theta0  # [n]
         n = theta.shape[0]
         state = (theta.new_zeros(n, self.lstm.hidden_size),) * 2
@@ -93,8 +93,8 @@ class MetaLSTM(Algorithm):
             i = torch.sigmoid(h @ w_i[:-2] + theta * w_i[-2] + i_prev * w_i[-1] + self.b_i)
             theta = f * theta - i * g  # the cell state update is the parameter update
             i_prev, f_prev = i, f
-            in_gates.append(i.detach().mean())
-            forget_gates.append(f.detach().mean())
+            in_gates.append(i.detach())
+            forget_gates.append(f.detach())
         return theta, in_gates, forget_gates
 
     def loss(self, episodes: list[Episode]):
@@ -104,13 +104,16 @@ class MetaLSTM(Algorithm):
             out = functional_call(self.learner, self.unflatten(theta), (e.query,))
             losses.append(F.cross_entropy(out, e.query_labels))
             accs.append(accuracy(out.detach(), e.query_labels))
-            gates_i.append(torch.stack(gi))
-            gates_f.append(torch.stack(gf))
+            gates_i += gi
+            gates_f += gf
         loss = torch.stack(losses).mean()
         metrics = {"loss": loss.detach(), "accuracy": torch.stack(accs).mean()}
-        for t, (gi, gf) in enumerate(
-            zip(torch.stack(gates_i).mean(0), torch.stack(gates_f).mean(0), strict=True)
-        ):
+        # Mean gate per inner step over all coordinates and tasks: two reductions per update
+        # rather than two per step and task (on a GPU this loop is bound by kernel launches).
+        steps = self.cfg.inner_steps
+        mean_i = torch.stack(gates_i).view(len(episodes), steps, -1).mean((0, 2))  # [steps]
+        mean_f = torch.stack(gates_f).view(len(episodes), steps, -1).mean((0, 2))
+        for t, (gi, gf) in enumerate(zip(mean_i, mean_f, strict=True)):
             metrics[f"input_gate_{t + 1}"] = gi
             metrics[f"forget_gate_{t + 1}"] = gf
         return loss, metrics

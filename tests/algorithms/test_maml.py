@@ -114,8 +114,12 @@ def test_meta_lstm_starts_as_plain_gradient_descent():
     split = DATASETS["glyphs"].load(None, "train")
     e = EpisodeSampler(split, 5, 1, 3, seed=0).sample()
     theta, in_gates, forget_gates = algo.inner_loop(e, 2)
-    assert all(0.005 < float(i) < 0.02 for i in in_gates)  # a small learning rate
-    assert all(float(f) > 0.98 for f in forget_gates)  # almost no shrinkage
+    assert all(i.shape == theta.shape for i in in_gates)  # one gate per coordinate
+    assert all(0.005 < float(i.mean()) < 0.02 for i in in_gates)  # a small learning rate
+    assert all(float(f.mean()) > 0.98 for f in forget_gates)  # almost no shrinkage
     assert theta.shape == algo.theta0.shape and not torch.equal(theta, algo.theta0)
-    _, metrics = algo.loss([e])
+    _, metrics = algo.loss([e, e])
     assert {"input_gate_1", "forget_gate_2"} <= set(metrics)
+    # The logged gate is the mean over coordinates (the same episode twice: the same mean).
+    assert torch.allclose(metrics["input_gate_1"], in_gates[0].mean(), rtol=1e-5)
+    assert torch.allclose(metrics["forget_gate_2"], forget_gates[1].mean(), rtol=1e-5)
