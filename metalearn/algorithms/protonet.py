@@ -34,13 +34,17 @@ class ProtoNet(Algorithm):
     Each class is represented by the mean embedding (prototype) of its support images; a query is
     classified by a softmax over negative squared Euclidean distances to the prototypes. Trained
     episodically; the training way may exceed the test way (the paper uses 60-way training on
-    Omniglot), which makes training episodes harder than test episodes and helps.
+    Omniglot), which makes training episodes harder than test episodes and helps. As in the
+    paper, Adam with its learning rate halved every 2000 episodes (`lr_decay_every`). On CUDA the
+    feature network runs in bf16 with channels-last images (`precision`); the prototypes and
+    distances stay fp32.
     """
 
     name = "protonet"
     family = "metric"
     summary = "Prototypical Networks: classify by distance to class-mean embeddings."
     settings = ("backbone", "lr", "lr_decay_every", "precision")
+    defaults = {"lr_decay_every": 2000}  # the paper: Adam, learning rate halved every 2000 episodes
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
