@@ -1,4 +1,5 @@
-"""Pure functions from data to plotly figures (and the small computations behind them).
+"""Pure functions from data to plotly figures (and the small computations behind them), and the
+live panel's lightweight SVG curves.
 
 No Streamlit, no I/O: the dashboard pages and the tests call these with plain data.
 """
@@ -12,11 +13,13 @@ from metalearn.viz.learners import (
     instance_training_figure,
     memory_figure,
 )
+from metalearn.viz.live import curves_svg
 
 __all__ = [
     "accuracy_bars",
     "adaptation_figure",
     "convergence",
+    "curves_svg",
     "embedding_figure",
     "gates_figure",
     "instance_accuracy_figure",

@@ -76,9 +76,12 @@ def test_train_protonet_live(page, server):
     while progress_text(page) == first and time.time() < deadline:
         time.sleep(0.5)
     assert progress_text(page) != first, "the live panel did not update while training"
-    assert page.locator(".js-plotly-plot").count() >= 2  # loss and accuracy curves
+    # Loss and accuracy curves: light SVGs while it runs, interactive plotly charts when done.
+    assert page.locator("svg.live-curves polyline").count() >= 2
     shot(page, "2-train-live")
     page.get_by_text("Test accuracy").wait_for(timeout=400_000)
+    page.locator(".js-plotly-plot").nth(1).wait_for()
+    assert page.locator("svg.live-curves").count() == 0
     shot(page, "3-train-done")
 
 
