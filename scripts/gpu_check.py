@@ -113,155 +113,45 @@ def main() -> None:
         )
 
     # Issue 3: MAML, 5-way 1-shot, second order, meta-batch 32, one inner step (3 at test).
-    maml = [
-        "--algorithm",
-        "maml",
-        "--n-way",
-        "5",
-        "--n-shot",
-        "1",
-        "--n-query",
-        "15",
-        "--meta-batch",
-        "32",
-        "--inner-steps",
-        "1",
-        "--inner-steps-test",
-        "3",
-        "--inner-lr",
-        "0.4",
-    ]
+    metalearn = [PY, "-m", "metalearn"]
+    maml = "--algorithm maml --n-way 5 --n-shot 1 --n-query 15 --meta-batch 32 --inner-steps 1"
     call(
         "maml 120 s",
-        [
-            *train,
-            *maml,
-            "--episodes",
-            "100000000",
-            "--max-seconds",
-            secs(120),
-            "--log-every",
-            "640",
-            "--eval-episodes",
-            evals,
-        ],
+        [*train, *maml.split(), *"--inner-steps-test 3 --inner-lr 0.4 --episodes 100000000".split(),
+         "--max-seconds", secs(120), "--log-every", "640", "--eval-episodes", evals],
         need=60,
-    )
-    call(
-        "maml bench meta-batch 32",
-        [
-            PY,
-            "-m",
-            "metalearn",
-            "bench",
-            *data,
-            "--algorithm",
-            "maml",
-            "--n-way",
-            "5",
-            "--n-shot",
-            "1",
-            "--n-query",
-            "15",
-            "--meta-batch",
-            "32",
-            "--inner-steps",
-            "1",
-            "--steps",
-            "10",
-            "--rounds",
-            "2",
-            "--json",
-        ],
-        parse="lines",
-        need=30,
-    )
+    )  # fmt: skip
+    bench = [*metalearn, "bench", *data, "--json"]
+    call("maml bench meta-batch 32", [*bench, *maml.split(), *"--steps 10 --rounds 2".split()],
+         parse="lines", need=30)  # fmt: skip
 
     # Issue 7: ProtoNet, Vinyals split, 60-way training; the four standard test settings.
-    proto = [
-        "--algorithm",
-        "protonet",
-        "--n-way",
-        "5",
-        "--n-query",
-        "15",
-        "--train-way",
-        "60",
-        "--train-query",
-        "5",
-        "--lr-decay-every",
-        "2000",
-        "--episodes",
-        "100000000",
-        "--log-every",
-        "500",
-        "--eval-episodes",
-        evals,
-    ]
+    proto = "--algorithm protonet --n-way 5 --n-query 15 --train-way 60 --train-query 5"
     runs = {}
     for shot, budget in (("1", 60), ("5", 40)):
         res = call(
             f"protonet {shot}-shot {budget} s",
-            [*train, *proto, "--n-shot", shot, "--train-shot", shot, "--max-seconds", secs(budget)],
+            [*train, *proto.split(), *"--lr-decay-every 2000 --episodes 100000000".split(),
+             "--log-every", "500", "--eval-episodes", evals, "--n-shot", shot,
+             "--train-shot", shot, "--max-seconds", secs(budget)],
             need=budget * scale + 20,
-        )
+        )  # fmt: skip
         if isinstance(res, dict) and "run_id" in res:
             runs[shot] = res["run_id"]
     for shot, run in runs.items():
-        call(
-            f"protonet 20-way {shot}-shot",
-            [
-                PY,
-                "-m",
-                "metalearn",
-                "eval",
-                "--run",
-                run,
-                "--n-way",
-                "20",
-                "--n-shot",
-                shot,
-                "--json",
-            ],
-            need=15,
-        )
+        call(f"protonet 20-way {shot}-shot",
+             [*metalearn, "eval", "--run", run, "--n-way", "20", "--n-shot", shot, "--json"],
+             need=15)  # fmt: skip
     call(
         "sync audit",
         [PY, "scripts/sync_audit.py", "--data-root", args.data_root, "--device", device],
         need=40,
     )
     for precision in ("fp32", "auto"):
-        call(
-            f"protonet bench {precision}",
-            [
-                PY,
-                "-m",
-                "metalearn",
-                "bench",
-                *data,
-                "--algorithm",
-                "protonet",
-                "--n-way",
-                "5",
-                "--n-shot",
-                "1",
-                "--n-query",
-                "15",
-                "--train-way",
-                "60",
-                "--train-query",
-                "5",
-                "--precision",
-                precision,
-                "--steps",
-                "20",
-                "--rounds",
-                "2",
-                "--json",
-            ],
-            parse="lines",
-            need=20,
-        )
+        call(f"protonet bench {precision}",
+             [*bench, *proto.split(), "--n-shot", "1", "--precision", precision,
+              *"--steps 20 --rounds 2".split()],
+             parse="lines", need=20)  # fmt: skip
 
     # Every algorithm, product vs reference, peak memory: rows as they come, then the section.
     remaining = max(10.0, left() - 5)
