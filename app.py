@@ -21,7 +21,7 @@ if any(r["config"]["algorithm"] in ("meta_lstm", "mann") for r in runs()):
     )
 page = st.navigation(pages)
 warm_up()
-sidebar()
+sidebar(live=page.title != "Train")  # Train's own live panel shows the runs in progress
 routed(True)
 try:
     with timed(page.title):

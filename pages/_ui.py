@@ -174,12 +174,18 @@ def device_label() -> str:
     return "CPU (no GPU found)"
 
 
-def sidebar() -> None:
+def sidebar(live: bool = True) -> None:
+    """Device, presenter unlock, runs in progress. `live=False` on a page with its own live
+    panel: one refreshing fragment per page instead of two keeps the browser's share of a small
+    machine down while a run is watched."""
     with st.sidebar:
         st.caption(f"Device: **{device_label()}**")
         if viewer_mode():
             presenter_unlock()
-        live_sidebar()
+        if live:
+            live_sidebar()
+        else:
+            st.caption("Runs in progress: under **Live** on this page.")
 
 
 @st.fragment(run_every=3.0)
