@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from metalearn.algorithms.base import Algorithm, register
-from metalearn.data import Episode
+from metalearn.data import Episode, to_device
 
 SIDE = 20  # images are downscaled to SIDE x SIDE and flattened, as in the paper
 
@@ -175,9 +175,7 @@ class MANN(Algorithm):
             orders = [torch.randperm(len(e.support_labels)) for e in episodes]
         order = torch.stack(orders)  # [B, T]
         device = episodes[0].support.device
-        if device.type == "cuda":  # one pinned copy: a pageable one waits for the GPU's queue
-            order = order.pin_memory()
-        order = order.to(device, non_blocking=True)
+        order = to_device(order, device)  # one copy for the batch
         rows = torch.arange(len(episodes), device=device)[:, None]
         images = torch.stack([e.support for e in episodes])[rows, order]  # [B, T, C, H, W]
         labels = torch.stack([e.support_labels for e in episodes])[rows, order]  # [B, T]

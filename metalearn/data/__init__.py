@@ -3,7 +3,7 @@
 from metalearn.data.base import DataError, Dataset, DatasetInfo, Split, data_root
 from metalearn.data.cifar import Cifar10, CifarFS
 from metalearn.data.digits import Digits
-from metalearn.data.episodes import BatchSampler, Episode, EpisodeSampler
+from metalearn.data.episodes import BatchSampler, Episode, EpisodeSampler, to_device
 from metalearn.data.folder import Folder
 from metalearn.data.glyphs import Glyphs
 from metalearn.data.omniglot import Omniglot
@@ -24,4 +24,5 @@ __all__ = [
     "SinusoidSampler",
     "Split",
     "data_root",
+    "to_device",
 ]

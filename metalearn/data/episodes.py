@@ -53,6 +53,14 @@ class Episode:
         )
 
 
+def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """`t` copied to `device` without waiting: on CUDA a copy from ordinary (pageable) memory
+    waits for the GPU's queue to drain, one from pinned memory does not."""
+    if device.type == "cuda":
+        t = t.pin_memory()
+    return t.to(device, non_blocking=True)
+
+
 class EpisodeSampler:
     """Seeded N-way K-shot episodes from one split.
 
@@ -114,8 +122,7 @@ class EpisodeSampler:
 
     def sample_many(self, n: int) -> list[Episode]:
         """`n` episodes, the same as `n` calls of `sample`, built with one host-to-device copy
-        and one gather. On CUDA a copy from ordinary (pageable) memory waits for the GPU's queue
-        to drain; one pinned copy per meta-batch lets the host run ahead of the GPU."""
+        and one gather (see `to_device`): the host runs ahead of the GPU."""
         drawn = [self.sample_indices() for _ in range(n)]
         idx = torch.stack([i for _, i in drawn])  # [n, n_way, shot + query]
         x = self._gather(idx)  # [n, n_way, shot + query, C, H, W]
@@ -127,10 +134,7 @@ class EpisodeSampler:
 
     def _gather(self, idx: torch.Tensor) -> torch.Tensor:
         """Image indices [...] -> float images [..., C, H, W] on the device."""
-        if self.device.type == "cuda":
-            idx = idx.pin_memory()
-        idx = idx.to(self.device, non_blocking=True)
-        return self.split.to_float(self.images[idx])
+        return self.split.to_float(self.images[to_device(idx, self.device)])
 
     def _episode(self, x: torch.Tensor, classes: torch.Tensor) -> Episode:
         """x [n_way, shot + query, C, H, W] -> the episode (class-major, support before query)."""
@@ -166,7 +170,5 @@ class BatchSampler:
     def sample(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns images [B, C, H, W] float and labels [B] int64."""
         idx = torch.randint(len(self.labels), (batch_size,), generator=self.generator)
-        if self.device.type == "cuda":
-            idx = idx.pin_memory()  # a pageable copy would wait for the GPU's queue to drain
-        idx = idx.to(self.device, non_blocking=True)
+        idx = to_device(idx, self.device)
         return self.split.to_float(self.images[idx]), self.labels[idx]

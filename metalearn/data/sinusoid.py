@@ -34,6 +34,9 @@ class SinusoidSampler:
         k = self.n_shot
         return Episode(x[:k], y[:k], x[k:], y[k:], torch.cat([amp, phase]), n_way=1).to(self.device)
 
+    def sample_many(self, n: int) -> list[Episode]:
+        return [self.sample() for _ in range(n)]
+
 
 class Sinusoid(Dataset):
     name = "sinusoid"

@@ -37,11 +37,7 @@ def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6, rounds: int = 3) -> 
         batches = BatchSampler(split, cfg.seed, device)
         data = [batches.sample(cfg.batch_size) for _ in range(4)]
     else:
-        many = getattr(sampler, "sample_many", None)
-        data = [
-            many(cfg.meta_batch) if many else [sampler.sample() for _ in range(cfg.meta_batch)]
-            for _ in range(4)
-        ]
+        data = [sampler.sample_many(cfg.meta_batch) for _ in range(4)]
     episodic = algo.train_data == "episodes" or info.task == "regression"
     per_step = cfg.meta_batch if episodic else 1
     variants: dict[str, Callable] = {"product": algo.train_step}

@@ -77,9 +77,7 @@ class Trainer:
             self.sampler = BatchSampler(train, cfg.seed, device)
 
     def _next(self):
-        if self.regression:
-            return [self.sampler.sample() for _ in range(self.cfg.meta_batch)]
-        if self.algo.train_data == "episodes":
+        if self.regression or self.algo.train_data == "episodes":
             return self.sampler.sample_many(self.cfg.meta_batch)
         return self.sampler.sample(self.cfg.batch_size)
 
