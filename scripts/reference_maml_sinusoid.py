@@ -2,11 +2,13 @@
 for `python -m metalearn train --algorithm maml --dataset sinusoid` (issue 3's acceptance).
 
 Finn et al. 2017, section 5.1: y = A sin(x - phase), A ~ U[0.1, 5], phase ~ U[0, pi],
-x ~ U[-5, 5]; MLP 1-40-40-1 (ReLU); K = 10 support and 10 query points per training task;
-meta-batch 25; one inner SGD step of 0.01, second order; Adam 1e-3. Its own NumPy task sampler;
-tested on 600 seeded tasks of K support and 100 query points, MSE after 0, 1 and 10 steps.
+x ~ U[-5, 5]; MLP 1-40-40-1 (ReLU); K = 10 support and 10 query points per training task
+(`--train-query` for more); meta-batch 25; one inner SGD step of 0.01, second order; Adam 1e-3.
+Its own NumPy task sampler; tested on 600 seeded tasks of K support and 100 query points, MSE
+after 0, 1 and 10 steps.
 
     python scripts/reference_maml_sinusoid.py --seeds 0 1 2 3 4 --iterations 5000
+    python scripts/reference_maml_sinusoid.py --seeds 0 4 --train-query 100
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def adapt(w, x, y, steps: int, lr: float, create_graph: bool):
     return w
 
 
-def run(seed: int, iterations: int, meta_batch: int = 25, k: int = 10) -> dict:
+def run(seed: int, iterations: int, meta_batch: int = 25, k: int = 10, q: int = 10) -> dict:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     layers = [torch.nn.Linear(1, 40), torch.nn.Linear(40, 40), torch.nn.Linear(40, 1)]
@@ -51,7 +53,7 @@ def run(seed: int, iterations: int, meta_batch: int = 25, k: int = 10) -> dict:
     opt = torch.optim.Adam(w, lr=1e-3)
     start = time.perf_counter()
     for _ in range(iterations):
-        xs, ys, xq, yq = tasks(rng, meta_batch, k, k)
+        xs, ys, xq, yq = tasks(rng, meta_batch, k, q)
         loss = torch.stack(
             [
                 F.mse_loss(forward(adapt(w, xs[i], ys[i], 1, 0.01, True), xq[i]), yq[i])
@@ -65,6 +67,7 @@ def run(seed: int, iterations: int, meta_batch: int = 25, k: int = 10) -> dict:
     own = tasks(np.random.default_rng(10_000 + seed), 600, k, 100)
     return {
         "seed": seed,
+        "train_query": q,
         "train_seconds": round(seconds, 1),
         "test_mse_by_steps": test_mse(w, *own),
         # The product's 600 seeded test tasks (the same for every run), for a like-for-like view.
@@ -98,9 +101,10 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--iterations", type=int, default=5000)
+    p.add_argument("--train-query", type=int, default=10, help="query points per training task")
     args = p.parse_args()
     for seed in args.seeds:
-        print(json.dumps(run(seed, args.iterations)), flush=True)
+        print(json.dumps(run(seed, args.iterations, q=args.train_query)), flush=True)
 
 
 if __name__ == "__main__":

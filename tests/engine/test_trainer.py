@@ -84,3 +84,25 @@ def test_lr_halves_every_lr_decay_every_episodes_and_resumes_on_schedule(tmp_pat
     resumed.stats.episodes = 4  # as if stopped at episode 4
     resumed._decay_lr()
     assert resumed.optimizer.param_groups[0]["lr"] == 0.002
+
+
+def test_sinusoid_training_tasks_take_train_query_points_and_adaptation_keeps_k():
+    """`train_query` sets the meta-loss points of a training task; adaptation still sees K."""
+    cfg = RunConfig(
+        algorithm="maml",
+        dataset="sinusoid",
+        n_way=1,
+        n_shot=10,
+        n_query=10,
+        train_query=100,
+        meta_batch=3,
+        episodes=6,
+        val_every=0,
+    )
+    info = DATASETS["sinusoid"].describe(None)
+    algo = build_algorithm(cfg, info, 1)
+    trainer = Trainer(cfg, algo, None, None, torch.device("cpu"))
+    tasks = trainer._next()
+    assert len(tasks) == 3
+    assert {tuple(t.support.shape) for t in tasks} == {(10, 1)}
+    assert {tuple(t.query.shape) for t in tasks} == {(100, 1)}
