@@ -37,7 +37,7 @@ TRAIN_FLAGS: dict[str, tuple[type, str]] = {
     "inner_lr": (float, "MAML-style inner-loop step size"),
     "inner_steps": (int, "inner steps in training"),
     "inner_steps_test": (int, "inner steps at test time"),
-    "maml_path": (str, "auto | vmap | loop (how a meta-batch is computed)"),
+    "maml_path": (str, "auto | vmap | loop | threads (how a meta-batch is computed)"),
     "precision": (str, "auto | fp32 | bf16 (feature network; auto = bf16 on CUDA)"),
     "eval_episodes": (int, "seeded test episodes"),
     "val_every": (int, "episodes between validation passes (0: none)"),

@@ -53,8 +53,8 @@ class RunConfig:
         inner_steps, inner_steps_test: inner gradient steps in training and at test time.
         first_order: MAML without second derivatives (FOMAML).
         maml_path: how a meta-batch is computed: "vmap" (tasks batched with torch.func.vmap),
-            "loop" (one task after another) or "auto" (time both on the first updates, keep the
-            faster).
+            "loop" (one task after another), "threads" (CPU: the tasks split over threads) or
+            "auto" (time the candidates on the first updates, keep the fastest).
         precision: the feature network's arithmetic where an algorithm offers a choice: "fp32",
             "bf16" (autocast to bfloat16, channels-last images), or "auto" (bf16 on CUDA, fp32
             elsewhere). Distances, losses and the optimiser stay in fp32 either way.
@@ -215,8 +215,10 @@ class RunConfig:
             out.append(f"device {self.device!r} is unknown; choose one of {', '.join(DEVICES)}")
         if self.head not in ("linear", "cosine"):
             out.append(f"head {self.head!r} is unknown; choose 'linear' or 'cosine'")
-        if self.maml_path not in ("auto", "vmap", "loop"):
-            out.append(f"maml_path {self.maml_path!r} is unknown; 'auto', 'vmap' or 'loop'")
+        if self.maml_path not in ("auto", "vmap", "loop", "threads"):
+            out.append(
+                f"maml_path {self.maml_path!r} is unknown; 'auto', 'vmap', 'loop' or 'threads'"
+            )
         if self.precision not in PRECISIONS:
             out.append(
                 f"precision {self.precision!r} is unknown; choose one of {', '.join(PRECISIONS)}"

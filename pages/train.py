@@ -31,7 +31,7 @@ CHOICES = {
     "backbone": list(BACKBONES),
     "head": ["cosine", "linear"],
     "device": ["auto", "cpu", "cuda", "mps"],
-    "maml_path": ["auto", "vmap", "loop"],
+    "maml_path": ["auto", "vmap", "loop", "threads"],
     "precision": ["auto", "fp32", "bf16"],
 }
 HELP = {
@@ -42,7 +42,8 @@ HELP = {
     "head": "cosine = Baseline++, linear = Baseline",
     "inner_lr": "step size of the per-task adaptation",
     "first_order": "first-order MAML (FOMAML): no second derivatives",
-    "maml_path": "auto: time both on the first updates and keep the faster",
+    "maml_path": "auto: time each way on the first updates and keep the fastest "
+    "(threads: CPU only)",
     "precision": "auto: bfloat16 feature network on a GPU (faster), fp32 on a CPU",
     "lr_decay_every": "episodes between halvings of the learning rate (ProtoNet paper: 2000; "
     "0: constant)",

@@ -74,7 +74,7 @@ def section(rows: list[dict], args, device_label: str) -> str:
         f"Measured {time.strftime('%Y-%m-%d')} on {device_label} ({platform.machine()}, "
         f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}), dataset "
         f"`{args.dataset}`, best of {args.rounds} interleaved rounds of {args.steps} timed updates "
-        "(after 6 warm-up ones):",
+        "(after 6 warm-up ones, and after MAML's `auto` path has timed its candidates):",
         "",
         f"    python scripts/benchmarks.py --device {args.device} --dataset {args.dataset}"
         + (" --data-root ../shared/data" if args.data_root else ""),

@@ -32,7 +32,7 @@ class ANIL(MAML):
     ):
         if self.regression:  # the sinusoid MLP has no separate body module
             return super().query_loss(params, xs, ys, xq, yq, steps, first_order, batched)
-        body, head = self.learner[0], self.learner[1]  # build_learner: Sequential(body, linear)
+        body, head = self.net[0], self.net[1]  # build_learner: Sequential(body, linear)
         part = lambda prefix: {n[2:]: p for n, p in params.items() if n.startswith(prefix)}  # noqa: E731
         # Separate passes: batch norm uses the statistics of the batch at hand, as the full
         # network's forward passes on the support and on the query set do.

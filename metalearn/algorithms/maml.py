@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from functools import partial
 
 import torch
@@ -12,10 +10,16 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from metalearn.algorithms.base import Algorithm, accuracy, register
+from metalearn.algorithms.task_paths import (
+    PathChooser,
+    ThreadedTasks,
+    candidate_paths,
+    timed,
+    worker_module,
+)
 from metalearn.data import Episode
 from metalearn.models import MLP, Conv4
 
-log = logging.getLogger(__name__)
 Params = dict[str, torch.Tensor]
 
 
@@ -39,8 +43,9 @@ class MAML(Algorithm):
     support set give low loss on its query set; the outer Adam update differentiates through those
     inner steps (second order), or treats the inner gradients as constants (`first_order`, FOMAML).
     Fast weights are a dict of tensors applied with `torch.func.functional_call`; the tasks of a
-    meta-batch are either batched with `torch.func.vmap` or processed one after another, whichever
-    was measured faster on the first updates (`maml_path="auto"`), or as forced.
+    meta-batch are batched with `torch.func.vmap`, processed one after another, or (CPU) split
+    over threads, whichever was measured fastest on the first updates (`maml_path="auto"`), or as
+    forced; see `task_paths`.
     """
 
     name = "maml"
@@ -55,7 +60,13 @@ class MAML(Algorithm):
         self.learner = build_learner(cfg, info)
         self.regression = info.task == "regression"
         self.path = cfg.maml_path
-        self._timings: dict[str, list[float]] = {"loop": [], "vmap": []}
+        self._chooser: PathChooser | None = None
+        self._threads: ThreadedTasks | None = None
+
+    @property
+    def net(self) -> nn.Module:
+        """The learner module to call functionally (a worker thread's own copy on "threads")."""
+        return worker_module(self.learner)
 
     # -- what the subclasses change --------------------------------------------------------------
     def adapted_names(self) -> list[str]:
@@ -88,7 +99,7 @@ class MAML(Algorithm):
         rest = {n: p for n, p in params.items() if n not in fast}
 
         def support_loss(fast_weights: Params) -> torch.Tensor:
-            out = functional_call(self.learner, {**rest, **fast_weights}, (x,))
+            out = functional_call(self.net, {**rest, **fast_weights}, (x,))
             return self.task_loss(out, y)
 
         fast = self.sgd_steps(support_loss, fast, steps, first_order, batched)
@@ -116,15 +127,15 @@ class MAML(Algorithm):
     ):
         """Adapt on the support set, then (loss, outputs) on the query set. One task."""
         fast = self.adapt(params, xs, ys, steps, first_order, batched)
-        out = functional_call(self.learner, fast, (xq,))
+        out = functional_call(self.net, fast, (xq,))
         return self.task_loss(out, yq), out
-
-    def params(self) -> Params:
-        return dict(self.learner.named_parameters())
 
     # -- training --------------------------------------------------------------------------------
     def loss(self, episodes: list[Episode], path: str | None = None):
-        path = path or self._pick_path()
+        """Mean query loss of the meta-batch, by the "vmap" or the "loop" path (default: the
+        chosen one; "threads" computes its gradients itself, see `train_step`)."""
+        if path is None:
+            path = self.path if self.path in ("vmap", "loop") else "loop"
         fn = partial(self.query_loss, steps=self.cfg.inner_steps, first_order=self.cfg.first_order)
         params = self.params()
         if path == "vmap":
@@ -141,40 +152,46 @@ class MAML(Algorithm):
                 fn(params, e.support, e.support_labels, e.query, e.query_labels) for e in episodes
             ]
             losses, outs = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
-        loss = losses.mean()
-        metrics = {"loss": loss.detach()}
+        return losses.mean(), self._metrics(losses, outs, episodes)
+
+    def _metrics(self, losses, outs, episodes) -> dict[str, torch.Tensor]:
+        metrics = {"loss": losses.detach().mean()}
         if not self.regression:
             labels = torch.stack([e.query_labels for e in episodes])
             metrics["accuracy"] = accuracy(outs.detach(), labels)
-        return loss, metrics
-
-    def train_step(self, data, optimizer):
-        if self.path != "auto":
-            return super().train_step(data, optimizer)
-        # Measure, do not guess: alternate the two paths for the first updates (the first of each
-        # is a warm-up), then keep the faster one.
-        trial = "loop" if len(self._timings["loop"]) <= len(self._timings["vmap"]) else "vmap"
-        self._sync()
-        start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        loss, metrics = self.loss(data, path=trial)
-        loss.backward()
-        optimizer.step()
-        self._sync()
-        self._timings[trial].append(time.perf_counter() - start)
-        if min(len(t) for t in self._timings.values()) >= 3:
-            best = {k: min(v[1:]) for k, v in self._timings.items()}
-            self.path = min(best, key=best.get)
-            log.info("maml path: %s (seconds per update: %s)", self.path, best)
         return metrics
 
-    def _pick_path(self) -> str:
-        return "loop" if self.path == "auto" else self.path
+    def train_step(self, data, optimizer):
+        device = next(self.parameters()).device
+        if self.path == "auto" and self._chooser is None:
+            self._chooser = PathChooser(candidate_paths(device, len(data)))
+        path = self._chooser.next() if self.path == "auto" else self.path
+        if path == "threads" and self._threads is None:
+            self._threads = ThreadedTasks(self, torch.get_num_threads())
+        if path == "threads":
+            step = lambda: self._metrics(*self._threads.step(data, optimizer), data)  # noqa: E731
+        else:
+            step = lambda: self._plain_step(data, optimizer, path)  # noqa: E731
+        if self.path != "auto":
+            return step()
+        metrics, seconds = timed(step, device)
+        self._chooser.record(path, seconds)
+        if self._chooser.chosen is not None:
+            self.path = self._chooser.chosen
+            if self.path != "threads" and self._threads is not None:
+                self._threads.close()
+                self._threads = None
+        return metrics
 
-    def _sync(self) -> None:
-        p = next(self.parameters())
-        if p.is_cuda:
-            torch.cuda.synchronize(p.device)
+    def _plain_step(self, data, optimizer, path: str):
+        optimizer.zero_grad(set_to_none=True)
+        loss, metrics = self.loss(data, path=path)
+        loss.backward()
+        optimizer.step()
+        return metrics
+
+    def params(self) -> Params:
+        return dict(self.learner.named_parameters())
 
     # -- test ------------------------------------------------------------------------------------
     def predict(self, episode: Episode, steps: int | None = None) -> torch.Tensor:

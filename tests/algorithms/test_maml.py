@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from metalearn.algorithms import ALGORITHMS
+from metalearn.algorithms.task_paths import TRIALS, ThreadedTasks, candidate_paths
 from metalearn.config import RunConfig
 from metalearn.data import DATASETS, EpisodeSampler, SinusoidSampler
 
@@ -54,15 +55,23 @@ def reference_meta_grad(algo, episodes, first_order):
     return torch.autograd.grad(total, theta)
 
 
+def meta_gradient(algo, episodes, path):
+    """The product's meta-gradient by one of its paths, without changing the weights."""
+    if path == "threads":
+        ThreadedTasks(algo, 2).step(episodes, torch.optim.SGD(algo.parameters(), lr=0.0))
+        return [p.grad for p in algo.learner.parameters()]
+    loss, _ = algo.loss(episodes, path=path)
+    return torch.autograd.grad(loss, list(algo.learner.parameters()))
+
+
 @pytest.mark.parametrize("first_order", [False, True])
-@pytest.mark.parametrize("path", ["loop", "vmap"])
+@pytest.mark.parametrize("path", ["loop", "vmap", "threads"])
 def test_meta_gradient_matches_a_hand_built_reference(first_order, path):
     algo = sinusoid_algo(first_order=first_order)
     sampler = SinusoidSampler(5, 7, seed=1)
     episodes = [double(sampler.sample()) for _ in range(3)]
     expected = reference_meta_grad(algo, episodes, first_order)
-    loss, _ = algo.loss(episodes, path=path)
-    got = torch.autograd.grad(loss, list(algo.learner.parameters()))
+    got = meta_gradient(algo, episodes, path)
     for g, r in zip(got, expected, strict=True):
         assert torch.allclose(g, r, atol=1e-5, rtol=1e-5), (g - r).abs().max()
     if not first_order:  # second order really differs from first order here
@@ -78,6 +87,22 @@ def test_metasgd_step_sizes_receive_gradients():
     assert all(a.grad is not None and a.grad.abs().sum() > 0 for a in algo.alphas.values())
 
 
+@pytest.mark.parametrize("name", ["metasgd", "anil"])
+def test_threads_path_gives_the_loop_gradients_to_every_trainable_tensor(name):
+    """Meta-SGD's step sizes and ANIL's body too; tasks split 2 + 1 over two threads."""
+    algo = sinusoid_algo(name)
+    sampler = SinusoidSampler(5, 7, seed=4)
+    episodes = [double(sampler.sample()) for _ in range(3)]
+    loss, _ = algo.loss(episodes, path="loop")
+    expected = torch.autograd.grad(loss, list(algo.parameters()))
+    threads = ThreadedTasks(algo, 2)
+    losses, _ = threads.step(episodes, torch.optim.SGD(algo.parameters(), lr=0.0))
+    assert torch.allclose(losses.mean(), loss)
+    for p, r in zip(algo.parameters(), expected, strict=True):
+        assert torch.allclose(p.grad, r, atol=1e-10), (p.grad - r).abs().max()
+    assert torch.get_num_threads() >= 1  # restored after the step
+
+
 def test_anil_adapts_only_the_head():
     algo = sinusoid_algo("anil")
     assert algo.adapted_names() == ["net.4.weight", "net.4.bias"]
@@ -88,16 +113,31 @@ def test_anil_adapts_only_the_head():
     assert not torch.equal(fast["net.4.weight"], params["net.4.weight"])
 
 
-def test_auto_path_measures_both_and_keeps_one():
+def test_auto_path_measures_each_candidate_and_keeps_the_fastest():
     cfg = RunConfig(algorithm="maml", n_query=2, inner_lr=0.4)
     algo = ALGORITHMS["maml"](cfg, DATASETS["glyphs"].describe(None), 10)
     split = DATASETS["glyphs"].load(None, "train")
     sampler = EpisodeSampler(split, 5, 1, 2, seed=0)
     opt = algo.make_optimizer()
-    for _ in range(6):
+    candidates = candidate_paths(torch.device("cpu"), 2)
+    threads = torch.get_num_threads()
+    for _ in range(TRIALS * len(candidates)):
         algo.train_step([sampler.sample() for _ in range(2)], opt)
-    assert algo.path in ("loop", "vmap")
-    assert len(algo._timings["loop"]) == len(algo._timings["vmap"]) == 3
+    timings = algo._chooser.timings
+    assert set(timings) == set(candidates) and all(len(t) == TRIALS for t in timings.values())
+    assert algo.path == min(candidates, key=lambda p: min(timings[p][1:]))
+    assert torch.get_num_threads() == threads
+    for _ in range(2):  # then only the chosen path runs
+        algo.train_step([sampler.sample() for _ in range(2)], opt)
+    assert sum(len(t) for t in timings.values()) == TRIALS * len(candidates)
+
+
+def test_threads_are_a_candidate_only_where_they_can_help():
+    cpu = torch.device("cpu")
+    assert "threads" not in candidate_paths(cpu, 1)  # one task: nothing to split
+    assert "threads" not in candidate_paths(torch.device("cuda"), 32)
+    if torch.get_num_threads() >= 2:
+        assert "threads" in candidate_paths(cpu, 4)
 
 
 def test_train_way_must_equal_n_way():

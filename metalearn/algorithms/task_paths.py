@@ -1,0 +1,143 @@
+"""How the tasks of a MAML-family meta-batch are computed, and picking the fastest by measuring.
+
+Three paths do the same maths (the meta-gradient is the mean of the tasks' query-loss gradients):
+
+- "loop": one task after another in this thread. Fewest operations per task.
+- "vmap": all tasks in one batched computation (`torch.func.vmap`): per-task weights become
+  grouped convolutions. Many small kernels become few big ones: the fast path on a GPU, and the
+  slow one on a small CPU (grouped convolutions' second derivatives are slow there).
+- "threads": CPU only. The tasks are split over worker threads, each running its share as a loop
+  with one intra-op thread. The tensors of one task are small (a 5-way episode on 28x28 images),
+  so splitting each operation over cores (PyTorch's intra-op parallelism) leaves cores idle at
+  every synchronisation; splitting the tasks keeps them busy. `functional_call` swaps a module's
+  attributes while it runs, so each worker thread uses its own copy of the learner module (the
+  weights themselves always come from the dict of fast weights, never from the copy).
+
+`PathChooser` times the candidates on the first updates (the first of each is a warm-up) and
+keeps the fastest: measured, not guessed, on the machine at hand.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+TRIALS = 4  # timed updates per candidate path; the first is a warm-up
+_worker = threading.local()  # a worker thread's own copy of the learner module
+
+
+def worker_module(default: nn.Module) -> nn.Module:
+    """The module to call functionally: in a `ThreadedTasks` worker its private copy of the
+    learner, elsewhere `default`."""
+    own = getattr(_worker, "learner", None)
+    return own if own is not None else default
+
+
+def candidate_paths(device: torch.device, meta_batch: int) -> tuple[str, ...]:
+    """The paths worth timing: "threads" only on a CPU with at least 2 threads and 2 tasks."""
+    if device.type == "cpu" and meta_batch >= 2 and torch.get_num_threads() >= 2:
+        return ("loop", "vmap", "threads")
+    return ("loop", "vmap")
+
+
+class PathChooser:
+    """Round-robin trials of each candidate path, then the fastest one for good."""
+
+    def __init__(self, candidates: tuple[str, ...]):
+        self.timings: dict[str, list[float]] = {p: [] for p in candidates}
+        self.chosen: str | None = None
+
+    def next(self) -> str:
+        return self.chosen or min(self.timings, key=lambda p: len(self.timings[p]))
+
+    def record(self, path: str, seconds: float) -> None:
+        self.timings[path].append(seconds)
+        if self.chosen is None and min(len(t) for t in self.timings.values()) >= TRIALS:
+            best = {p: min(t[1:]) for p, t in self.timings.items()}
+            self.chosen = min(best, key=best.get)
+            log.info("maml path: %s (seconds per update: %s)", self.chosen, best)
+
+
+class ThreadedTasks:
+    """Runs a meta-batch's tasks on `n_threads` worker threads (CPU), summing their gradients.
+
+    Args:
+        algo: a MAML-family algorithm: `query_loss(params, xs, ys, xq, yq, steps, first_order)`
+            for one task, `params()` the learner's weights, `learner` the module; its functional
+            calls go through `worker_module(algo.learner)`.
+        n_threads: worker threads; each takes a contiguous share of the tasks, so the sum (and
+            the result) does not depend on scheduling.
+    """
+
+    def __init__(self, algo: nn.Module, n_threads: int):
+        self.algo, self.n_threads = algo, n_threads
+        # Workers are this object's alone, so a worker's copy belongs to this algorithm.
+        self.pool = ThreadPoolExecutor(n_threads, thread_name_prefix="maml-task")
+
+    def _share(self, episodes, n_total: int):
+        """One worker's tasks: grad of (sum of their query losses / n_total) w.r.t. everything
+        trainable, plus each task's loss and query outputs (detached)."""
+        if getattr(_worker, "learner", None) is None:
+            _worker.learner = copy.deepcopy(self.algo.learner)
+        algo = self.algo
+        params = algo.params()
+        total, losses, outs = 0.0, [], []
+        for e in episodes:
+            loss, out = algo.query_loss(
+                params,
+                e.support,
+                e.support_labels,
+                e.query,
+                e.query_labels,
+                algo.cfg.inner_steps,
+                algo.cfg.first_order,
+            )
+            total = total + loss / n_total
+            losses.append(loss.detach())
+            outs.append(out.detach())
+        trainable = [p for p in algo.parameters() if p.requires_grad]
+        grads = torch.autograd.grad(total, trainable, allow_unused=True)
+        return grads, losses, outs
+
+    def step(self, episodes, optimizer: torch.optim.Optimizer):
+        """One outer update; returns (query losses [T], query outputs [T, Q, ...])."""
+        n = min(self.n_threads, len(episodes))
+        bounds = [round(i * len(episodes) / n) for i in range(n + 1)]
+        shares = [episodes[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        intra = torch.get_num_threads()
+        torch.set_num_threads(1)  # the workers are the parallelism; no nested thread teams
+        try:
+            results = list(self.pool.map(lambda s: self._share(s, len(episodes)), shares))
+        finally:
+            torch.set_num_threads(intra)
+        optimizer.zero_grad(set_to_none=True)
+        trainable = [p for p in self.algo.parameters() if p.requires_grad]
+        for i, p in enumerate(trainable):
+            parts = [r[0][i] for r in results if r[0][i] is not None]
+            p.grad = torch.stack(parts).sum(0) if parts else None
+        optimizer.step()
+        losses = torch.stack([loss for r in results for loss in r[1]])
+        outs = torch.stack([out for r in results for out in r[2]])
+        return losses, outs
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False)
+
+
+def timed(fn, device: torch.device):
+    """(fn(), seconds), synchronising a CUDA device before and after."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    out = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return out, time.perf_counter() - start
