@@ -9,7 +9,7 @@ section). Called by scripts/gpu_check.sh; results go to $OUT (at most 4 files):
     log.txt         every command's stderr, with timestamps
 
 A dry run on a CPU (tiny budgets) checks the script itself:
-    DEVICE=cpu SCALE=0.05 python scripts/gpu_check.py --data-root ../shared/data
+    DEVICE=cpu SCALE=0.05 python scripts/gpu_check.py --data-root ../shared/data [--only maml]
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-root", default=".gpu_data")
     parser.add_argument("--deadline", type=float, default=540.0, help="seconds for everything")
+    parser.add_argument(
+        "--only", choices=["all", "maml"], default="all", help="maml: issue 3's GPU lines alone"
+    )
     args = parser.parse_args()
     device = os.environ.get("DEVICE", "cuda")
     scale = float(os.environ.get("SCALE", "1"))  # < 1: a dry run with shorter budgets
@@ -124,6 +127,9 @@ def main() -> None:
     bench = [*metalearn, "bench", *data, "--json"]
     call("maml bench meta-batch 32", [*bench, *maml.split(), *"--steps 10 --rounds 2".split()],
          parse="lines", need=30)  # fmt: skip
+    if args.only == "maml":
+        print(f"done in {time.time() - started:.0f} s", flush=True)
+        return
 
     # Issue 7: ProtoNet, Vinyals split, 60-way training; the four standard test settings.
     proto = "--algorithm protonet --n-way 5 --n-query 15 --train-way 60 --train-query 5"
