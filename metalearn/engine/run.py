@@ -154,6 +154,7 @@ def _episodic(cfg, store, run_id, device, resume, progress, should_stop) -> dict
     mean, ci = mean_ci95(accs)
     return {
         **extra,
+        **_chosen_path(algo),
         "test_accuracy": mean,
         "test_ci95": ci,
         "eval_episodes": len(accs),
@@ -190,6 +191,7 @@ def _regression(cfg, store, run_id, device, info, resume, progress, should_stop)
     store.add_artifact(run_id, "regression_curves", curves_path)
     mean, ci = mean_ci95(mse)
     return {
+        **_chosen_path(algo),
         "test_mse": mean,
         "test_mse_ci95": ci,
         "test_mse_by_steps": {str(s): mean_ci95(v)[0] for s, v in by_steps.items()},
@@ -200,6 +202,12 @@ def _regression(cfg, store, run_id, device, info, resume, progress, should_stop)
         "wall_seconds": time.perf_counter() - started,
         "stopped": stats.stopped,
     }
+
+
+def _chosen_path(algo) -> dict[str, str]:
+    """How a MAML-family run computed its meta-batches ("auto" reports what its timing chose)."""
+    path = getattr(algo, "path", None)
+    return {"maml_path": path} if path in ("loop", "vmap", "threads") else {}
 
 
 def _stopped(stats, started: float) -> dict[str, Any]:
