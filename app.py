@@ -3,6 +3,7 @@ training happens in worker processes, never in this one."""
 
 import streamlit as st
 
+from metalearn import catalog
 from pages._server import timed, warm_up
 from pages._ui import routed, runs, sidebar
 
@@ -15,7 +16,9 @@ pages = [
     st.Page("pages/explorer.py", title="Task explorer", icon=":material/search:"),
     st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
 ]
-if any(r["config"]["algorithm"] in ("meta_lstm", "mann") for r in runs()):
+algorithms = catalog.algorithms()
+with_views = {name for name, a in algorithms.items() if a.views}  # e.g. learned gates, memory
+if any(r["config"]["algorithm"] in with_views for r in runs()):
     pages.insert(
         -1, st.Page("pages/inside.py", title="Inside the learners", icon=":material/memory:")
     )

@@ -8,46 +8,37 @@ import logging
 import sys
 from typing import Any
 
-from metalearn.config import ConfigError, RunConfig
+from metalearn import catalog
+from metalearn.config import SPEC, ConfigError
+from metalearn.settings import Setting
+from metalearn.store import NoSuchRun
 
 log = logging.getLogger("metalearn")
 
-# CLI flag -> RunConfig field, for flags that map one to one.
-TRAIN_FLAGS: dict[str, tuple[type, str]] = {
-    "algorithm": (str, "registered algorithm name"),
-    "dataset": (str, "dataset name"),
-    "data_root": (str, "folder holding the dataset files (default $METALEARN_DATA or ./data)"),
-    "n_way": (int, "classes per test episode"),
-    "n_shot": (int, "labelled examples per class in a test episode"),
-    "n_query": (int, "query examples per class in a test episode"),
-    "train_way": (int, "classes per training episode (default: n_way)"),
-    "train_shot": (int, "support examples per class in training (default: n_shot)"),
-    "train_query": (int, "query examples per class in training (default: n_query)"),
-    "episodes": (int, "training episodes"),
-    "meta_batch": (int, "episodes per update"),
-    "lr": (float, "learning rate"),
-    "lr_decay_every": (int, "episodes between halvings of the learning rate (0: constant)"),
-    "backbone": (str, "conv4 | simple_cnn | resnet12"),
-    "image_size": (int, "resize images to this side"),
-    "head": (str, "finetune head: linear (Baseline) | cosine (Baseline++)"),
-    "batch_size": (int, "finetune pre-training batch size"),
-    "finetune_epochs": (int, "finetune passes over the support set"),
-    "finetune_lr": (float, "finetune head learning rate"),
-    "finetune_mode": (str, "episodic | seed (the CIFAR-10 transfer pipeline)"),
-    "inner_lr": (float, "MAML-style inner-loop step size"),
-    "inner_steps": (int, "inner steps in training"),
-    "inner_steps_test": (int, "inner steps at test time"),
-    "maml_path": (str, "auto | vmap | loop | threads (how a meta-batch is computed)"),
-    "precision": (str, "auto | fp32 | bf16 (feature network; auto = bf16 on CUDA)"),
-    "eval_episodes": (int, "seeded test episodes"),
-    "val_every": (int, "episodes between validation passes (0: none)"),
-    "val_episodes": (int, "episodes per validation pass"),
-    "log_every": (int, "episodes between logged points"),
-    "checkpoint_every": (int, "episodes between checkpoints"),
-    "max_seconds": (float, "training time budget in seconds (ends early when spent)"),
-    "seed": (int, "random seed"),
-    "device": (str, "auto | cpu | cuda | mps"),
-}
+
+def all_settings() -> dict[str, tuple[Setting, list[str]]]:
+    """Every declared setting once: the run spec's, then each algorithm's hyperparameters, with
+    the algorithms that read it (a flag's help names them)."""
+    out: dict[str, tuple[Setting, list[str]]] = {name: (s, []) for name, s in SPEC.items()}
+    for algo in catalog.algorithms().values():
+        for s in algo.settings:
+            out.setdefault(s.name, (s, []))[1].append(algo.name)
+    return out
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per declared setting (`--n-way`, `--inner-lr`, `--first-order/--no-first-order`),
+    its help from the declaration; a flag left out keeps the default (None here)."""
+    spec = parser.add_argument_group("run spec")
+    hyper = parser.add_argument_group("hyperparameters (each read by the algorithms named)")
+    for name, (s, readers) in all_settings().items():
+        group = hyper if readers else spec
+        text = s.describe() + (f" [{', '.join(readers)}]" if readers else "")
+        text = text.replace("%", "%%")
+        if s.type is bool:
+            group.add_argument(s.flag, dest=name, action=argparse.BooleanOptionalAction, help=text)
+        else:
+            group.add_argument(s.flag, dest=name, type=s.type, help=text, metavar=name.upper())
 
 
 class Parser(argparse.ArgumentParser):
@@ -63,15 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     train = sub.add_parser("train", help="train and test one run")
-    for name, (kind, text) in TRAIN_FLAGS.items():
-        train.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
-    train.add_argument(
-        "--first-order",
-        dest="first_order",
-        action="store_const",
-        const=True,
-        help="first-order MAML (no second derivatives)",
-    )
+    add_setting_flags(train)
     train.add_argument("--config", help="a RunConfig JSON file; flags override its values")
     train.add_argument("--resume", metavar="RUN_ID", help="continue a run from its checkpoint")
     train.add_argument("--download", action="store_true", help="fetch the dataset if missing")
@@ -86,33 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
 
     be = sub.add_parser("bench", help="training-step throughput: product vs a plain loop")
-    for name in (
-        "algorithm",
-        "dataset",
-        "data_root",
-        "n_way",
-        "n_shot",
-        "n_query",
-        "meta_batch",
-        "inner_steps",
-        "device",
-        "backbone",
-        "batch_size",
-        "train_way",
-        "train_query",
-        "precision",
-        "maml_path",
-    ):
-        kind, text = TRAIN_FLAGS[name]
-        be.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
-    be.add_argument("--first-order", dest="first_order", action="store_const", const=True)
+    add_setting_flags(be)
     be.add_argument("--steps", type=int, default=10, help="timed updates (after 6 warm-up ones)")
     be.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best counts")
     be.add_argument("--json", action="store_true", help="one JSON object per line")
-
-    wk = sub.add_parser("worker", help="run a queued run (started by the dashboard)")
-    wk.add_argument("--run", required=True)
-    wk.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
 
     runs = sub.add_parser("runs", help="list runs")
     runs.add_argument("--json", action="store_true")
@@ -125,40 +85,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> RunConfig:
+def given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings a user gave: a --config file's, then the flags' (which win)."""
     data: dict[str, Any] = {}
-    if args.config:
+    if getattr(args, "config", None):
         try:
             with open(args.config) as f:
                 data = json.load(f)
         except (OSError, json.JSONDecodeError) as err:
             raise ConfigError([f"--config {args.config}: cannot read it as JSON ({err})"]) from err
-    for name in [*TRAIN_FLAGS, "first_order"]:
-        value = getattr(args, name)
+        if not isinstance(data, dict):
+            raise ConfigError([f"--config {args.config}: must hold a JSON object of settings"])
+    for name in all_settings():
+        value = getattr(args, name, None)
         if value is not None:
             data[name] = value
-    from metalearn.algorithms import ALGORITHMS
-
-    algo = ALGORITHMS.get(data.get("algorithm", RunConfig.algorithm))
-    if algo is not None:  # the algorithm's own starting values, where the user gave none
-        data = {**algo.defaults, **data}
-    return RunConfig.from_dict(data)
+    return data
 
 
 def cmd_train(args, store) -> int:
+    from metalearn.engine.kinds import kind_of
     from metalearn.engine.run import execute
+    from metalearn.engine.validate import make_config, stored, validate
 
     if args.resume:
         run = store.get_run(args.resume)
         if run is None:
-            raise ConfigError([f"--resume {args.resume}: no such run"])
-        cfg, run_id = RunConfig.from_dict(run["config"]), args.resume
+            raise NoSuchRun(args.resume)
+        cfg, run_id = stored(run["config"]), args.resume
     else:
-        cfg = config_from_args(args)
+        cfg = make_config(given_settings(args))
         if args.download:
-            _download(cfg)
-        cfg.validate()
+            from metalearn.data import DATASETS
+
+            DATASETS[cfg.dataset].download(cfg.data_root)
+        cfg = validate(cfg)
         run_id = store.create_run(cfg.to_json())
+    shown = ("loss", *kind_of(cfg).curves)
     bar = None
     if not args.no_progress:
         from tqdm import tqdm
@@ -174,9 +137,7 @@ def cmd_train(args, store) -> int:
     def progress(step: int, values: dict[str, float]) -> None:
         if bar is not None:
             bar.update(step - bar.n)
-            bar.set_postfix(
-                {k: f"{v:.3f}" for k, v in values.items() if "accuracy" in k or k == "loss"}
-            )
+            bar.set_postfix({k: f"{v:.3f}" for k, v in values.items() if k in shown})
 
     try:
         result = execute(cfg, store, run_id, resume=bool(args.resume), progress=progress)
@@ -187,32 +148,15 @@ def cmd_train(args, store) -> int:
     return 0
 
 
-def _download(cfg: RunConfig) -> None:
-    if cfg.dataset == "omniglot":
-        from metalearn.data.omniglot import download
-
-        download(cfg.data_root)
-    elif cfg.dataset in ("cifar10", "cifar-fs"):
-        from metalearn.data.cifar import download
-
-        download(cfg.data_root, cfg.dataset)
-
-
-def cmd_worker(args, store) -> int:
-    from metalearn.engine.jobs import run_worker
-
-    logging.getLogger().setLevel(logging.INFO)  # progress lines go to the run's log file
-    run_worker(store, args.run, resume=args.resume)
-    return 0
-
-
 def cmd_bench(args, store) -> int:
     from metalearn.engine.bench import bench
+    from metalearn.engine.validate import make_config
 
-    data = {k: v for k, v in vars(args).items() if k in TRAIN_FLAGS or k == "first_order"}
-    cfg = RunConfig.from_dict({k: v for k, v in data.items() if v is not None})
-    if cfg.algorithm == "maml" and args.meta_batch is None:
-        cfg.meta_batch = 4
+    data = given_settings(args)
+    algo = catalog.algorithms().get(data.get("algorithm", SPEC["algorithm"].default))
+    if algo is not None:  # e.g. the MAML family times its meta-batch paths on 4 tasks
+        data = {**algo.bench_defaults, **data}
+    cfg = make_config(data)
     rows = bench(cfg, steps=args.steps, rounds=max(1, args.rounds))
     for row in rows:
         print(
@@ -228,6 +172,7 @@ def cmd_bench(args, store) -> int:
 
 def cmd_runs(args, store) -> int:
     from metalearn.engine.jobs import JobManager
+    from metalearn.engine.kinds import kind_of
 
     JobManager(store.home).reap()  # runs whose worker died show as lost, not running
     runs = store.list_runs()
@@ -236,14 +181,10 @@ def cmd_runs(args, store) -> int:
             print(json.dumps(r, sort_keys=True))
         return 0
     for r in runs:
-        res = r["result"] or {}
-        acc = (
-            f"{res['test_accuracy']:.4f} ± {res['test_ci95']:.4f}" if "test_accuracy" in res else ""
-        )
-        cfg = r["config"]
+        cfg, kind = r["config"], kind_of(r["config"])
         print(
             f"{r['id']}  {r['status']:<9}  {cfg['algorithm']:<10} {cfg['dataset']:<9} "
-            f"{cfg['n_way']}-way {cfg['n_shot']}-shot  {acc}"
+            f"{kind.shape_label(cfg):<8}  {kind.summary(r['result'] or {})}"
         )
     return 0
 
@@ -286,13 +227,12 @@ def main(argv: list[str] | None = None) -> int:
         "runs": cmd_runs,
         "eval": cmd_eval,
         "predict": cmd_predict,
-        "worker": cmd_worker,
         "bench": cmd_bench,
     }
     try:
         store = Store(args.home)
         return commands[args.command](args, store)
-    except (ConfigError, DataError) as err:
+    except (ConfigError, DataError, NoSuchRun) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

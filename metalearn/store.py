@@ -54,6 +54,30 @@ CREATE TABLE IF NOT EXISTS artifacts (
 """
 
 STATUSES = ("queued", "running", "completed", "failed", "stopped", "lost")
+ARTIFACTS = {  # where each artifact of a run lives, in its folder
+    "checkpoint": "checkpoint.pt",
+    "embeddings": "embeddings.npz",
+    "memory": "memory.npz",
+    "regression_curves": "curves.json",
+    "log": "worker.log",
+}
+
+
+def artifact_path(runs_home: Path, run_id: str, kind: str) -> Path:
+    """Where the artifact `kind` ("checkpoint", "embeddings", ...) of a run lives.
+
+    Raises:
+        KeyError: an artifact kind not in `ARTIFACTS`.
+    """
+    return Path(runs_home) / run_id / ARTIFACTS[kind]
+
+
+class NoSuchRun(LookupError):
+    """No run has this id (the same error for every layer that looks a run up)."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        super().__init__(f"no run with id {run_id!r}")
 
 
 def home(path: str | Path | None = None) -> Path:
@@ -92,6 +116,13 @@ class Store:
         path = self.home / run_id
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def artifact(self, run_id: str, kind: str) -> Path:
+        """Where the artifact `kind` of a run lives (whether or not it exists yet)."""
+        return artifact_path(self.home, run_id, kind)
+
+    def has_artifact(self, run_id: str, kind: str) -> bool:
+        return self.artifact(run_id, kind).exists()
 
     # -- runs -------------------------------------------------------------------------------
     def create_run(self, config_json: str, group_id: str | None = None) -> str:

@@ -6,10 +6,9 @@ import time
 
 import streamlit as st
 
-from metalearn.store import home
 from metalearn.viz import curves_svg, learning_curves
 from pages._server import reap, timed
-from pages._ui import ACTIVE, can_control, jobs, label, metrics, runs
+from pages._ui import ACTIVE, can_control, has_artifact, jobs, kind, label, metrics, runs, summary
 
 ICONS = {
     "queued": ":material/hourglass_top:",
@@ -74,28 +73,17 @@ def run_card(run: dict, queue_position: int | None) -> None:
         + (f" · {eps:.1f} episodes/s" if eps else "")
         + eta,
     )
-    result = run["result"] or {}
-    if "test_mse" in result:
-        steps = ", ".join(f"{k} steps {v:.3f}" for k, v in result["test_mse_by_steps"].items())
-        st.success(
-            f"Test MSE {result['test_mse']:.3f} ± {result['test_mse_ci95']:.3f} "
-            f"({result['eval_episodes']} tasks) · by adaptation steps: {steps}"
-        )
-    elif "test_accuracy" in result:
-        st.success(
-            f"Test accuracy {result['test_accuracy']:.3f} ± {result['test_ci95']:.3f} "
-            f"(95% CI, {result.get('eval_episodes', '?')} episodes) · trained "
-            f"{result['train_seconds']:.0f} s at {result['episodes_per_second']:.1f} ep/s"
-        )
+    done_text = summary(run)
+    if done_text:
+        st.success(done_text)
     elif status == "running" and step >= cfg["episodes"]:
-        st.info("Training done; testing on the seeded test episodes…")
+        st.info(f"Training done; testing on the seeded test {kind(run).unit}…")
     if run["error"]:
         st.error(run["error"])
     if len(df):
         c1, c2 = st.columns(2)
         draw_curves(c1, [run], len(df), ("loss",), f"loss-{run['id']}")
-        second = ("val_mse",) if cfg["dataset"] == "sinusoid" else ("accuracy", "val_accuracy")
-        draw_curves(c2, [run], len(df), second, f"acc-{run['id']}")
+        draw_curves(c2, [run], len(df), kind(run).curves, f"acc-{run['id']}")
     with st.expander("Log"):
         st.code(jobs().log_tail(run["id"]) or "(no output yet)", language=None)
     locked = not can_control()
@@ -106,9 +94,7 @@ def run_card(run: dict, queue_position: int | None) -> None:
     ):
         jobs().stop(run["id"])
         st.toast("Stopping after the current step…")
-    resumable = (
-        status in ("stopped", "lost", "failed") and (home() / run["id"] / "checkpoint.pt").exists()
-    )
+    resumable = status in ("stopped", "lost", "failed") and has_artifact(run, "checkpoint")
     if (
         resumable
         and st.button("Resume from the last checkpoint", key=f"resume-{run['id']}", disabled=locked)
@@ -140,8 +126,7 @@ def group_card(group_id: str, members: list[dict]) -> None:
     if len(df):
         c1, c2 = st.columns(2)
         draw_curves(c1, members, len(df), ("loss",), f"gl-{group_id}")
-        regression = members[0]["config"]["dataset"] == "sinusoid"
-        second = ("val_mse",) if regression else ("val_accuracy",)
+        second = (kind(members[0]).val_metric,)
         draw_curves(c2, members, len(df), second, f"ga-{group_id}")
     for r in members:
         with st.container(border=True):

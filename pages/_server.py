@@ -1,5 +1,6 @@
-"""What the dashboard server does once for all its viewers: warm-up, throttled worker checks, and
-its own timings. Kept apart from the widgets in `_ui.py`."""
+"""What the dashboard server does once for all its viewers: the job manager, warm-up, throttled
+worker checks, and its own timings. Kept apart from the widgets in `_ui.py`, which imports this
+module (never the other way round)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,18 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from pages._ui import jobs
+from metalearn.engine.jobs import JobManager
+from metalearn.store import home
+
+
+def jobs() -> JobManager:
+    """One job manager per dashboard process and runs directory; workers outlive it."""
+    return _jobs(str(home()))
+
+
+@st.cache_resource
+def _jobs(path: str) -> JobManager:
+    return JobManager(path)
 
 
 @st.cache_resource
@@ -20,9 +32,14 @@ def warm_up() -> threading.Thread:
     The Train page needs the registry, whose modules import torch: 5-10 s on a busy 2-core machine.
     Done here at the first visit to any page, so the first visitor of Train does not wait for it.
     """
-    thread = threading.Thread(target=lambda: __import__("metalearn.algorithms"), daemon=True)
+    thread = threading.Thread(target=_import_backend, daemon=True)
     thread.start()
     return thread
+
+
+def _import_backend() -> None:
+    import metalearn.algorithms  # noqa: F401
+    import metalearn.data  # noqa: F401
 
 
 _reaped = [0.0]

@@ -1,7 +1,7 @@
-"""What the pages share: the job manager, cached store reads, labels and the sidebar.
+"""What the pages share: cached store reads, the kind of each run, labels and the sidebar.
 
 Reads are cached for one second, so many viewers polling live runs share one query per second.
-Nothing here imports torch.
+Nothing here imports torch: menus come from the static catalogue, kinds load no torch.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from metalearn.engine.jobs import JobManager
-from metalearn.store import Store, home
+from metalearn.config import ConfigError
+from metalearn.engine.kinds import KINDS, RunKind, kind_of
+from metalearn.store import Store, artifact_path, home
+from pages._server import jobs, reap  # noqa: F401  (jobs: re-exported for the pages)
 
 ACTIVE = ("queued", "running")
 _routing = threading.local()  # Streamlit runs each session's script in a thread of its own
@@ -90,16 +92,6 @@ def presenter_unlock() -> None:
         st.error("Wrong password.")
 
 
-def jobs() -> JobManager:
-    """One job manager per dashboard process and runs directory; workers outlive it."""
-    return _jobs(str(home()))
-
-
-@st.cache_resource
-def _jobs(path: str) -> JobManager:
-    return JobManager(path)
-
-
 def runs() -> list[dict]:
     return _runs(str(home()))
 
@@ -151,9 +143,32 @@ def availability() -> dict[str, bool]:
     return {name: d.available(None) for name, d in DATASETS.items()}
 
 
+def kind(run: dict) -> RunKind:
+    """The run's kind (what it was scored on, how its result reads). A run of an algorithm or
+    dataset this version no longer has reads as plain episodes."""
+    try:
+        return kind_of(run["config"])
+    except (ConfigError, KeyError):
+        return KINDS["episodes"]
+
+
+def summary(run: dict) -> str:
+    """One line for a finished run's result, as its kind words it ("" while it has none)."""
+    return kind(run).summary(run["result"] or {})
+
+
+def has_artifact(run: dict, name: str) -> bool:
+    return artifact_path(home(), run["id"], name).exists()
+
+
+def artifact(run: dict, name: str) -> Path:
+    return artifact_path(home(), run["id"], name)
+
+
 def label(run: dict) -> str:
     c = run["config"]
-    return f"{c['algorithm']} · {c['dataset']} {c['n_way']}w{c['n_shot']}s · {run['id'][-6:]}"
+    shape = kind(run).shape_label(c)
+    return f"{c['algorithm']} · {c['dataset']} {shape} · {run['id'][-6:]}"
 
 
 @st.cache_resource
@@ -190,8 +205,6 @@ def sidebar(live: bool = True) -> None:
 
 @st.fragment(run_every=3.0)
 def live_sidebar() -> None:
-    from pages._server import reap
-
     reap()
     active = [r for r in runs() if r["status"] in ACTIVE]
     if not active:

@@ -6,9 +6,8 @@ import os
 import numpy as np
 import streamlit as st
 
-from metalearn.store import home
 from metalearn.viz import embedding_figure
-from pages._ui import label, page_setup, runs
+from pages._ui import artifact, has_artifact, label, page_setup, runs
 
 page_setup()
 
@@ -37,9 +36,8 @@ def figure(path: str, mtime: float, index: int, method: str):
 st.title("Embeddings")
 with_snapshots = []
 for r in runs():
-    path = home() / r["id"] / "embeddings.npz"
-    if path.exists():
-        with_snapshots.append((r, str(path)))
+    if has_artifact(r, "embeddings"):
+        with_snapshots.append((r, str(artifact(r, "embeddings"))))
 if not with_snapshots:
     st.info("No run with embedding snapshots yet. Train ProtoNet or the fine-tuning baseline.")
     st.stop()

@@ -7,12 +7,23 @@ import numpy as np
 import streamlit as st
 import torch
 
+from metalearn import catalog
 from metalearn.data import DATASETS, DataError, EpisodeSampler
 from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
-from metalearn.store import Store, home
+from metalearn.store import Store
 from metalearn.viz import adaptation_figure
-from pages._ui import availability, can_control, label, page_setup, runs, viewer_notice
+from pages._ui import (
+    artifact,
+    availability,
+    can_control,
+    has_artifact,
+    kind,
+    label,
+    page_setup,
+    runs,
+    viewer_notice,
+)
 
 page_setup()
 
@@ -33,17 +44,18 @@ def show(img: np.ndarray) -> np.ndarray:
 
 
 st.title("Task explorer")
+completed = [r for r in runs() if r["status"] == "completed"]
+# Runs whose model classifies an episode: classification kinds that keep a checkpoint.
 finished = [
-    r
-    for r in runs()
-    if r["status"] == "completed" and DATASETS[r["config"]["dataset"]].task == "classification"
+    r for r in completed if kind(r).task == "classification" and "checkpoint" in kind(r).artifacts
 ]
 tab_sample, tab_own, tab_sine = st.tabs(
     ["Sample an episode", "Bring your own task", "Sinusoid regression"]
 )
 with tab_sample:
     avail = availability()
-    names = [n for n, d in DATASETS.items() if d.task == "classification" and avail[n]]
+    datasets = catalog.datasets()
+    names = [n for n, d in datasets.items() if d.task == "classification" and avail.get(n)]
     c = st.columns(5)
     dataset = c[0].selectbox("Dataset", names)
     n_way = c[1].number_input("n_way", 2, 10, 5)
@@ -121,9 +133,7 @@ with tab_own:
             except DataError as err:
                 st.error(str(err))
 with tab_sine:
-    sine_runs = [
-        r for r in runs() if r["status"] == "completed" and r["config"]["dataset"] == "sinusoid"
-    ]
+    sine_runs = [r for r in completed if "regression_curves" in kind(r).artifacts]
     if not sine_runs:
         st.info(
             "No sinusoid run yet. Train e.g. MAML on `sinusoid` (K = n_shot points) to see "
@@ -132,8 +142,8 @@ with tab_sine:
             "train_query 100 makes each meta-gradient less noisy (tasks are generated)."
         )
     for r in sine_runs[-3:]:
-        path = home() / r["id"] / "curves.json"
-        if path.exists():
+        path = artifact(r, "regression_curves")
+        if has_artifact(r, "regression_curves"):
             st.markdown(
                 f"**{label(r)}** — test MSE after 0 / 1 / 10 steps: "
                 + " / ".join(

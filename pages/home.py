@@ -55,9 +55,9 @@ for name, (settings, duration) in QUICK_STARTS.items():
     c1, c2 = st.columns([3, 1])
     c1.markdown(f"**{name}** — {duration}")
     if c2.button("Run it", key=f"quick-{name}", disabled=not can_control()) and can_control():
-        from metalearn.config import RunConfig
+        from metalearn.engine.validate import make_config
 
-        run_id = jobs().launch(RunConfig(**settings))
+        run_id = jobs().launch(make_config(settings))
         st.session_state["watch"] = [run_id]
         st.switch_page("pages/train.py")
 st.page_link("pages/learn.py", label="Learn how each method works →")

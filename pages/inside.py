@@ -5,18 +5,22 @@ import os
 import numpy as np
 import streamlit as st
 
-from metalearn.store import home
+from metalearn import catalog
 from metalearn.viz import (
     gates_figure,
     instance_accuracy_figure,
     instance_training_figure,
     memory_figure,
 )
-from pages._ui import label, metrics, page_setup, runs
+from pages._ui import artifact, has_artifact, label, metrics, page_setup, runs
 
 page_setup()
 
-INSIDE = ("meta_lstm", "mann")  # algorithms with something to show here
+
+def views(run: dict) -> tuple[str, ...]:
+    """What this page can show of a run: its algorithm's declared views ("gates", "memory")."""
+    algo = catalog.algorithms().get(run["config"]["algorithm"])
+    return algo.views if algo else ()
 
 
 @st.cache_data(show_spinner=False)
@@ -43,8 +47,8 @@ def show_memory(run: dict) -> None:
         )
     else:
         c2.info("The test curve appears when the run has finished.")
-    path = home() / run["id"] / "memory.npz"
-    if not path.exists():
+    path = artifact(run, "memory")
+    if not has_artifact(run, "memory"):
         st.info("Memory heat maps appear when the run has finished.")
         return
     z = load_trace(str(path), os.path.getmtime(path))
@@ -66,7 +70,7 @@ def show_memory(run: dict) -> None:
 
 
 st.title("Inside the learners")
-chosen = [r for r in runs() if r["config"]["algorithm"] in INSIDE]
+chosen = [r for r in runs() if views(r)]
 if not chosen:
     st.info(
         "Train the LSTM meta-learner (`meta_lstm`) to see its learned learning rate here, or the "
@@ -74,7 +78,7 @@ if not chosen:
     )
     st.stop()
 run = st.selectbox("Run", chosen[::-1], format_func=label)
-if run["config"]["algorithm"] == "mann":
+if "memory" in views(run):
     show_memory(run)
     st.stop()
 df = metrics((run["id"],))

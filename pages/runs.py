@@ -4,10 +4,9 @@ the URL (?runs=id1,id2), so a comparison can be shared as a link."""
 import pandas as pd
 import streamlit as st
 
-from metalearn.store import home
 from metalearn.viz import accuracy_bars, convergence, learning_curves
 from pages._compare import paired_rows
-from pages._ui import can_control, jobs, label, metrics, page_setup, runs
+from pages._ui import can_control, has_artifact, jobs, kind, label, metrics, page_setup, runs
 
 page_setup()
 
@@ -15,22 +14,22 @@ page_setup()
 def table(all_runs: list[dict]) -> pd.DataFrame:
     rows = []
     for r in all_runs:
-        c, res = r["config"], r["result"] or {}
+        c, res, k = r["config"], r["result"] or {}, kind(r)
         rows.append(
             {
                 "id": r["id"],
                 "status": r["status"],
                 "algorithm": c["algorithm"],
                 "dataset": c["dataset"],
-                "test shape": f"{c['n_way']}-way {c['n_shot']}-shot",
+                "kind": k.label,
+                "test shape": k.shape_label(c),
                 "train shape": "{}-way {}-shot".format(
-                    c["train_way"] or c["n_way"], c["train_shot"] or c["n_shot"]
+                    c.get("train_way") or c["n_way"], c.get("train_shot") or c["n_shot"]
                 ),
                 "episodes": c["episodes"],
-                "test accuracy": res.get("test_accuracy"),
-                "95% CI": res.get("test_ci95"),
-                "test MSE": res.get("test_mse"),
-                "MSE 95% CI": res.get("test_mse_ci95"),
+                "metric": k.metric_label,
+                "value": res.get(k.metric),
+                "95% CI": res.get(k.ci_key),
                 "train s": res.get("train_seconds"),
                 "device": r["device"],
                 "group": r["group_id"],
@@ -70,8 +69,7 @@ def confirm_delete(ids: list[str]) -> None:
 resumable = [
     r["id"]
     for r in all_runs
-    if r["status"] in ("stopped", "lost", "failed")
-    and (home() / r["id"] / "checkpoint.pt").exists()
+    if r["status"] in ("stopped", "lost", "failed") and has_artifact(r, "checkpoint")
 ]
 if resumable and can_control():
     r1, r2 = st.columns([3, 1])
@@ -104,22 +102,21 @@ if not chosen:
 picked = [by_id[i] for i in chosen]
 m = metrics(tuple(chosen))
 st.subheader("Accuracy")
-done = [
-    r
-    for r in picked
-    if r["result"] and ("test_accuracy" in r["result"] or "test_mse" in r["result"])
-]
-for key, ci, title in (
-    ("test_accuracy", "test_ci95", "test accuracy"),
-    ("test_mse", "test_mse_ci95", "test MSE"),
-):
+done = [r for r in picked if r["result"] and kind(r).metric in r["result"]]
+by_metric: dict[str, list[dict]] = {}  # one chart per metric (accuracy, MSE, ...)
+for r in done:
+    by_metric.setdefault(kind(r).metric_label, []).append(r)
+for title, members in by_metric.items():
     rows = [
-        {"label": label(r), "value": r["result"][key], "ci95": r["result"][ci]}
-        for r in done
-        if key in r["result"]
+        {
+            "label": label(r),
+            "value": r["result"][kind(r).metric],
+            "ci95": r["result"][kind(r).ci_key],
+        }
+        for r in members
     ]
-    if rows:
-        st.plotly_chart(accuracy_bars(pd.DataFrame(rows), title), key=f"bars-{key}")
+    name = title[0].lower() + title[1:]
+    st.plotly_chart(accuracy_bars(pd.DataFrame(rows), name), key=f"bars-{name}")
 st.subheader("Loss")
 x = st.radio(
     "x axis",
@@ -128,11 +125,20 @@ x = st.radio(
     format_func=lambda v: {"step": "episodes", "time": "wall time"}[v],
 )
 st.plotly_chart(learning_curves(m, ["loss"], x=x), key="loss")
-st.plotly_chart(learning_curves(m, ["val_accuracy"], x=x, title="validation accuracy"), key="val")
+val_metrics = list(dict.fromkeys(kind(r).val_metric for r in picked))
+for name in val_metrics:
+    title = "validation " + name.removeprefix("val_").replace("mse", "MSE")
+    st.plotly_chart(learning_curves(m, [name], x=x, title=title), key=f"val-{name}")
 
 st.subheader("Convergence speed")
-target = st.slider("Target validation accuracy", 0.3, 1.0, 0.8, 0.01)
-conv = convergence(m, target)
+target_metric = val_metrics[0]
+higher = kind(picked[0]).higher_is_better
+what = target_metric.replace("_", " ").replace("val ", "validation ").replace("mse", "MSE")
+if higher:
+    target = st.slider(f"Target {what}", 0.3, 1.0, 0.8, 0.01)
+else:
+    target = st.number_input(f"Target {what} (at most)", 0.0, value=1.0, format="%g")
+conv = convergence(m, target, target_metric, higher_is_better=higher)
 st.dataframe(
     conv.rename(columns={"episodes": "episodes to target", "seconds": "seconds to target"}),
     hide_index=True,

@@ -1,116 +1,122 @@
-"""Train: choose an algorithm, a dataset and the episode settings; launch; watch it live."""
+"""Train: choose an algorithm, a dataset and the episode settings; launch; watch it live.
 
-import dataclasses
+Every widget comes from a setting's declaration (`metalearn.settings.Setting`): the run spec's
+fields that apply to the run's kind, then the algorithm's own hyperparameters."""
 
 import streamlit as st
 
-from metalearn.algorithms import ALGORITHMS
-from metalearn.config import ConfigError, RunConfig
-from metalearn.data import DATASETS
-from metalearn.data.base import root_problem
-from metalearn.models import BACKBONES
+from metalearn import catalog
+from metalearn.config import SPEC, ConfigError
+from metalearn.engine.kinds import KINDS, kind_name
+from metalearn.engine.validate import make_config, validate
+from metalearn.settings import Setting
 from pages._live import live_panel
 from pages._ui import availability, can_control, jobs, page_setup, viewer_notice
 
 page_setup()
 
-COMMON = (
-    "n_way",
-    "n_shot",
-    "n_query",
-    "train_way",
-    "train_shot",
-    "train_query",
-    "episodes",
-    "lr",
-    "eval_episodes",
-    "val_every",
-    "seed",
-)
-CHOICES = {
-    "backbone": list(BACKBONES),
-    "head": ["cosine", "linear"],
-    "device": ["auto", "cpu", "cuda", "mps"],
-    "maml_path": ["auto", "vmap", "loop", "threads"],
-    "precision": ["auto", "fp32", "bf16"],
-}
-HELP = {
-    "train_way": "classes per training episode (0: same as n_way)",
-    "train_shot": "0: same as n_shot",
-    "train_query": "0: same as n_query",
-    "val_every": "episodes between validation passes (0: none)",
-    "head": "cosine = Baseline++, linear = Baseline",
-    "inner_lr": "step size of the per-task adaptation",
-    "first_order": "first-order MAML (FOMAML): no second derivatives",
-    "maml_path": "auto: time each way on the first updates and keep the fastest "
-    "(threads: CPU only)",
-    "precision": "auto: bfloat16 feature network on a GPU (faster), fp32 on a CPU",
-    "lr_decay_every": "episodes between halvings of the learning rate (ProtoNet paper: 2000; "
-    "0: constant)",
-}
+FIXED = ("algorithm", "dataset", "data_root", "device")  # chosen above the grid, or last
 
 
-def field_input(name: str, default, container):
-    if name in CHOICES:
+def setting_input(s: Setting, default, container):
+    """The widget for one declared setting; optional numbers use 0 for "none"."""
+    if s.choices:
         return container.selectbox(
-            name, CHOICES[name], index=CHOICES[name].index(default), help=HELP.get(name)
+            s.label, s.choices, index=s.choices.index(default), help=s.help or None
         )
-    if isinstance(default, bool):
-        return container.checkbox(name, value=default, help=HELP.get(name))
-    if isinstance(default, float):
-        return container.number_input(
-            name, value=default, min_value=1e-6, format="%g", help=HELP.get(name)
+    if s.type is bool:
+        return container.checkbox(s.label, value=default, help=s.help or None)
+    low = None if s.low is None or s.low_open else s.low
+    if s.optional:  # 0 stands for None
+        low = 0
+    if s.type is float:
+        value = float(default or 0.0)
+        low = None if low is None else float(low)
+        high = None if s.high is None else float(s.high)
+        got = container.number_input(
+            s.label, value=value, min_value=low, max_value=high, format="%g", help=s.help or None
         )
-    return container.number_input(
-        name, value=int(default or 0), min_value=0, step=1, help=HELP.get(name)
-    )
+    else:
+        got = container.number_input(
+            s.label,
+            value=int(default or 0),
+            min_value=None if low is None else int(low),
+            max_value=None if s.high is None else int(s.high),
+            step=1,
+            help=s.help or None,
+        )
+    return None if s.optional and not got else got
+
+
+def setting_grid(settings: list[Setting], defaults: dict, container) -> dict:
+    """Four columns of widgets, the advanced ones folded away."""
+    values: dict = {}
+    plain = [s for s in settings if not s.advanced]
+    folded = [s for s in settings if s.advanced]
+    cols = container.columns(4)
+    for i, s in enumerate(plain):
+        values[s.name] = setting_input(s, defaults[s.name], cols[i % 4])
+    if folded:
+        more = container.expander("Advanced settings").columns(4)
+        for i, s in enumerate(folded):
+            values[s.name] = setting_input(s, defaults[s.name], more[i % 4])
+    return values
 
 
 st.title("Train")
+algorithms, datasets = catalog.algorithms(), catalog.datasets()
 left, right = st.columns([1, 2])
 with left:
     algo_name = st.selectbox(
-        "Algorithm", list(ALGORITHMS), format_func=lambda n: f"{n} — {ALGORITHMS[n].family}"
+        "Algorithm", list(algorithms), format_func=lambda n: f"{n} — {algorithms[n].family}"
     )
-    algo = ALGORITHMS[algo_name]
-    defaults = RunConfig(algorithm=algo_name, **algo.defaults)
+    algo = algorithms[algo_name]
     st.caption(algo.summary)
-    if algo.sequence:
-        st.caption(
-            "Learns from sequences of n_way classes x n_shot instances each, guessing every "
-            "label one step before it is shown; there is no separate query set."
-        )
     avail = availability()
     dataset = st.selectbox(
         "Dataset",
-        list(DATASETS),
-        format_func=lambda n: n + ("" if avail[n] else " (not found here)"),
+        list(datasets),
+        format_func=lambda n: n + ("" if avail.get(n) else " (not found here)"),
     )
-    st.caption(DATASETS[dataset].summary)
-    if not avail[dataset]:
-        st.warning(f"Not available here. {DATASETS[dataset].how_to_get}")
-    data_root = st.text_input("Data root", "", help="empty: $METALEARN_DATA or ./data")
+    st.caption(datasets[dataset].summary)
+    if not avail.get(dataset):
+        st.warning(f"Not available here. {datasets[dataset].how_to_get}")
+    data_root = st.text_input(SPEC["data_root"].label, "", help=SPEC["data_root"].help)
+start = make_config({"algorithm": algo_name, "dataset": dataset})
 with right:
-    values = {}
-    cols = st.columns(4)
-    names = list(COMMON) + [s for s in algo.settings if s not in COMMON] + ["device"]
-    if algo.train_data == "episodes" and "meta_batch" not in names:
-        names.insert(7, "meta_batch")
-    if algo.sequence:  # no query set; a fixed output layer, so training way = test way
-        names = [n for n in names if n not in ("n_query", "train_query", "train_way")]
-    for i, name in enumerate(names):
-        values[name] = field_input(name, getattr(defaults, name), cols[i % 4])
-for name in ("train_way", "train_shot", "train_query"):
-    values[name] = values.get(name) or None
-cfg = RunConfig(algorithm=algo_name, dataset=dataset, data_root=data_root or None, **values)
+    hyper_box, spec_box = st.container(), st.container()
+    hyper_box.markdown(f"**{algo_name} settings**")
+    hyper = setting_grid(list(algo.settings), start.hyper, hyper_box)
+try:
+    kind = KINDS[kind_name(algo_name, dataset, hyper)]
+except ConfigError as err:
+    st.error("\n".join(err.problems))
+    st.stop()
+if kind.description:
+    left.caption(kind.description)
+shown = [s for n, s in SPEC.items() if n not in FIXED and n not in kind.hidden]
+spec_box.markdown(f"**Run: {kind.label.lower()}**")
+spec = setting_grid([*shown, SPEC["device"]], start.to_dict(), spec_box)
+values = {**spec, **hyper, "algorithm": algo_name, "dataset": dataset}
+if data_root:
+    values["data_root"] = data_root
+
+
+def outside_roots(root: str) -> str | None:
+    """Why a dashboard may not read `root` (imported here, once the menus are drawn: the data
+    package loads torch)."""
+    from metalearn.data.base import root_problem
+
+    return root_problem(root)
+
 
 problems = []
-outside = root_problem(data_root) if data_root else None
+outside = outside_roots(data_root) if data_root else None
 if outside:  # a shared dashboard reads no folder outside its data roots, not even to list it
     problems = [outside]
 else:
     try:
-        cfg.validate()
+        cfg = validate(make_config(values))
     except ConfigError as err:
         problems = err.problems
 if problems:
@@ -124,11 +130,16 @@ if c1.button("Launch", type="primary", disabled=bool(problems) or locked) and ca
     st.session_state["watch"] = [jobs().launch(cfg)] + st.session_state.get("watch", [])
 others = c2.multiselect(
     "Compare in one click: same data and episodes, several algorithms",
-    list(ALGORITHMS),
-    default=list(ALGORITHMS)[:2],
+    list(algorithms),
+    default=list(algorithms)[:2],
 )
 if c3.button("Compare", disabled=bool(problems) or len(others) < 2 or locked) and can_control():
-    configs = [dataclasses.replace(cfg, algorithm=a) for a in others]
+    configs = []
+    for name in others:  # each with its own defaults, and this run's values of shared settings
+        own = {s.name for s in algorithms[name].settings}
+        shared = {k: v for k, v in hyper.items() if k in own}
+        chosen = {**spec, **shared, "algorithm": name, "dataset": dataset}
+        configs.append(make_config({**chosen, **({"data_root": data_root} if data_root else {})}))
     try:
         _, ids = jobs().launch_group(configs)
         st.session_state["watch"] = ids + st.session_state.get("watch", [])

@@ -1,12 +1,16 @@
-"""Algorithms by name. Importing this package registers every algorithm module."""
+"""Algorithms by name. Importing this package imports every module in it, which registers the
+algorithms they define (`@register`): a new algorithm is one new file here."""
 
-# Registration order is menu order: the metric-based quick start first.
-from metalearn.algorithms import protonet  # noqa: F401, I001  (registers)
-from metalearn.algorithms import finetune  # noqa: F401  (registers)
-from metalearn.algorithms import maml  # noqa: F401  (registers)
-from metalearn.algorithms import anil, metasgd  # noqa: F401  (registers)
-from metalearn.algorithms import meta_lstm  # noqa: F401  (registers)
-from metalearn.algorithms import mann  # noqa: F401  (registers)
+import importlib
+import pkgutil
+
 from metalearn.algorithms.base import ALGORITHMS, Algorithm, accuracy, register
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+# Menu order (`order`), as the catalogue lists them.
+_ordered = sorted(ALGORITHMS.items(), key=lambda item: (item[1].order, item[0]))
+ALGORITHMS.clear()
+ALGORITHMS.update(_ordered)
 
 __all__ = ["ALGORITHMS", "Algorithm", "accuracy", "register"]

@@ -21,6 +21,7 @@ class ANIL(MAML):
 
     name = "anil"
     summary = "ANIL: MAML that adapts only the output layer per task."
+    order = 40
 
     def adapted_names(self) -> list[str]:
         names = [n for n, _ in self.learner.named_parameters()]

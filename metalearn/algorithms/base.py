@@ -1,26 +1,31 @@
 """The one protocol every algorithm follows, and the registry that names them.
 
-An algorithm is an `nn.Module` holding everything it learns. The trainer hands it training data
-(a meta-batch of episodes, or a labelled batch for batch-trained baselines), and the evaluator asks
-it to `predict` query labels of test episodes. Adding an algorithm is one file with a subclass
-decorated by `@register`.
+An algorithm is an `nn.Module` holding everything it learns. The trainer hands it what its run
+kind samples (a meta-batch of episodes, a labelled batch, a batch of sequences), and the kind's
+evaluation asks it to `predict` test episodes. Adding an algorithm is one file in this package
+with a subclass decorated by `@register`; its class attributes are read without importing it by
+`metalearn.catalog`, so they are literals and `metalearn.settings` declarations.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from metalearn.config import RunConfig
 from metalearn.data import DatasetInfo, Episode
+from metalearn.settings import LR, LR_DECAY_EVERY, Setting, with_defaults
 
 ALGORITHMS: dict[str, type[Algorithm]] = {}
+TASKS = ("classification", "regression")
 
 
 def register(cls: type[Algorithm]) -> type[Algorithm]:
     """Class decorator: makes `cls` available by `cls.name` to the CLI and the dashboard."""
+    cls.tasks = tuple(t for t in cls.kinds if t in TASKS)
     ALGORITHMS[cls.name] = cls
     return cls
 
@@ -30,33 +35,41 @@ class Algorithm(nn.Module):
 
     Attributes:
         name: registry key.
-        family: "metric", "optimization", "memory" or "transfer".
+        family: "model", "optimization", "metric", "memory" or "transfer".
         summary: one line for menus.
-        tasks: the dataset tasks it handles ("classification", "regression").
-        train_data: "episodes" (meta-batches of episodes) or "batches" (labelled image batches).
-        settings: RunConfig fields that matter to it (the dashboard shows only these).
-        defaults: RunConfig values it needs other than the global defaults (a user's own
-            values win).
+        kinds: dataset task -> the run kind it runs as ("episodes", "transfer", "sequences",
+            "regression", see `metalearn.engine.kinds`); a value of `mode_setting` may be a key.
+        settings: the hyperparameters it reads (`self.hp.<name>`), each declared once.
+        spec_defaults: run spec values it starts from where a user gave none (CLI and UI).
+        bench_defaults: the same for `bench`.
+        same_way: a fixed-size output layer, so train_way must equal n_way.
+        order: menu position.
     """
 
     name: ClassVar[str]
     family: ClassVar[str]
     summary: ClassVar[str] = ""
-    tasks: ClassVar[tuple[str, ...]] = ("classification",)
-    train_data: ClassVar[str] = "episodes"
-    same_way: ClassVar[bool] = False  # True: a fixed-size output layer, so train_way == n_way
-    # True: learns from labelled sequences of n_way classes x n_shot instances (no query set) and
-    # implements `outcomes`; scored per step (see `engine.evaluate.evaluate_sequences`).
-    sequence: ClassVar[bool] = False
-    settings: ClassVar[tuple[str, ...]] = ()
-    defaults: ClassVar[dict] = {}  # RunConfig values this algorithm starts from (CLI and UI)
+    kinds: ClassVar[dict[str, str]] = {"classification": "episodes"}
+    tasks: ClassVar[tuple[str, ...]] = ("classification",)  # set by @register from `kinds`
+    settings: ClassVar[tuple[Setting, ...]] = (LR, LR_DECAY_EVERY)
+    spec_defaults: ClassVar[dict[str, Any]] = {}
+    bench_defaults: ClassVar[dict[str, Any]] = {}  # spec values `bench` starts from
+    views: ClassVar[tuple[str, ...]] = ()  # the Inside page's views of it: "gates", "memory"
+    mode_setting: ClassVar[str | None] = None
+    same_way: ClassVar[bool] = False
+    order: ClassVar[int] = 100
 
     def __init__(self, cfg: RunConfig, info: DatasetInfo, n_train_classes: int):
         super().__init__()
         self.cfg, self.info, self.n_train_classes = cfg, info, n_train_classes
+        self.hp = SimpleNamespace(**with_defaults(self.settings, cfg.hyper))
 
     def make_optimizer(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.cfg.lr)
+        return torch.optim.Adam(self.parameters(), lr=self.hp.lr)
+
+    def run_facts(self) -> dict[str, Any]:
+        """What a finished run reports about how it was computed (e.g. MAML's chosen path)."""
+        return {}
 
     def loss(self, data) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Training loss of one meta-batch, plus detached metrics (no host sync).

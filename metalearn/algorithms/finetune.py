@@ -10,6 +10,38 @@ from torch.func import functional_call
 from metalearn.algorithms.base import Algorithm, accuracy, register
 from metalearn.data import Episode
 from metalearn.models import MLP, build_backbone
+from metalearn.settings import BACKBONE, INNER_STEPS_TEST, LR, LR_DECAY_EVERY, Setting
+
+HEAD = Setting(
+    "head",
+    str,
+    "cosine",
+    "Classifier head",
+    "cosine = Baseline++ (cosine similarity with a scale), linear = Baseline",
+    choices=("cosine", "linear"),
+)
+BATCH_SIZE = Setting("batch_size", int, 64, "Images per pre-training batch", "", 1)
+FINETUNE_EPOCHS = Setting(
+    "finetune_epochs",
+    int,
+    100,
+    "Fine-tuning passes per episode",
+    "passes over the support set when fitting a new head (regression: SGD steps)",
+    0,
+)
+FINETUNE_LR = Setting(
+    "finetune_lr", float, 0.01, "Fine-tuning learning rate", "of the new head", 0, 10, True
+)
+FINETUNE_MODE = Setting(
+    "finetune_mode",
+    str,
+    "episodic",
+    "Mode",
+    "episodic: few-shot episodes; seed: the seed document's CIFAR-10 pipeline (train on the "
+    "whole training set, fine-tune on 1000 images, test on the test set)",
+    choices=("episodic", "seed"),
+    advanced=True,
+)
 
 
 def cosine_scores(features: torch.Tensor, weight: torch.Tensor, scale: float) -> torch.Tensor:
@@ -40,11 +72,22 @@ class FineTune(Algorithm):
     """
 
     name = "finetune"
-    tasks = ("classification", "regression")
     family = "transfer"
     summary = "Transfer baseline: pre-train a classifier, fine-tune a new head on the support set."
-    train_data = "batches"
-    settings = ("backbone", "lr", "head", "batch_size", "finetune_epochs", "finetune_lr")
+    order = 20
+    kinds = {"classification": "transfer", "regression": "regression", "seed": "pipeline"}
+    mode_setting = "finetune_mode"
+    settings = (
+        BACKBONE,
+        LR,
+        LR_DECAY_EVERY,
+        HEAD,
+        BATCH_SIZE,
+        FINETUNE_EPOCHS,
+        FINETUNE_LR,
+        FINETUNE_MODE,
+        INNER_STEPS_TEST.but(help="SGD steps on a regression task's support points at test time"),
+    )
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
@@ -53,18 +96,18 @@ class FineTune(Algorithm):
             self.net = MLP()
             return
         self.backbone = build_backbone(
-            cfg.backbone, info.channels, cfg.image_size or info.image_size
+            self.hp.backbone, info.channels, cfg.image_size or info.image_size
         )
         d = self.backbone.out_dim
-        self.classifier = nn.Linear(d, n_train_classes, bias=cfg.head == "linear")
+        self.classifier = nn.Linear(d, n_train_classes, bias=self.hp.head == "linear")
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         if self.regression:
             raise NotImplementedError
         return self.backbone(x)
 
-    def _logits(self, features: torch.Tensor) -> torch.Tensor:
-        if self.cfg.head == "cosine":
+    def logits(self, features: torch.Tensor) -> torch.Tensor:
+        if self.hp.head == "cosine":
             return cosine_scores(
                 features, self.classifier.weight, cosine_scale(self.n_train_classes)
             )
@@ -77,14 +120,14 @@ class FineTune(Algorithm):
             loss = F.mse_loss(self.net(x), y)
             return loss, {"loss": loss.detach()}
         images, labels = batch  # [B, C, H, W], [B]
-        logits = self._logits(self.backbone(images))
+        logits = self.logits(self.backbone(images))
         loss = F.cross_entropy(logits, labels)
         return loss, {"loss": loss.detach(), "accuracy": accuracy(logits.detach(), labels)}
 
     def predict(self, episode: Episode, steps: int | None = None) -> torch.Tensor:
         if self.regression:
             return self._finetune_regression(
-                episode, self.cfg.finetune_epochs if steps is None else steps
+                episode, self.hp.finetune_epochs if steps is None else steps
             )
         return self.predict_many([episode])[0]
 
@@ -96,7 +139,7 @@ class FineTune(Algorithm):
                 loss = F.mse_loss(functional_call(self.net, params, (e.support,)), e.support_labels)
                 grads = torch.autograd.grad(loss, list(params.values()))
                 params = {
-                    n: (p - self.cfg.finetune_lr * g).detach().requires_grad_()
+                    n: (p - self.hp.finetune_lr * g).detach().requires_grad_()
                     for (n, p), g in zip(params.items(), grads, strict=True)
                 }
         with torch.no_grad():
@@ -118,7 +161,7 @@ class FineTune(Algorithm):
         return list(scores.unbind(0))
 
     def _head_scores(self, feats, weight, bias, n_way):
-        if self.cfg.head == "cosine":
+        if self.hp.head == "cosine":
             return cosine_scores(feats, weight, cosine_scale(n_way))
         return feats @ weight.transpose(1, 2) + bias[:, None, :]
 
@@ -130,10 +173,10 @@ class FineTune(Algorithm):
         bias = torch.zeros(n_ep, n_way, device=support.device)
         params = [weight.requires_grad_(), bias.requires_grad_()]
         opt = torch.optim.SGD(
-            params, lr=self.cfg.finetune_lr, momentum=0.9, dampening=0.9, weight_decay=1e-3
+            params, lr=self.hp.finetune_lr, momentum=0.9, dampening=0.9, weight_decay=1e-3
         )
         with torch.enable_grad():
-            for _ in range(self.cfg.finetune_epochs):
+            for _ in range(self.hp.finetune_epochs):
                 order = torch.randperm(n_s, generator=g).to(support.device)
                 for start in range(0, n_s, 4):
                     idx = order[start : start + 4]

@@ -19,8 +19,33 @@ from metalearn.algorithms.task_paths import (
 )
 from metalearn.data import Episode
 from metalearn.models import MLP, Conv4
+from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, LR, LR_DECAY_EVERY, Setting
 
 Params = dict[str, torch.Tensor]
+
+INNER_LR = Setting(
+    "inner_lr",
+    float,
+    0.4,
+    "Adaptation step size",
+    "step size of the per-task SGD steps",
+    0,
+    10,
+    True,
+)
+FIRST_ORDER = Setting(
+    "first_order", bool, False, "First-order (FOMAML)", "no second derivatives in the meta-update"
+)
+MAML_PATH = Setting(
+    "maml_path",
+    str,
+    "auto",
+    "How a meta-batch is computed",
+    "auto: time each way on the first updates and keep the fastest; vmap: tasks batched with "
+    "torch.func.vmap; loop: one after another; threads: a CPU's cores split the tasks",
+    choices=("auto", "vmap", "loop", "threads"),
+    advanced=True,
+)
 
 
 def build_learner(cfg, info) -> nn.Module:
@@ -51,15 +76,17 @@ class MAML(Algorithm):
     name = "maml"
     family = "optimization"
     summary = "MAML: learn an initialisation that adapts to a task in a few gradient steps."
-    tasks = ("classification", "regression")
+    order = 30
+    kinds = {"classification": "episodes", "regression": "regression"}
     same_way = True  # the output layer has n_way units: training and test way must match
-    settings = ("lr", "inner_lr", "inner_steps", "inner_steps_test", "first_order", "maml_path")
+    bench_defaults = {"meta_batch": 4}  # enough tasks for the meta-batch paths to differ
+    settings = (LR, LR_DECAY_EVERY, INNER_LR, INNER_STEPS, INNER_STEPS_TEST, FIRST_ORDER, MAML_PATH)
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
         self.learner = build_learner(cfg, info)
         self.regression = info.task == "regression"
-        self.path = cfg.maml_path
+        self.path = self.hp.maml_path
         self._chooser: PathChooser | None = None
         self._threads: ThreadedTasks | None = None
 
@@ -74,7 +101,7 @@ class MAML(Algorithm):
         return [n for n, _ in self.learner.named_parameters()]
 
     def step_size(self, name: str) -> torch.Tensor | float:
-        return self.cfg.inner_lr
+        return self.hp.inner_lr
 
     # -- the inner loop --------------------------------------------------------------------------
     def task_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -136,7 +163,7 @@ class MAML(Algorithm):
         chosen one; "threads" computes its gradients itself, see `train_step`)."""
         if path is None:
             path = self.path if self.path in ("vmap", "loop") else "loop"
-        fn = partial(self.query_loss, steps=self.cfg.inner_steps, first_order=self.cfg.first_order)
+        fn = partial(self.query_loss, steps=self.hp.inner_steps, first_order=self.hp.first_order)
         params = self.params()
         if path == "vmap":
             stack = lambda f: torch.stack([f(e) for e in episodes])  # noqa: E731
@@ -190,6 +217,10 @@ class MAML(Algorithm):
         optimizer.step()
         return metrics
 
+    def run_facts(self) -> dict[str, str]:
+        """How the meta-batches were computed ("auto" reports what its timing chose)."""
+        return {"maml_path": self.path} if self.path in ("loop", "vmap", "threads") else {}
+
     def params(self) -> Params:
         return dict(self.learner.named_parameters())
 
@@ -197,7 +228,7 @@ class MAML(Algorithm):
     def predict(self, episode: Episode, steps: int | None = None) -> torch.Tensor:
         """Query outputs after `steps` (default `inner_steps_test`) inner steps on the support set:
         class scores [Q, n_way], or regression predictions [Q, 1]."""
-        steps = self.cfg.inner_steps_test if steps is None else steps
+        steps = self.hp.inner_steps_test if steps is None else steps
         with torch.enable_grad():
             params = {n: p.detach().requires_grad_() for n, p in self.params().items()}
             fast = self.adapt(params, episode.support, episode.support_labels, steps, True)

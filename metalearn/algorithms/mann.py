@@ -11,8 +11,25 @@ from torch import nn
 
 from metalearn.algorithms.base import Algorithm, register
 from metalearn.data import Episode, to_device
+from metalearn.settings import LR, LR_DECAY_EVERY, Setting
 
 SIDE = 20  # images are downscaled to SIDE x SIDE and flattened, as in the paper
+
+# Switches for the ablations of the docstring (not needed to use MANN).
+INIT = Setting(
+    "mann_init",
+    str,
+    "orthogonal",
+    "Initialisation",
+    "orthogonal weights, zero biases, forget-gate bias -2 (ours); pytorch: PyTorch's default",
+    choices=("orthogonal", "pytorch"),
+    advanced=True,
+)
+KEY_STRENGTH = Setting(
+    "mann_key_strength", bool, True, "Key strength", "the NTM's learned sharpening", advanced=True
+)
+GATE_BIAS = Setting("mann_gate_bias", float, 0.0, "Write-gate bias", "", -20, 20, advanced=True)
+BETA_BIAS = Setting("mann_beta_bias", float, 5.0, "Key-strength bias", "", -20, 20, advanced=True)
 
 
 class MemoryState(NamedTuple):
@@ -56,23 +73,25 @@ class MANN(Algorithm):
     and a forget-gate bias of -2, which make keys as discriminative as the pixels themselves
     (0.47 vs 0.25); (2) the NTM's key strength beta_t = 1 + softplus(.) on the cosine (the paper's
     softmax over raw cosines in [-1, 1] across 128 slots is nearly flat), its bias starting at 5
-    (beta ~ 6). Gradients are clipped to norm 10; Adam. `cfg.extra` switches for the ablations:
+    (beta ~ 6). Gradients are clipped to norm 10; Adam. Settings for the ablations:
     "mann_init": "pytorch", "mann_key_strength": False, "mann_beta_bias", "mann_gate_bias".
     """
 
     name = "mann"
     family = "memory"
     summary = "Memory-Augmented Neural Network: an LSTM that writes and reads an external memory."
+    order = 70
+    views = ("memory",)  # its reads and writes, on the Inside page
     same_way = True
-    sequence = True  # trained and scored on sequences, not support/query episodes
-    settings = ("lr", "meta_batch")
-    defaults = {"n_shot": 10, "meta_batch": 16}  # the paper: 10 instances, batches of 16
+    kinds = {"classification": "sequences"}  # trained and scored on labelled sequences
+    settings = (LR, LR_DECAY_EVERY, INIT, KEY_STRENGTH, GATE_BIAS, BETA_BIAS)
+    spec_defaults = {"n_shot": 10, "meta_batch": 16}  # the paper: 10 instances, batches of 16
 
     def __init__(self, cfg, info, n_train_classes, hidden=200, slots=128, width=40, heads=4):
         super().__init__(cfg, info, n_train_classes)
         self.n_way, self.hidden, self.slots = cfg.n_way, hidden, slots
         self.width, self.heads = width, heads
-        self.key_strength = bool(cfg.extra.get("mann_key_strength", True))
+        self.key_strength = self.hp.mann_key_strength
         n_in = info.channels * SIDE * SIDE + cfg.n_way
         # The input part of the LSTM's gates is computed for all steps at once (one matmul).
         self.gates_in = nn.Linear(n_in, 4 * hidden)
@@ -81,7 +100,7 @@ class MANN(Algorithm):
         self.out = nn.Linear(hidden + heads * width, cfg.n_way)
         with torch.no_grad():
             forget_bias = -2.0
-            if cfg.extra.get("mann_init") == "pytorch":  # ablation: PyTorch's default init
+            if self.hp.mann_init == "pytorch":  # ablation: PyTorch's default init
                 forget_bias = 1.0
             else:
                 for layer in (self.gates_in, self.gates_rec, self.head, self.out):
@@ -90,8 +109,8 @@ class MANN(Algorithm):
                         layer.bias.zero_()
             self.gates_in.bias[hidden : 2 * hidden].fill_(forget_bias)
             b = self.head.bias.view(heads, width + 2)
-            b[:, width].fill_(float(cfg.extra.get("mann_gate_bias", 0.0)))
-            b[:, width + 1].fill_(float(cfg.extra.get("mann_beta_bias", 5.0)))
+            b[:, width].fill_(float(self.hp.mann_gate_bias))
+            b[:, width + 1].fill_(float(self.hp.mann_beta_bias))
 
     # -- the recurrence ------------------------------------------------------------------------
     def initial_state(self, batch: int, device: torch.device) -> MemoryState:
@@ -105,11 +124,11 @@ class MANN(Algorithm):
             memory,
             usage,
             zeros(batch, self.heads, self.slots),
-            self._least_used(usage),
+            self.least_used(usage),
             zeros(batch, self.heads * self.width),
         )
 
-    def _least_used(self, usage: torch.Tensor) -> torch.Tensor:
+    def least_used(self, usage: torch.Tensor) -> torch.Tensor:
         # The paper clears and fills "the least used location": one slot per step, shared by the
         # heads (one fresh slot per head would recycle all 128 slots within a 50-step episode).
         idx = usage.argmin(1, keepdim=True).expand(-1, self.heads)  # [B, R]
@@ -153,7 +172,7 @@ class MANN(Algorithm):
             read_w = sim.softmax(-1)
             reads = (read_w @ memory).flatten(1)  # [B, R * W]
             usage = 0.95 * usage + read_w.sum(1) + write_w.sum(1)
-            least_used = self._least_used(usage.detach())
+            least_used = self.least_used(usage.detach())
             outputs.append(self.out(torch.cat([h, reads], 1)))
             if trace:
                 reads_trace.append(read_w.detach())

@@ -12,6 +12,7 @@ from torch.func import functional_call
 from metalearn.algorithms.base import Algorithm, accuracy, register
 from metalearn.data import Episode
 from metalearn.models import Conv4
+from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, LR, LR_DECAY_EVERY
 
 P = 10.0  # preprocessing constant of Andrychowicz et al. 2016
 
@@ -47,8 +48,10 @@ class MetaLSTM(Algorithm):
     name = "meta_lstm"
     family = "optimization"
     summary = "LSTM meta-learner: an LSTM learns the update rule (learned learning rate)."
+    order = 60
+    views = ("gates",)  # its learned learning rate and shrinkage, on the Inside page
     same_way = True
-    settings = ("lr", "inner_steps", "inner_steps_test")
+    settings = (LR, LR_DECAY_EVERY, INNER_STEPS, INNER_STEPS_TEST)
 
     def __init__(self, cfg, info, n_train_classes, hidden: int = 20):
         super().__init__(cfg, info, n_train_classes)
@@ -100,7 +103,7 @@ class MetaLSTM(Algorithm):
     def loss(self, episodes: list[Episode]):
         losses, accs, gates_i, gates_f = [], [], [], []
         for e in episodes:
-            theta, gi, gf = self.inner_loop(e, self.cfg.inner_steps)
+            theta, gi, gf = self.inner_loop(e, self.hp.inner_steps)
             out = functional_call(self.learner, self.unflatten(theta), (e.query,))
             losses.append(F.cross_entropy(out, e.query_labels))
             accs.append(accuracy(out.detach(), e.query_labels))
@@ -110,7 +113,7 @@ class MetaLSTM(Algorithm):
         metrics = {"loss": loss.detach(), "accuracy": torch.stack(accs).mean()}
         # Mean gate per inner step over all coordinates and tasks: two reductions per update
         # rather than two per step and task (on a GPU this loop is bound by kernel launches).
-        steps = self.cfg.inner_steps
+        steps = self.hp.inner_steps
         mean_i = torch.stack(gates_i).view(len(episodes), steps, -1).mean((0, 2))  # [steps]
         mean_f = torch.stack(gates_f).view(len(episodes), steps, -1).mean((0, 2))
         for t, (gi, gf) in enumerate(zip(mean_i, mean_f, strict=True)):
@@ -127,7 +130,7 @@ class MetaLSTM(Algorithm):
         return metrics
 
     def predict(self, episode: Episode, steps: int | None = None) -> torch.Tensor:
-        steps = self.cfg.inner_steps_test if steps is None else steps
+        steps = self.hp.inner_steps_test if steps is None else steps
         theta, _, _ = self.inner_loop(episode, steps)
         return functional_call(self.learner, self.unflatten(theta), (episode.query,))
 

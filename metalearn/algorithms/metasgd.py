@@ -21,12 +21,13 @@ class MetaSGD(MAML):
 
     name = "metasgd"
     summary = "Meta-SGD: MAML that also learns a step size for every parameter."
+    order = 50
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
         self.alphas = nn.ParameterDict(
             {
-                n.replace(".", "_"): nn.Parameter(torch.full_like(p, cfg.inner_lr))
+                n.replace(".", "_"): nn.Parameter(torch.full_like(p, self.hp.inner_lr))
                 for n, p in self.learner.named_parameters()
             }
         )

@@ -9,6 +9,7 @@ from metalearn.algorithms.base import Algorithm, accuracy, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
+from metalearn.settings import BACKBONE, LR, LR_DECAY_EVERY, PRECISION
 
 
 def prototypes(features: torch.Tensor, labels: torch.Tensor, n_way: int) -> torch.Tensor:
@@ -43,17 +44,18 @@ class ProtoNet(Algorithm):
     name = "protonet"
     family = "metric"
     summary = "Prototypical Networks: classify by distance to class-mean embeddings."
-    settings = ("backbone", "lr", "lr_decay_every", "precision")
-    defaults = {"lr_decay_every": 2000}  # the paper: Adam, learning rate halved every 2000 episodes
+    order = 10
+    # The paper: Adam, its learning rate halved every 2000 episodes.
+    settings = (BACKBONE, LR, LR_DECAY_EVERY.but(default=2000), PRECISION)
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
         self.backbone = build_backbone(
-            cfg.backbone, info.channels, cfg.image_size or info.image_size
+            self.hp.backbone, info.channels, cfg.image_size or info.image_size
         )
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return run_features(self.backbone, x, self.cfg.precision)
+        return run_features(self.backbone, x, self.hp.precision)
 
     def _scores(self, e: Episode) -> torch.Tensor:
         # One forward pass over support and query together: half the kernel launches.

@@ -97,8 +97,8 @@ class ThreadedTasks:
                 e.support_labels,
                 e.query,
                 e.query_labels,
-                algo.cfg.inner_steps,
-                algo.cfg.first_order,
+                algo.hp.inner_steps,
+                algo.hp.first_order,
             )
             total = total + loss / n_total
             losses.append(loss.detach())

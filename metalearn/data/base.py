@@ -72,6 +72,12 @@ class Dataset:
     needs_root: ClassVar[bool] = True
     summary: ClassVar[str] = ""
     how_to_get: ClassVar[str] = ""
+    standard_split: ClassVar[bool] = False  # has its own train/test images (whole-dataset runs)
+
+    @classmethod
+    def download(cls, root: str | None) -> None:
+        """Fetches the files into `root` where the dataset knows where from; others need none
+        or are the user's own."""
 
     @classmethod
     def describe(cls, root: str | None) -> DatasetInfo:

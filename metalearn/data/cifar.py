@@ -139,6 +139,10 @@ def _split_classes(name: str, names: list[str]) -> dict[str, list[int]]:
 
 class _Cifar(Dataset):
     @classmethod
+    def download(cls, root: str | None) -> None:
+        download(root, cls.name)
+
+    @classmethod
     def describe(cls, root: str | None) -> DatasetInfo:
         _, labels, names = _pooled(root, cls.name)
         counts = torch.bincount(labels, minlength=len(names))
@@ -157,6 +161,7 @@ class _Cifar(Dataset):
 
 class Cifar10(_Cifar):
     name = "cifar10"
+    standard_split = True  # its own train/test images: the whole-dataset pipeline runs on it
     summary = "CIFAR-10 (the seed's transfer example): 10 classes of 32x32 colour photos."
     how_to_get = "Extract cifar-10-python.tar.gz under the data root, or train with --download."
 

@@ -148,6 +148,11 @@ def _decode_all(root: str | None) -> tuple[torch.Tensor, list[str]]:
 
 class Omniglot(Dataset):
     name = "omniglot"
+
+    @classmethod
+    def download(cls, root: str | None) -> None:
+        download(root)
+
     summary = "Omniglot: 1623 handwritten characters from 50 alphabets, 20 drawings each, 28x28."
     how_to_get = (
         "Put images_background(.zip) and images_evaluation(.zip) in <data root>/omniglot-py/ "

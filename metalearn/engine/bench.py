@@ -8,38 +8,26 @@ from collections.abc import Callable
 
 import torch
 
-from metalearn.algorithms import ALGORITHMS, Algorithm
+from metalearn.algorithms import Algorithm
 from metalearn.config import RunConfig
-from metalearn.data import DATASETS, BatchSampler, EpisodeSampler, SinusoidSampler
+from metalearn.engine.build import build_algorithm
 from metalearn.engine.device import describe_device, resolve_device
+from metalearn.engine.kinds import kind_of
 from metalearn.engine.references import REFERENCES
-from metalearn.engine.run import build_algorithm, load_split
+from metalearn.engine.validate import validate
 
 
 def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6, rounds: int = 3) -> list[dict]:
     """Times `steps` training updates of the product and of the reference after `warmup` ones
     each, in `rounds` interleaved rounds; reports each one's best round."""
-    cfg.validate()
+    cfg = validate(cfg)
     device = resolve_device(cfg.device)
-    info = DATASETS[cfg.dataset].describe(cfg.data_root)
-    way, shot, query = cfg.train_shape
-    if ALGORITHMS[cfg.algorithm].sequence:
-        query = 0  # sequences are support sets alone
-    if info.task == "regression":
-        sampler = SinusoidSampler(shot, query, cfg.seed, device)
-        n_train = 1
-    else:
-        split = load_split(cfg, "train")
-        n_train = split.n_classes
-        sampler = EpisodeSampler(split, way, shot, query, cfg.seed, device)
-    algo: Algorithm = build_algorithm(cfg, info, n_train).to(device)
-    if algo.train_data == "batches" and info.task != "regression":
-        batches = BatchSampler(split, cfg.seed, device)
-        data = [batches.sample(cfg.batch_size) for _ in range(4)]
-    else:
-        data = [sampler.sample_many(cfg.meta_batch) for _ in range(4)]
-    episodic = algo.train_data == "episodes" or info.task == "regression"
-    per_step = cfg.meta_batch if episodic else 1
+    kind = kind_of(cfg)
+    train = kind.load(cfg, "train")
+    algo: Algorithm = build_algorithm(cfg, kind.n_train_classes({"train": train})).to(device)
+    sampler = kind.training_data(cfg, train, device)
+    data = [sampler() for _ in range(4)]  # what the kind trains on, as the trainer draws it
+    per_step = kind.per_update(cfg)
     variants: dict[str, Callable] = {"product": algo.train_step}
     if cfg.algorithm in REFERENCES:
         ref = REFERENCES[cfg.algorithm]
@@ -78,8 +66,8 @@ def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6, rounds: int = 3) -> 
             "seconds": best[variant],
             "tasks_per_second": steps * per_step / best[variant],
         }
-        if getattr(algo, "path", None) in ("loop", "vmap", "threads") and variant == "product":
-            row["path"] = algo.path
+        if variant == "product" and "maml_path" in algo.run_facts():
+            row["path"] = algo.run_facts()["maml_path"]
         if device.type == "cuda":
             row["peak_memory_mb"] = peak[variant]
         rows.append(row)

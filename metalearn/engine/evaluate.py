@@ -1,22 +1,28 @@
-"""Honest evaluation: seeded test episodes, identical for every algorithm on the same task shape,
-each episode's accuracy kept, reported as a mean with a 95% confidence interval."""
+"""Honest evaluation: seeded test episodes, identical for every run given the same seed (each
+run kind derives it from the task shape alone, see `RunKind.seed`), each episode's score kept,
+reported as a mean with a 95% confidence interval."""
 
 from __future__ import annotations
 
-import hashlib
 import math
+from typing import TYPE_CHECKING
 
 import torch
 
-from metalearn.algorithms import Algorithm
 from metalearn.data import Episode, EpisodeSampler, SinusoidSampler, Split
+from metalearn.engine.kinds.base import episode_seed
 
+if TYPE_CHECKING:
+    from metalearn.algorithms import Algorithm
 
-def episode_seed(dataset: str, split: str, n_way: int, n_shot: int, n_query: int) -> int:
-    """The sampler seed of a split's evaluation episodes: fixed by the task shape alone, never by
-    the run's seed or algorithm, so all runs are scored on the very same episodes."""
-    key = f"{dataset}|{split}|{n_way}|{n_shot}|{n_query}".encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:4], "big")
+__all__ = [
+    "episode_seed",
+    "evaluate",
+    "evaluate_regression",
+    "evaluate_sequences",
+    "instance_accuracy",
+    "mean_ci95",
+]
 
 
 def mean_ci95(values: list[float]) -> tuple[float, float]:
@@ -32,22 +38,15 @@ def mean_ci95(values: list[float]) -> tuple[float, float]:
 def evaluate(
     algo: Algorithm,
     split: Split,
-    dataset: str,
+    seed: int,
     shape: tuple[int, int, int],
     n_episodes: int,
     device: torch.device,
-    split_name: str = "test",
     chunk: int = 50,
 ) -> list[float]:
-    """Per-episode query accuracy of `algo` on `n_episodes` seeded episodes of `split` (for
-    sequence learners, the accuracy over every step of each sequence)."""
-    if algo.sequence:
-        per_step = evaluate_sequences(algo, split, dataset, shape, n_episodes, device, split_name)
-        return per_step["correct"].mean(1).tolist()
-    n_way, n_shot, n_query = shape
-    sampler = EpisodeSampler(
-        split, n_way, n_shot, n_query, episode_seed(dataset, split_name, *shape), device
-    )
+    """Per-episode query accuracy of `algo` on `n_episodes` episodes of `split` drawn from
+    `seed`."""
+    sampler = EpisodeSampler(split, *shape, seed, device)
     was_training = algo.training
     algo.eval()
     accs: list[torch.Tensor] = []
@@ -65,21 +64,19 @@ def evaluate(
 def evaluate_sequences(
     algo: Algorithm,
     split: Split,
-    dataset: str,
+    seed: int,
     shape: tuple[int, int, int],
     n_episodes: int,
     device: torch.device,
-    split_name: str = "test",
     chunk: int = 100,
 ) -> dict[str, torch.Tensor]:
     """Sequence learners (MANN) on seeded sequences of n_way classes x n_shot instances.
 
-    The sequences (classes, images and their order) depend only on the dataset, split, n_way and
-    n_shot. Returns CPU tensors: "correct" [E, T] (1.0 where the guess was right) and "instance"
-    [E, T] (1 at a class's first presentation, 2 at its second, ...).
+    The sequences (classes, images and their order) depend only on `seed`. Returns CPU tensors:
+    "correct" [E, T] (1.0 where the guess was right) and "instance" [E, T] (1 at a class's first
+    presentation, 2 at its second, ...).
     """
     n_way, n_shot, _ = shape
-    seed = episode_seed(dataset, split_name, n_way, n_shot, 0)
     sampler = EpisodeSampler(split, n_way, n_shot, 0, seed, device)
     orders = torch.Generator().manual_seed(seed + 1)
     was_training = algo.training
@@ -111,25 +108,18 @@ def instance_accuracy(per_step: dict[str, torch.Tensor]) -> tuple[list[float], l
     return means, cis
 
 
-REGRESSION_STEPS = (0, 1, 10)  # adaptation steps reported for regression (Finn et al., fig. 2)
-
-
 def evaluate_regression(
     algo: Algorithm,
     n_shot: int,
     n_query: int,
     n_tasks: int,
     device: torch.device,
-    split_name: str = "test",
-    steps: tuple[int, ...] = REGRESSION_STEPS,
+    seed: int,
+    steps: tuple[int, ...] = (0, 1, 10),
 ) -> dict[int, list[float]]:
-    """Per-task query MSE after each number of adaptation steps, on seeded sinusoid tasks.
-
-    The tasks depend only on (split, K, Q), so every algorithm sees the same ones.
-    """
-    sampler = SinusoidSampler(
-        n_shot, n_query, episode_seed("sinusoid", split_name, 1, n_shot, n_query), device
-    )
+    """Per-task query MSE after each number of adaptation steps, on sinusoid tasks drawn from
+    `seed` (every algorithm given the same seed sees the same tasks)."""
+    sampler = SinusoidSampler(n_shot, n_query, seed, device)
     tasks = [sampler.sample() for _ in range(n_tasks)]
     was_training = algo.training
     algo.eval()
@@ -148,13 +138,14 @@ def evaluate_regression(
 def regression_curves(
     algo: Algorithm,
     n_shot: int,
+    seed: int,
     device: torch.device,
     n_tasks: int = 3,
-    steps: tuple[int, ...] = REGRESSION_STEPS,
+    steps: tuple[int, ...] = (0, 1, 10),
 ) -> list[dict]:
     """For a few test tasks: the true curve, the K support points, and the predicted curve after
     each number of steps, on a grid over [-5, 5] (the MAML paper's adaptation figure)."""
-    sampler = SinusoidSampler(n_shot, 1, episode_seed("sinusoid", "test", 1, n_shot, 100), device)
+    sampler = SinusoidSampler(n_shot, 1, seed, device)
     grid = torch.linspace(-5, 5, 200, device=device)[:, None]
     curves = []
     algo.eval()

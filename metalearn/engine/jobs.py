@@ -1,15 +1,14 @@
 """Training jobs as worker processes, so the dashboard process never trains.
 
-A launch records the run in the store (status "queued") and starts `python -m metalearn worker`
-in its own session: it outlives page reruns, closed tabs and dashboard restarts. The worker waits
-for a free slot on its device (at most `max_runs(device)` runs at once, first come first served),
-trains, and writes everything to the store. Any dashboard finds live runs through the store, and
-marks runs whose worker died as lost.
+A launch records the run in the store (status "queued") and starts
+`python -m metalearn.engine.worker` in its own session: it outlives page reruns, closed tabs and
+dashboard restarts. The worker waits for a free slot on its device (at most `max_runs(device)`
+runs at once, first come first served), trains, and writes everything to the store. Any
+dashboard finds live runs through the store, and marks runs whose worker died as lost.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -19,7 +18,8 @@ import time
 from pathlib import Path
 
 from metalearn.config import RunConfig
-from metalearn.store import Store
+from metalearn.engine.validate import validate
+from metalearn.store import NoSuchRun, Store
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class JobManager:
 
     def launch(self, cfg: RunConfig, group_id: str | None = None) -> str:
         """Validates, records and starts a run. Raises ConfigError before anything is written."""
-        cfg.validate()
+        cfg = validate(cfg)
         run_id = self.store.create_run(cfg.to_json(), group_id)
         self._start_worker(run_id)
         return run_id
@@ -86,29 +86,29 @@ class JobManager:
         """Continues a stopped, lost or failed run from its last checkpoint, in a new worker.
 
         Raises:
-            ValueError: no such run, it is still active, or it has no checkpoint to resume from.
+            NoSuchRun: no such run.
+            ValueError: it is still active, or it has no checkpoint to resume from.
         """
         run = self.store.get_run(run_id)
         if run is None:
-            raise ValueError(f"no run {run_id}")
+            raise NoSuchRun(run_id)
         if run["status"] in ("queued", "running") and pid_alive(run["pid"]):
             raise ValueError(f"run {run_id} is {run['status']}; it needs no resuming")
-        if not (self.home / run_id / "checkpoint.pt").exists():
+        if not self.store.has_artifact(run_id, "checkpoint"):
             raise ValueError(f"run {run_id} has no checkpoint yet; launch it again instead")
         self.store.requeue(run_id)
         self._start_worker(run_id, resume=True)
 
     def _start_worker(self, run_id: str, resume: bool = False) -> None:
-        log_path = self.store.run_dir(run_id) / "worker.log"
-        with open(log_path, "ab") as out:
+        self.store.run_dir(run_id)
+        with open(self.store.artifact(run_id, "log"), "ab") as out:
             proc = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
-                    "metalearn",
+                    "metalearn.engine.worker",
                     "--home",
                     str(self.home),
-                    "worker",
                     "--run",
                     run_id,
                     *(["--resume"] if resume else []),
@@ -124,7 +124,7 @@ class JobManager:
     def launch_group(self, configs: list[RunConfig]) -> tuple[str, list[str]]:
         """Several runs as one comparison group (they share the seeded test episodes)."""
         for cfg in configs:
-            cfg.validate()
+            validate(cfg)
         group_id = "group-" + os.urandom(3).hex()
         return group_id, [self.launch(cfg, group_id) for cfg in configs]
 
@@ -163,50 +163,7 @@ class JobManager:
         return lost
 
     def log_tail(self, run_id: str, lines: int = 12) -> str:
-        path = self.home / run_id / "worker.log"
+        path = self.store.artifact(run_id, "log")
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def run_worker(store: Store, run_id: str, resume: bool = False) -> None:
-    """The worker process's job: wait for a free slot on the run's device (first come, first
-    served), then train and test the run (from its checkpoint if `resume`), logging progress
-    lines; a stop while queued ends it."""
-    from metalearn.config import ConfigError
-    from metalearn.engine.device import describe_device, resolve_device
-    from metalearn.engine.run import execute
-
-    run = store.get_run(run_id)
-    if run is None:
-        raise ConfigError([f"--run {run_id}: no such run"])
-    cfg = RunConfig.from_dict(run["config"])
-    try:
-        device = describe_device(resolve_device(cfg.device))
-    except ConfigError as err:
-        store.finish_run(run_id, "failed", error=str(err))
-        raise
-    share_cpu(device)
-    store.set_worker(run_id, os.getpid(), device)
-    log.info("run %s queued for %s", run_id, device)
-    while not store.try_start(run_id, device, max_runs(device)):
-        if store.stop_requested(run_id):
-            store.finish_run(run_id, "stopped", error="stopped while queued")
-            return
-        store.heartbeat(run_id)
-        time.sleep(0.5)
-    log.info("run %s started: %s on %s", run_id, cfg.algorithm, cfg.dataset)
-
-    def progress(step: int, values: dict[str, float]) -> None:
-        text = " ".join(f"{k}={v:.4g}" for k, v in values.items())
-        log.info("episode %d/%d %s", step, cfg.episodes, text)
-
-    result = execute(
-        cfg,
-        store,
-        run_id,
-        resume=resume,
-        progress=progress,
-        should_stop=lambda: store.stop_requested(run_id),
-    )
-    log.info("run %s finished: %s", run_id, json.dumps(result, sort_keys=True))

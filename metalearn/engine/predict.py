@@ -10,6 +10,7 @@ import torch
 
 from metalearn.data import DATASETS, DataError, Episode
 from metalearn.data.images import decode, list_images
+from metalearn.engine.kinds import kind_of
 from metalearn.engine.run import restore
 from metalearn.store import Store
 
@@ -48,9 +49,10 @@ def classify(
     if not queries:
         raise DataError("no query images to classify")
     algo, cfg, device = restore(store, run_id)
+    kind = kind_of(cfg)
+    if kind.task != "classification":
+        raise DataError(f"run {run_id} is a {kind.task} run; predict classifies images")
     info = DATASETS[cfg.dataset].describe(cfg.data_root)
-    if info.task != "classification":
-        raise DataError(f"run {run_id} is a {info.task} run; predict classifies images")
     size = cfg.image_size or info.image_size
     names = list(support)
     if algo.same_way and len(names) != cfg.n_way:

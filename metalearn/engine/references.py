@@ -26,12 +26,12 @@ def maml_family_step(algo, episodes, optimizer) -> None:
     total = 0.0
     for e in episodes:
         fast = dict(params)
-        for _ in range(algo.cfg.inner_steps):
+        for _ in range(algo.hp.inner_steps):
             out = functional_call(algo.learner, fast, (e.support,))
             grads = torch.autograd.grad(
                 algo.task_loss(out, e.support_labels),
                 [fast[n] for n in adapted],
-                create_graph=not algo.cfg.first_order,
+                create_graph=not algo.hp.first_order,
             )
             for n, g in zip(adapted, grads, strict=True):
                 fast[n] = fast[n] - algo.step_size(n) * g
@@ -64,7 +64,7 @@ def finetune_step(algo, batch, optimizer) -> None:
         loss = F.mse_loss(algo.net(x), y)
     else:
         images, labels = batch
-        loss = F.cross_entropy(algo._logits(algo.backbone(images)), labels)
+        loss = F.cross_entropy(algo.logits(algo.backbone(images)), labels)
     loss.backward()
     optimizer.step()
 
@@ -79,7 +79,7 @@ def meta_lstm_step(algo, episodes, optimizer) -> None:
         theta = algo.theta0
         h = c = theta.new_zeros(n, algo.lstm.hidden_size)
         i_prev = f_prev = theta.new_zeros(n)
-        for _ in range(algo.cfg.inner_steps):
+        for _ in range(algo.hp.inner_steps):
             leaf = theta.detach().requires_grad_()
             out = functional_call(algo.learner, algo.unflatten(leaf), (e.support,))
             loss = F.cross_entropy(out, e.support_labels)
@@ -127,7 +127,7 @@ def mann_step(algo, episodes, optimizer) -> None:
         read_w = sim.softmax(-1)
         reads = torch.einsum("brn,bnw->brw", read_w, memory).flatten(1)
         usage = 0.95 * usage + read_w.sum(1) + write_w.sum(1)
-        least_used = algo._least_used(usage.detach())
+        least_used = algo.least_used(usage.detach())
         logits.append(algo.out(torch.cat([h, reads], 1)))
     loss = F.cross_entropy(torch.stack(logits, 1).flatten(0, 1), y.flatten())
     optimizer.zero_grad(set_to_none=True)
@@ -136,6 +136,7 @@ def mann_step(algo, episodes, optimizer) -> None:
     optimizer.step()
 
 
+# Algorithms without a reference are timed alone by `bench`.
 REFERENCES: dict[str, Callable] = {
     "protonet": protonet_step,
     "finetune": finetune_step,

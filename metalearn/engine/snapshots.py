@@ -14,7 +14,6 @@ import torch
 
 from metalearn.algorithms import Algorithm
 from metalearn.data import EpisodeSampler, Split
-from metalearn.engine.evaluate import episode_seed
 
 
 class EmbeddingSnapshots:
@@ -24,12 +23,14 @@ class EmbeddingSnapshots:
         self,
         algo: Algorithm,
         test: Split,
-        dataset: str,
+        seed: int,
         shape: tuple[int, int, int],
         device: torch.device,
         path: Path,
     ):
-        sampler = EpisodeSampler(test, *shape, episode_seed(dataset, "test", *shape), device)
+        """`seed`: the test episodes' seed (the kind's), so the snapshot episode is test
+        episode 0."""
+        sampler = EpisodeSampler(test, *shape, seed, device)
         classes, idx = sampler.sample_indices()
         # The same draw gives the features and the images shown for them (test episode 0).
         self.algo, self.path, self.episode = algo, path, sampler.build(classes, idx)
@@ -74,7 +75,8 @@ class EmbeddingSnapshots:
 def save_memory_trace(
     algo: Algorithm,
     test: Split,
-    cfg,
+    seed: int,
+    shape: tuple[int, int, int],
     device: torch.device,
     path: Path,
     n_sequences: int = 3,
@@ -86,8 +88,7 @@ def save_memory_trace(
     """
     from metalearn.algorithms.mann import instance_numbers
 
-    n_way, n_shot = cfg.n_way, cfg.n_shot
-    seed = episode_seed(cfg.dataset, "test", n_way, n_shot, 0)
+    n_way, n_shot, _ = shape
     sampler = EpisodeSampler(test, n_way, n_shot, 0, seed, device)
     orders = torch.Generator().manual_seed(seed + 1)
     episodes = [sampler.sample() for _ in range(n_sequences)]

@@ -13,8 +13,8 @@ import torch
 
 from metalearn.algorithms import Algorithm
 from metalearn.config import RunConfig
-from metalearn.data import BatchSampler, EpisodeSampler, SinusoidSampler, Split
-from metalearn.engine.evaluate import evaluate, evaluate_regression, mean_ci95
+from metalearn.data import DataError, Split
+from metalearn.engine.kinds import RunKind
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ class TrainStats:
 
 
 class Trainer:
-    """Trains `algo` on `train` for `cfg.episodes` episodes, validating on `val` now and then.
+    """Trains `algo` on what its run `kind` samples from `train`, for `cfg.episodes` episodes,
+    validating on `val` now and then (as the kind validates).
 
     Args:
         on_metrics: called with (episode, {name: value}) at each log point and validation.
@@ -49,7 +50,8 @@ class Trainer:
         self,
         cfg: RunConfig,
         algo: Algorithm,
-        train: Split,
+        kind: RunKind,
+        train: Split | None,
         val: Split | None,
         device: torch.device,
         on_metrics: MetricsFn | None = None,
@@ -57,7 +59,7 @@ class Trainer:
         checkpoint_path: Path | None = None,
         on_snapshot: Callable[[int], None] | None = None,
     ):
-        self.cfg, self.algo, self.train_split, self.val = cfg, algo, train, val
+        self.cfg, self.algo, self.kind, self.train_split, self.val = cfg, algo, kind, train, val
         self.device = device
         self.on_metrics = on_metrics or (lambda step, values: None)
         self.should_stop = should_stop or (lambda: False)
@@ -65,26 +67,12 @@ class Trainer:
         self.on_snapshot = on_snapshot
         self.optimizer = algo.make_optimizer()
         self.stats = TrainStats()
-        way, shot, query = cfg.train_shape
-        if algo.sequence:
-            query = 0  # sequences are the support set alone
-        self.regression = algo.info.task == "regression"
-        if self.regression:  # sinusoid tasks are generated, not drawn from a split
-            self.sampler = SinusoidSampler(shot, query, cfg.seed, device)
-        elif algo.train_data == "episodes":
-            self.sampler = EpisodeSampler(train, way, shot, query, cfg.seed, device)
-        else:
-            self.sampler = BatchSampler(train, cfg.seed, device)
-
-    def _next(self):
-        if self.regression or self.algo.train_data == "episodes":
-            return self.sampler.sample_many(self.cfg.meta_batch)
-        return self.sampler.sample(self.cfg.batch_size)
+        self.sampler = kind.training_data(cfg, train, device)  # sampler() -> one update's data
+        self.lr_decay_every = algo.hp.lr_decay_every
 
     def fit(self) -> TrainStats:
         cfg, stats = self.cfg, self.stats
-        episodic = self.regression or self.algo.train_data == "episodes"
-        per_update = cfg.meta_batch if episodic else 1
+        per_update = self.kind.per_update(cfg)
         pending: list[dict[str, torch.Tensor]] = []
         next_log = stats.episodes + cfg.log_every
         next_val = stats.episodes + cfg.val_every if cfg.val_every else None
@@ -97,9 +85,9 @@ class Trainer:
         tick = time.perf_counter()
         last_poll = last_ckpt = time.perf_counter()
         while stats.episodes < cfg.episodes:
-            if cfg.lr_decay_every:
+            if self.lr_decay_every:
                 self._decay_lr()
-            pending.append(self.algo.train_step(self._next(), self.optimizer))
+            pending.append(self.algo.train_step(self.sampler(), self.optimizer))
             stats.episodes += per_update
             stop = False
             if time.perf_counter() - last_poll >= STOP_POLL_SECONDS:  # a stop acts within ~0.5 s
@@ -145,38 +133,14 @@ class Trainer:
     def _decay_lr(self) -> None:
         """Halves every learning rate each `lr_decay_every` episodes. The rate follows from the
         episode count alone, so a resumed run continues on the same schedule."""
-        factor = 0.5 ** (self.stats.episodes // self.cfg.lr_decay_every)
+        factor = 0.5 ** (self.stats.episodes // self.lr_decay_every)
         for group in self.optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
             group["lr"] = group["initial_lr"] * factor
 
     def validate(self) -> dict[str, float]:
-        """{"val_accuracy": ...} or, for regression, {"val_mse": ...} on fixed validation tasks."""
-        cfg = self.cfg
-        if self.regression:
-            steps = cfg.inner_steps_test
-            mse = evaluate_regression(
-                self.algo,
-                cfg.n_shot,
-                cfg.n_query,
-                cfg.val_episodes,
-                self.device,
-                "val",
-                steps=(steps,),
-            )[steps]
-            return {"val_mse": mean_ci95(mse)[0]}
-        if self.val is None:
-            return {}
-        accs = evaluate(
-            self.algo,
-            self.val,
-            cfg.dataset,
-            cfg.test_shape,
-            cfg.val_episodes,
-            self.device,
-            split_name="val",
-        )
-        return {"val_accuracy": mean_ci95(accs)[0]}
+        """The kind's validation metric on its fixed validation episodes (or tasks)."""
+        return self.kind.validate(self.algo, self.cfg, self.val, self.device)
 
     # -- checkpoints --------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
@@ -185,6 +149,7 @@ class Trainer:
             return
         state = {
             "config": self.cfg.to_json(),
+            "n_train_classes": self.algo.n_train_classes,  # what rebuilding the model needs
             "episodes": self.stats.episodes,
             "train_seconds": self.stats.train_seconds,
             "model": self.algo.state_dict(),
@@ -209,8 +174,6 @@ class Trainer:
 
 def load_checkpoint(path: Path) -> dict:
     """Reads a checkpoint with `weights_only=True` (no arbitrary code from the file)."""
-    from metalearn.data import DataError
-
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as err:

@@ -55,7 +55,7 @@ def run_seed_pipeline(cfg: RunConfig, device: torch.device, on_metrics) -> dict[
         return loss.detach()
 
     started = time.perf_counter()
-    bs, n = cfg.batch_size, len(train_x)
+    bs, n = cfg.hyper["batch_size"], len(train_x)
     order, done, losses = torch.randperm(n, generator=g), 0, []
     while done < cfg.episodes:  # pre-training: epochs of shuffled batches
         pos = (done * bs) % n

@@ -56,8 +56,11 @@ def paired_difference(a: list[float], b: list[float]) -> dict[str, float]:
     }
 
 
-def convergence(metrics: pd.DataFrame, target: float, name: str = "val_accuracy") -> pd.DataFrame:
-    """Episodes and seconds each run took to first reach `target` on metric `name`.
+def convergence(
+    metrics: pd.DataFrame, target: float, name: str = "val_accuracy", higher_is_better: bool = True
+) -> pd.DataFrame:
+    """Episodes and seconds each run took to first reach `target` on metric `name` (at or
+    above it, or at or below it where lower is better, e.g. MSE).
 
     Args:
         metrics: rows with columns run, step, time, name, value.
@@ -67,7 +70,8 @@ def convergence(metrics: pd.DataFrame, target: float, name: str = "val_accuracy"
     rows = []
     for run, data in metrics.groupby("run", sort=False):
         start = data["time"].min()
-        hit = data[(data["name"] == name) & (data["value"] >= target)].sort_values("step")
+        reached = data["value"] >= target if higher_is_better else data["value"] <= target
+        hit = data[(data["name"] == name) & reached].sort_values("step")
         rows.append(
             {
                 "run": run,

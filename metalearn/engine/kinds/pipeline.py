@@ -1,0 +1,52 @@
+"""The seed document's transfer pipeline on a whole dataset: train a classifier on the full
+training set, fine-tune it on a 1000-image subset, score it on the full test set."""
+
+from __future__ import annotations
+
+from metalearn.engine.kinds.base import RunKind
+
+
+class Pipeline(RunKind):
+    """No episodes: one accuracy over the test images (CI from the binomial), so a pipeline run
+    is never paired episode by episode with another."""
+
+    name = "pipeline"
+    label = "Whole-dataset transfer pipeline"
+    unit = "test images"
+    curves = ("finetune_loss",)
+    hidden = frozenset(
+        {"n_way", "n_shot", "n_query", "train_way", "train_shot", "train_query", "meta_batch"}
+        | {"eval_episodes", "val_every", "val_episodes", "image_size"}
+    )
+    artifacts = ()
+
+    def pairing_key(self, cfg) -> str | None:
+        return None
+
+    def shape_label(self, cfg) -> str:
+        return "whole dataset"
+
+    def summary(self, result) -> str:
+        if self.metric not in result:
+            return ""
+        return (
+            f"Test accuracy {result['test_accuracy']:.3f} ± {result['test_ci95']:.3f} "
+            f"(95% CI, {result.get('test_images', '?')} test images; before fine-tuning "
+            f"{result.get('pretrain_test_accuracy', float('nan')):.3f})"
+        )
+
+    def problems(self, cfg, info, same_way) -> list[str]:
+        from metalearn.data import DATASETS
+
+        able = [n for n, d in DATASETS.items() if getattr(d, "standard_split", False)]
+        if cfg.dataset not in able:
+            return [
+                f"the whole-dataset pipeline needs a dataset with a standard train/test split "
+                f"({', '.join(able)}), not {cfg.dataset!r}"
+            ]
+        return []
+
+    def run(self, ctx):
+        from metalearn.engine.transfer import run_seed_pipeline
+
+        return run_seed_pipeline(ctx.cfg, ctx.device, ctx.on_metrics or (lambda s, v: None))

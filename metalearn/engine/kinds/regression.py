@@ -1,0 +1,106 @@
+"""Few-shot regression (sinusoid): fit a new function from K points; scored by query MSE after
+a number of adaptation steps."""
+
+from __future__ import annotations
+
+from metalearn.engine.kinds.base import Draw, RunKind, Scores
+
+REGRESSION_STEPS = (0, 1, 10)  # adaptation steps reported (Finn et al. 2017, figure 2)
+TEST_POINTS = 100  # query points of each test task
+
+
+class Regression(RunKind):
+    """Tasks are generated, not drawn from a split: training tasks from the run's seed, test
+    and validation tasks from a stream fixed by K (and Q). The per-task score is the MSE after
+    `inner_steps_test` steps, so only runs tested after the same number of steps pair up."""
+
+    name = "regression"
+    label = "Few-shot regression"
+    task = "regression"
+    metric = "test_mse"
+    ci_key = "test_mse_ci95"
+    metric_label = "Test MSE"
+    higher_is_better = False
+    val_metric = "val_mse"
+    curves = ("val_mse",)
+    unit = "tasks"
+    hidden = frozenset({"n_way", "train_way", "image_size", "data_root"})
+    artifacts = ("checkpoint", "regression_curves")
+
+    def stream(self, cfg, split: str) -> str:
+        points = TEST_POINTS if split == "test" else cfg.n_query
+        return f"{cfg.dataset}|{split}|1|{cfg.n_shot}|{points}"
+
+    def pairing_key(self, cfg) -> str | None:
+        return f"mse@{test_steps(cfg)}|{self.stream(cfg, 'test')}"
+
+    def shape_label(self, cfg) -> str:
+        return f"K={cfg['n_shot']}"
+
+    def summary(self, result) -> str:
+        if self.metric not in result:
+            return ""
+        steps = ", ".join(f"{k} steps {v:.3f}" for k, v in result["test_mse_by_steps"].items())
+        return (
+            f"Test MSE {result['test_mse']:.3f} ± {result['test_mse_ci95']:.3f} "
+            f"({result['eval_episodes']} tasks) · by adaptation steps: {steps}"
+        )
+
+    def problems(self, cfg, info, same_way) -> list[str]:
+        if same_way and cfg.train_shape[0] != cfg.n_way:
+            return [f"train_way must equal n_way ({cfg.n_way}), got {cfg.train_shape[0]}"]
+        return []
+
+    def training_data(self, cfg, train, device):
+        from metalearn.data import SinusoidSampler
+
+        _, shot, query = cfg.train_shape
+        sampler = SinusoidSampler(shot, query, cfg.seed, device)
+        return Draw(sampler, lambda: sampler.sample_many(cfg.meta_batch))
+
+    def evaluate(self, algo, cfg, split, device, n, name, steps=None) -> Scores:
+        from metalearn.engine.evaluate import evaluate_regression, mean_ci95
+
+        at = test_steps(cfg)
+        points = TEST_POINTS if name == "test" else cfg.n_query
+        steps = steps or tuple(sorted({*REGRESSION_STEPS, at}))
+        seed = self.seed(cfg, name)
+        by_steps = evaluate_regression(algo, cfg.n_shot, points, n, device, seed, steps)
+        means = {str(s): mean_ci95(v)[0] for s, v in by_steps.items()}
+        return Scores(by_steps[at], {"test_mse_by_steps": means})
+
+    def validate(self, algo, cfg, val, device) -> dict:
+        from metalearn.engine.evaluate import mean_ci95
+
+        at = (test_steps(cfg),)
+        scores = self.evaluate(algo, cfg, None, device, cfg.val_episodes, "val", steps=at)
+        return {self.val_metric: mean_ci95(scores.values)[0]}
+
+    def load(self, cfg, split):
+        return None  # tasks are generated
+
+    def n_train_classes(self, splits) -> int:
+        return 1
+
+    def snapshots(self, algo, cfg, test, ctx):
+        return None
+
+    def run(self, ctx):
+        result = super().run(ctx)
+        result.pop("load_seconds", None)  # nothing is loaded: tasks are generated
+        return result
+
+    def write_artifacts(self, algo, cfg, test, ctx) -> None:
+        import json
+
+        from metalearn.engine.evaluate import regression_curves
+
+        path = ctx.store.artifact(ctx.run_id, "regression_curves")
+        seed = self.seed(cfg, "test")
+        path.write_text(json.dumps(regression_curves(algo, cfg.n_shot, seed, ctx.device)))
+        ctx.store.add_artifact(ctx.run_id, "regression_curves", path)
+
+
+def test_steps(cfg) -> int:
+    """Adaptation steps the per-task test score is taken after."""
+    return int(cfg.hyper.get("inner_steps_test", 3))

@@ -1,0 +1,103 @@
+"""A configuration completed and checked: the algorithm's defaults applied (one function, for the
+CLI and the dashboard alike), every setting against its declaration, the episode shapes against
+the dataset. Every problem is reported at once, before any data is loaded or a worker starts.
+
+`resolve` and `problems` need no torch (the catalogue is read statically); `validate` also asks
+the chosen dataset to describe its splits, which imports the data package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from metalearn import catalog
+from metalearn.config import ConfigError, RunConfig
+from metalearn.engine.kinds import KINDS, RunKind, kind_of
+from metalearn.settings import with_defaults
+
+
+def resolve(cfg: RunConfig, drop_unknown: bool = False) -> RunConfig:
+    """A copy of `cfg` whose `hyper` holds every hyperparameter its algorithm declares: the
+    given value, else the algorithm's default.
+
+    Args:
+        drop_unknown: forget values the algorithm does not declare (runs stored before
+            hyperparameters belonged to algorithms held every setting of every algorithm);
+            otherwise they stay, and `problems` reports them.
+    """
+    algo = catalog.algorithms().get(cfg.algorithm)
+    if algo is None:
+        return cfg
+    names = {s.name for s in algo.settings}
+    given = {k: v for k, v in cfg.hyper.items() if k in names or not drop_unknown}
+    return dataclasses.replace(cfg, hyper=with_defaults(algo.settings, given))
+
+
+def make_config(values: dict) -> RunConfig:
+    """A configuration from the values a user gave (CLI flags, the Train page's widgets, a
+    quick start): the algorithm's own starting spec values (`spec_defaults`, e.g. MANN's 10
+    instances per class) where the user gave none, then its hyperparameters' defaults."""
+    algo = catalog.algorithms().get(values.get("algorithm", RunConfig().algorithm))
+    start = dict(algo.spec_defaults) if algo is not None else {}
+    return resolve(RunConfig.from_dict({**start, **values}))
+
+
+def stored(data: dict) -> RunConfig:
+    """The configuration of a stored run or checkpoint, in today's or an older form."""
+    return resolve(RunConfig.from_dict(data), drop_unknown=True)
+
+
+def problems(cfg: RunConfig) -> list[str]:
+    """Checks that need no dataset: types, bounds and names of the spec and the hyperparameters.
+    Returns the problems found."""
+    out = cfg.problems()
+    algorithms, datasets = catalog.algorithms(), catalog.datasets()
+    if isinstance(cfg.algorithm, str) and cfg.algorithm not in algorithms:
+        out.append(f"algorithm {cfg.algorithm!r} is unknown; choose one of {', '.join(algorithms)}")
+    if isinstance(cfg.dataset, str) and cfg.dataset not in datasets:
+        out.append(f"dataset {cfg.dataset!r} is unknown; choose one of {', '.join(datasets)}")
+    algo = algorithms.get(cfg.algorithm) if isinstance(cfg.algorithm, str) else None
+    if algo is None:  # still check the values any algorithm declares
+        known = {s.name: s for a in algorithms.values() for s in a.settings}
+        return out + [p for k, v in cfg.hyper.items() if k in known for p in known[k].problems(v)]
+    declared = {s.name: s for s in algo.settings}
+    for name, value in cfg.hyper.items():
+        if name not in declared:
+            out.append(
+                f"{name!r} is not a setting of {algo.name}; its settings: "
+                f"{', '.join(declared) or 'none'}"
+            )
+        else:
+            out += declared[name].problems(value)
+    return out
+
+
+def validate(cfg: RunConfig) -> RunConfig:
+    """`cfg` resolved and checked, the chosen dataset's splits included (no images loaded).
+
+    Raises:
+        ConfigError: listing every problem found.
+    """
+    cfg = resolve(cfg)
+    out = problems(cfg)
+    if not out:
+        out = _kind_problems(cfg)
+    if out:
+        raise ConfigError(out)
+    return cfg
+
+
+def _kind_problems(cfg: RunConfig) -> list[str]:
+    from metalearn.data import DATASETS, DataError
+
+    try:
+        kind: RunKind = kind_of(cfg)
+        info = DATASETS[cfg.dataset].describe(cfg.data_root)
+    except ConfigError as err:
+        return err.problems
+    except DataError as err:
+        return [str(err)]
+    return kind.problems(cfg, info, catalog.algorithms()[cfg.algorithm].same_way)
+
+
+__all__ = ["KINDS", "make_config", "problems", "resolve", "stored", "validate"]

@@ -1,0 +1,156 @@
+"""How a setting is declared: once, with its type, default, bounds or choices, a help text and a
+human label. The CLI's flags, the Train page's widgets and the validator all read these
+declarations; nothing else restates a default or a bound.
+
+This module imports nothing from the package and no third-party library, so every layer (the
+run spec, the algorithm catalogue, the dashboard's menus) can use it without loading torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One declared setting.
+
+    Attributes:
+        name: the key in a run's configuration (`n_way`); the CLI flag is `--n-way`.
+        type: int, float, str or bool (a bool is never accepted as a number).
+        default: the value when none is given (None only if `optional`).
+        label: human words for screens ("Classes per episode (N-way)").
+        help: one sentence: what it does, and what None / 0 mean where they mean something.
+        low, high: inclusive bounds for numbers (None: unbounded on that side).
+        low_open: True makes `low` exclusive (learning rates must be > 0).
+        choices: the allowed values of a str setting.
+        optional: None is allowed (e.g. "training way: as the test way").
+        advanced: shown folded away on the Train page.
+    """
+
+    name: str
+    type: type
+    default: Any
+    label: str
+    help: str = ""
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple[str, ...] | None = None
+    optional: bool = False
+    advanced: bool = False
+
+    def but(self, **changes: Any) -> Setting:
+        """A copy with some attributes changed, e.g. an algorithm's own default."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def type_ok(self, value: Any) -> bool:
+        if value is None:
+            return self.optional
+        if self.type is bool:
+            return isinstance(value, bool)
+        if self.type is int:
+            return isinstance(value, int) and not isinstance(value, bool)
+        if self.type is float:
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, self.type)
+
+    def problems(self, value: Any) -> list[str]:
+        """What is wrong with `value` for this setting (empty: nothing)."""
+        if not self.type_ok(value):
+            allowed = self.type.__name__ + (" or None" if self.optional else "")
+            return [f"{self.name} must be {allowed}, got {value!r}"]
+        if value is None:
+            return []
+        if self.choices is not None and value not in self.choices:
+            return [f"{self.name} {value!r} is unknown; choose one of {', '.join(self.choices)}"]
+        if self.type in (int, float) and not self.within(value):
+            return [f"{self.name} must be {self.bounds_text()}, got {value!r}"]
+        return []
+
+    def within(self, value: float) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+    def bounds_text(self) -> str:
+        if self.high is None:
+            return f"greater than {self.low:g}" if self.low_open else f"at least {self.low:g}"
+        if self.low is None:
+            return f"at most {self.high:g}"
+        return f"a number in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+
+    def describe(self) -> str:
+        """The help text with the default and what is allowed, for `--help`."""
+        allowed = ""
+        if self.choices:
+            allowed = f"; one of {', '.join(self.choices)}"
+        elif self.type in (int, float) and (self.low is not None or self.high is not None):
+            allowed = f"; {self.bounds_text()}"
+        return f"{self.label}: {self.help} (default {self.default!r}{allowed})"
+
+
+def by_name(settings: tuple[Setting, ...] | list[Setting]) -> dict[str, Setting]:
+    return {s.name: s for s in settings}
+
+
+# -- hyperparameters that several algorithms share (each algorithm lists the ones it reads) ------
+LR = Setting(
+    "lr", float, 1e-3, "Learning rate", "the outer (meta) optimiser's step size", 0, 10, True
+)
+LR_DECAY_EVERY = Setting(
+    "lr_decay_every",
+    int,
+    0,
+    "Halve the learning rate every (episodes)",
+    "training episodes between halvings of the learning rate (ProtoNet paper: 2000; 0: constant)",
+    low=0,
+    advanced=True,
+)
+BACKBONES = ("conv4", "simple_cnn", "resnet12")  # metalearn.models.BACKBONES (a test checks)
+BACKBONE = Setting(
+    "backbone",
+    str,
+    "conv4",
+    "Feature network",
+    "conv4 (four conv blocks), simple_cnn (the seed's small CNN) or resnet12",
+    choices=BACKBONES,
+)
+PRECISION = Setting(
+    "precision",
+    str,
+    "auto",
+    "Arithmetic of the feature network",
+    "auto: bfloat16 with channels-last images on a GPU (faster), fp32 elsewhere; distances, "
+    "losses and the optimiser stay fp32",
+    choices=("auto", "fp32", "bf16"),
+    advanced=True,
+)
+INNER_STEPS = Setting(
+    "inner_steps", int, 1, "Adaptation steps in training", "inner gradient steps per task", 1
+)
+INNER_STEPS_TEST = Setting(
+    "inner_steps_test",
+    int,
+    3,
+    "Adaptation steps at test time",
+    "inner gradient steps on a test task's support set",
+    0,
+)
+
+
+def with_defaults(declared: tuple[Setting, ...], given: dict[str, Any]) -> dict[str, Any]:
+    """Every declared setting's value: the given one, else its default. Given values that are
+    not declared are kept (the validator reports them)."""
+    return {**{s.name: s.default for s in declared}, **given}
