@@ -37,6 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from metalearn.config import SPEC  # noqa: E402
 from metalearn.store import Store  # noqa: E402
 from scripts.dashboard_vs_cli import cpu_seconds  # noqa: E402
 from tests.e2e.browser import ARGS, CHROMIUM, streamlit_server  # noqa: E402
@@ -67,9 +68,9 @@ def measure(home: str) -> None:
         page.set_default_timeout(120_000)
         page.goto(url + "/train")
         page.get_by_text("Launch a run to watch it train here.").wait_for()
-        set_number(page, "episodes", args.episodes)
-        set_number(page, "val_every", 0)
-        set_number(page, "eval_episodes", 100)
+        set_number(page, SPEC["episodes"].label, args.episodes)
+        set_number(page, SPEC["val_every"].label, 0)
+        set_number(page, SPEC["eval_episodes"].label, 100)
         page.get_by_role("button", name="Launch").click()
         page.get_by_text("episodes ·").first.wait_for()
         page.get_by_text("Updated ").first.wait_for()

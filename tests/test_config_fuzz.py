@@ -9,6 +9,7 @@ from metalearn.algorithms import ALGORITHMS
 from metalearn.config import ConfigError, RunConfig
 from metalearn.data import DataError
 from metalearn.engine.run import execute
+from metalearn.engine.validate import validate
 from metalearn.store import Store
 
 ANY = st.one_of(
@@ -45,7 +46,7 @@ FIELDS = {
 def test_generated_configs_are_accepted_or_clearly_refused(data):
     try:
         cfg = RunConfig.from_dict(data)
-        cfg.validate()
+        cfg = validate(cfg)
     except ConfigError as err:
         assert err.problems and all(isinstance(p, str) and p for p in err.problems)
         assert "invalid settings" in str(err)
@@ -86,7 +87,7 @@ def test_generated_settings_run_or_are_clearly_refused(tmp_path_factory, data):
     store = Store(tmp_path_factory.mktemp("fuzz"))
     try:
         cfg = RunConfig.from_dict({**data, "device": "cpu"})
-        cfg.validate()
+        cfg = validate(cfg)
     except ConfigError as err:
         assert err.problems
         return

@@ -3,25 +3,33 @@
 import pytest
 import torch
 
+from metalearn import catalog
 from metalearn.algorithms import ALGORITHMS
 from metalearn.config import RunConfig
-from metalearn.data import DATASETS, BatchSampler, EpisodeSampler
-from metalearn.engine.evaluate import evaluate, mean_ci95
+from metalearn.data import DATASETS, EpisodeSampler
+from metalearn.engine.evaluate import mean_ci95
+from metalearn.engine.kinds import KINDS, kind_of
+from metalearn.engine.validate import resolve
 
 CLASSIFIERS = [n for n, a in ALGORITHMS.items() if "classification" in a.tasks]
 
 
 def build(name, **kw):
-    cfg = RunConfig(algorithm=name, **kw)
+    cfg = resolve(RunConfig(algorithm=name, **kw))
     info = DATASETS["glyphs"].describe(None)
     torch.manual_seed(0)
     return ALGORITHMS[name](cfg, info, n_train_classes=info.splits["train"][0]), cfg
 
 
-def train_data(algo, cfg, split, sampler):
-    if algo.train_data == "episodes":
-        return [sampler.sample() for _ in range(cfg.meta_batch)]
-    return sampler.sample(cfg.batch_size)
+def sampler_of(cfg, split):
+    """What the algorithm's run kind trains on, drawn as training draws it."""
+    return kind_of(cfg).training_data(cfg, split, torch.device("cpu"))
+
+
+def score_on_test(algo, cfg, split) -> float:
+    """Mean test score on 100 of the kind's seeded test episodes (5-way 1-shot, 15 queries)."""
+    kind = kind_of(cfg)
+    return mean_ci95(kind.evaluate(algo, cfg, split, torch.device("cpu"), 100, "test").values)[0]
 
 
 @pytest.fixture(scope="module")
@@ -31,23 +39,24 @@ def glyphs():
 
 def test_registry_metadata():
     assert {"protonet", "finetune"} <= set(ALGORITHMS)
+    static = catalog.algorithms()
+    assert list(static) == list(ALGORITHMS)  # the same algorithms, in the same menu order
     for name, algo in ALGORITHMS.items():
-        assert algo.name == name and algo.summary and algo.family
-        assert algo.train_data in ("episodes", "batches")
+        assert algo.name == name and algo.summary and algo.family in catalog.FAMILIES
+        assert set(algo.kinds.values()) <= set(KINDS)
         assert algo.__doc__ and "20" in algo.__doc__  # cites its paper (year)
+        # The catalogue's reading of the source, without importing it, is the class itself.
+        for field in catalog.ALGORITHM_FIELDS:
+            assert getattr(static[name], field) == getattr(algo, field), (name, field)
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_step_predict_and_state_round_trip(name, glyphs):
-    algo, cfg = build(name)
-    sampler = (
-        EpisodeSampler(glyphs["train"], 5, 1, 3, seed=0)
-        if algo.train_data == "episodes"
-        else BatchSampler(glyphs["train"], seed=0)
-    )
+    algo, cfg = build(name, n_query=3)
+    sampler = sampler_of(cfg, glyphs["train"])
     opt = algo.make_optimizer()
     before = [p.detach().clone() for p in algo.parameters()]
-    metrics = algo.train_step(train_data(algo, cfg, glyphs["train"], sampler), opt)
+    metrics = algo.train_step(sampler(), opt)
     assert {"loss", "accuracy"} <= set(metrics) and torch.isfinite(metrics["loss"])
     assert any(not torch.equal(b, p) for b, p in zip(before, algo.parameters(), strict=True))
     episode = EpisodeSampler(glyphs["test"], 5, 2, 3, seed=1).sample()
@@ -65,16 +74,12 @@ def test_step_predict_and_state_round_trip(name, glyphs):
 def test_learns_on_glyphs_within_seconds(name, episodes, minimum, glyphs):
     """A few seconds of training lifts 5-way 1-shot test accuracy far above chance (0.2) and above
     the untrained network."""
-    algo, cfg = build(name, batch_size=64)
-    untrained = mean_ci95(evaluate(algo, glyphs["test"], "glyphs", (5, 1, 15), 100, "cpu"))[0]
-    sampler = (
-        EpisodeSampler(glyphs["train"], 5, 1, 15, seed=0)
-        if algo.train_data == "episodes"
-        else BatchSampler(glyphs["train"], seed=0)
-    )
+    algo, cfg = build(name)
+    untrained = score_on_test(algo, cfg, glyphs["test"])
+    sampler = sampler_of(cfg, glyphs["train"])
     opt = algo.make_optimizer()
     algo.train()
     for _ in range(episodes):
-        algo.train_step(train_data(algo, cfg, glyphs["train"], sampler), opt)
-    trained = mean_ci95(evaluate(algo, glyphs["test"], "glyphs", (5, 1, 15), 100, "cpu"))[0]
+        algo.train_step(sampler(), opt)
+    trained = score_on_test(algo, cfg, glyphs["test"])
     assert trained >= minimum and trained > untrained + 0.05, (untrained, trained)

@@ -8,6 +8,7 @@ from metalearn.algorithms import ALGORITHMS
 from metalearn.algorithms.task_paths import TRIALS, ThreadedTasks, candidate_paths
 from metalearn.config import RunConfig
 from metalearn.data import DATASETS, EpisodeSampler, SinusoidSampler
+from metalearn.engine.validate import validate
 
 
 def sinusoid_algo(name="maml", **kw):
@@ -45,10 +46,10 @@ def reference_meta_grad(algo, episodes, first_order):
     total = 0
     for e in episodes:
         w = list(theta)
-        for _ in range(algo.cfg.inner_steps):
+        for _ in range(algo.hp.inner_steps):
             loss = F.mse_loss(forward(w, e.support), e.support_labels)
             g = torch.autograd.grad(loss, w, create_graph=not first_order)
-            w = [wi - algo.cfg.inner_lr * gi for wi, gi in zip(w, g, strict=True)]
+            w = [wi - algo.hp.inner_lr * gi for wi, gi in zip(w, g, strict=True)]
         total = total + F.mse_loss(forward(w, e.query), e.query_labels)
     total = total / len(episodes)
     assert len(net) == 5 and len(names) == 6
@@ -144,7 +145,7 @@ def test_train_way_must_equal_n_way():
     from metalearn.config import ConfigError
 
     with pytest.raises(ConfigError, match="train_way must equal n_way"):
-        RunConfig(algorithm="maml", train_way=20).validate()
+        validate(RunConfig(algorithm="maml", train_way=20))
 
 
 def test_meta_lstm_starts_as_plain_gradient_descent():

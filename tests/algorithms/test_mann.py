@@ -14,6 +14,7 @@ from metalearn.algorithms import ALGORITHMS
 from metalearn.algorithms.mann import instance_numbers
 from metalearn.config import ConfigError, RunConfig
 from metalearn.data import DATASETS, EpisodeSampler
+from metalearn.engine.validate import validate
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,11 +75,11 @@ def test_writes_go_to_the_last_read_or_least_used_slot(train_split):
 
 
 def test_sequence_config_checks_instances_not_query(tmp_path):
-    RunConfig(algorithm="mann", n_way=5, n_shot=10, n_query=15).validate()  # 10 <= 20 images
+    validate(RunConfig(algorithm="mann", n_way=5, n_shot=10, n_query=15))  # 10 <= 20 images
     with pytest.raises(ConfigError, match="n_shot \\(instances per class\\)"):
-        RunConfig(algorithm="mann", n_way=5, n_shot=25).validate()
+        validate(RunConfig(algorithm="mann", n_way=5, n_shot=25))
     with pytest.raises(ConfigError, match="train_way must equal n_way"):
-        RunConfig(algorithm="mann", n_way=5, n_shot=10, train_way=10).validate()
+        validate(RunConfig(algorithm="mann", n_way=5, n_shot=10, train_way=10))
 
 
 @pytest.mark.slow

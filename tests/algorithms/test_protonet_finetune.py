@@ -27,13 +27,12 @@ def test_protonet_learns_in_bf16_too():
     with fp32 parameters, gradients and scores."""
     from metalearn.config import RunConfig
     from metalearn.data import DATASETS, EpisodeSampler
-    from metalearn.engine.run import build_algorithm, load_split
+    from metalearn.engine.build import build_algorithm
 
     cfg = RunConfig(algorithm="protonet", dataset="glyphs", precision="bf16", lr=3e-3)
-    info = DATASETS["glyphs"].describe(None)
-    split = load_split(cfg, "train")
+    split = DATASETS["glyphs"].load(None, "train")
     torch.manual_seed(0)
-    algo = build_algorithm(cfg, info, split.n_classes)
+    algo = build_algorithm(cfg, split.n_classes)
     episode = EpisodeSampler(split, 5, 1, 5, seed=0).sample()
     opt = algo.make_optimizer()
     losses = [float(algo.train_step([episode], opt)["loss"]) for _ in range(15)]

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from metalearn.config import SPEC
 from tests.e2e.browser import ARGS, CHROMIUM, SHOTS, missing, streamlit_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing or "")]
@@ -66,9 +67,9 @@ def test_home_renders_fast(page, server):
 def test_train_protonet_live(page, server):
     page.goto(server + "/train")
     page.get_by_text("Launch a run to watch it train here.").wait_for()
-    set_number(page, "episodes", 300)
-    set_number(page, "eval_episodes", 200)
-    set_number(page, "val_every", 100)
+    set_number(page, SPEC["episodes"].label, 300)
+    set_number(page, SPEC["eval_episodes"].label, 200)
+    set_number(page, SPEC["val_every"].label, 100)
     page.get_by_role("button", name="Launch").click()
     page.get_by_text("episodes ·").first.wait_for(timeout=60_000)
     first = progress_text(page)
@@ -88,9 +89,9 @@ def test_train_protonet_live(page, server):
 def test_compare_two_algorithms(page, server):
     page.goto(server + "/train")
     page.get_by_text("Launch a run").or_(page.get_by_text("Test accuracy")).first.wait_for()
-    set_number(page, "episodes", 200)
-    set_number(page, "eval_episodes", 200)
-    set_number(page, "val_every", 100)
+    set_number(page, SPEC["episodes"].label, 200)
+    set_number(page, SPEC["eval_episodes"].label, 200)
+    set_number(page, SPEC["val_every"].label, 100)
     page.get_by_role("button", name="Compare", exact=True).click()
     page.get_by_text("Comparison group-").first.wait_for(timeout=60_000)
     time.sleep(3)

@@ -81,8 +81,9 @@ def test_bench_covers_every_algorithm_against_a_reference():
     from metalearn.engine.references import REFERENCES
 
     assert set(REFERENCES) == set(ALGORITHMS)
-    for name in ALGORITHMS:
-        cfg = RunConfig(algorithm=name, n_query=3, meta_batch=2, batch_size=8, device="cpu")
+    for name, cls in ALGORITHMS.items():
+        small = {"batch_size": 8} if "batch_size" in {s.name for s in cls.settings} else {}
+        cfg = RunConfig(algorithm=name, n_query=3, meta_batch=2, device="cpu", **small)
         rows = bench(cfg, steps=1, warmup=1, rounds=1)
         assert [r["variant"] for r in rows] == ["product", "loop"], name
         assert rows[0]["ratio_vs_loop"] == pytest.approx(
@@ -102,23 +103,21 @@ class _Capture(torch.optim.Optimizer):
 
 def test_references_compute_the_same_gradients_as_the_product():
     from metalearn.algorithms import ALGORITHMS
-    from metalearn.config import RunConfig
-    from metalearn.data import DATASETS, BatchSampler, EpisodeSampler
+    from metalearn.data import DATASETS
+    from metalearn.engine.kinds import kind_of
     from metalearn.engine.references import REFERENCES
+    from metalearn.engine.validate import make_config
 
     split = DATASETS["glyphs"].load(None, "train")
     info = DATASETS["glyphs"].describe(None)
     for name, cls in ALGORITHMS.items():
-        settings = {**cls.defaults, "n_query": 3, "meta_batch": 2, "batch_size": 8}
-        cfg = RunConfig(algorithm=name, **settings)
+        settings = {"n_query": 3, "meta_batch": 2}
+        if "batch_size" in {s.name for s in cls.settings}:
+            settings["batch_size"] = 8
+        cfg = make_config({"algorithm": name, **settings})
         torch.manual_seed(0)
         algo = cls(cfg, info, split.n_classes)
-        if cls.train_data == "batches":
-            data = BatchSampler(split, seed=0).sample(8)
-        else:
-            query = 0 if cls.sequence else 3
-            sampler = EpisodeSampler(split, 5, cfg.n_shot, query, seed=0)
-            data = [sampler.sample() for _ in range(2)]
+        data = kind_of(cfg).training_data(cfg, split, torch.device("cpu"))()  # as training draws
         grads = []
         for variant in ("product", "reference"):
             opt = _Capture(algo.parameters())

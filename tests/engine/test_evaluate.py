@@ -5,7 +5,14 @@ import torch
 from metalearn.algorithms import ALGORITHMS
 from metalearn.config import RunConfig
 from metalearn.data import DATASETS, EpisodeSampler
-from metalearn.engine.evaluate import episode_seed, evaluate, mean_ci95
+from metalearn.engine.evaluate import evaluate, mean_ci95
+from metalearn.engine.kinds import KINDS
+
+EPISODES = KINDS["episodes"]
+
+
+def seed_of(split="test", **shape):
+    return EPISODES.seed(RunConfig(**shape), split)
 
 
 def test_mean_ci95():
@@ -16,9 +23,9 @@ def test_mean_ci95():
 
 
 def test_test_episodes_depend_on_task_shape_only():
-    assert episode_seed("glyphs", "test", 5, 1, 15) == episode_seed("glyphs", "test", 5, 1, 15)
-    assert episode_seed("glyphs", "test", 5, 1, 15) != episode_seed("glyphs", "test", 5, 5, 15)
-    assert episode_seed("glyphs", "test", 5, 1, 15) != episode_seed("glyphs", "val", 5, 1, 15)
+    assert seed_of() == seed_of() == EPISODES.seed(RunConfig(algorithm="maml", seed=3), "test")
+    assert seed_of() != seed_of(n_shot=5)
+    assert seed_of() != seed_of("val")
 
 
 class Recorder(ALGORITHMS["protonet"]):
@@ -39,12 +46,12 @@ def test_every_algorithm_sees_the_same_test_episodes():
         cfg = RunConfig(seed=seed)
         algo = Recorder(cfg, info, 10)
         algo.seen = []
-        accs = evaluate(algo, split, "glyphs", (5, 1, 3), 7, torch.device("cpu"), chunk=3)
+        accs = evaluate(algo, split, seed_of(n_query=3), (5, 1, 3), 7, torch.device("cpu"), chunk=3)
         assert len(accs) == 7 and all(0 <= a <= 1 for a in accs)
         seen.append(algo.seen)
     assert all(torch.equal(a, b) for a, b in zip(*seen, strict=True))
     # ... and they are the episodes a sampler with the published seed draws.
-    first = EpisodeSampler(split, 5, 1, 3, episode_seed("glyphs", "test", 5, 1, 3)).sample()
+    first = EpisodeSampler(split, 5, 1, 3, seed_of(n_query=3)).sample()
     assert torch.equal(first.query, seen[0][0])
 
 
@@ -56,7 +63,7 @@ def test_embedding_snapshot_images_belong_to_its_episode(tmp_path):
     split = DATASETS["glyphs"].load(None, "test")
     algo = ALGORITHMS["protonet"](RunConfig(), DATASETS["glyphs"].describe(None), 10)
     snaps = EmbeddingSnapshots(
-        algo, split, "glyphs", (5, 1, 3), torch.device("cpu"), tmp_path / "e.npz"
+        algo, split, seed_of(n_query=3), (5, 1, 3), torch.device("cpu"), tmp_path / "e.npz"
     )
     snaps(0)
     z = np.load(tmp_path / "e.npz")

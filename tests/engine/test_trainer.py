@@ -2,18 +2,19 @@ import torch
 
 from metalearn.config import RunConfig
 from metalearn.data import DATASETS
-from metalearn.engine.run import build_algorithm
+from metalearn.engine.build import build_algorithm
+from metalearn.engine.kinds import kind_of
 from metalearn.engine.trainer import Trainer
 
 
 def make(cfg, tmp_path, name):
-    info = DATASETS["glyphs"].describe(None)
     train = DATASETS["glyphs"].load(None, "train")
-    algo = build_algorithm(cfg, info, train.n_classes)
+    algo = build_algorithm(cfg, train.n_classes)
     logged = []
     trainer = Trainer(
         cfg,
         algo,
+        kind_of(cfg),
         train,
         None,
         torch.device("cpu"),
@@ -99,10 +100,9 @@ def test_sinusoid_training_tasks_take_train_query_points_and_adaptation_keeps_k(
         episodes=6,
         val_every=0,
     )
-    info = DATASETS["sinusoid"].describe(None)
-    algo = build_algorithm(cfg, info, 1)
-    trainer = Trainer(cfg, algo, None, None, torch.device("cpu"))
-    tasks = trainer._next()
+    algo = build_algorithm(cfg, 1)
+    trainer = Trainer(cfg, algo, kind_of(cfg), None, None, torch.device("cpu"))
+    tasks = trainer.sampler()
     assert len(tasks) == 3
     assert {tuple(t.support.shape) for t in tasks} == {(10, 1)}
     assert {tuple(t.query.shape) for t in tasks} == {(100, 1)}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metalearn.config import RunConfig
+from metalearn.config import SPEC, RunConfig
 from metalearn.engine.jobs import JobManager
 from metalearn.store import Store
 
@@ -53,7 +53,7 @@ def test_every_page_renders_with_no_runs(home, page):
 
 def test_train_page_shows_validation_before_launch(home):
     at = app("pages/train.py")
-    widget(at.number_input, "n_way").set_value(1000)
+    widget(at.number_input, SPEC["n_way"].label).set_value(1000)
     at.run()
     assert any("n_way=1000 is more than the 600 classes" in e.value for e in at.error)
     assert widget(at.button, "Launch").disabled
@@ -63,7 +63,7 @@ def test_train_page_shows_validation_before_launch(home):
 def test_launch_from_the_train_page_runs_a_real_worker(home):
     at = app("pages/train.py")
     for name, value in {"episodes": 40, "eval_episodes": 30, "val_every": 20}.items():
-        widget(at.number_input, name).set_value(value)
+        widget(at.number_input, SPEC[name].label).set_value(value)
     at.run()
     widget(at.button, "Launch").click()
     at.run()
