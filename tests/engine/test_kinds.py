@@ -1,0 +1,154 @@
+"""Run kinds: every kind's pairing key says truly which runs saw identical test episodes."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from metalearn import catalog
+from metalearn.config import RunConfig
+from metalearn.data import DATASETS
+from metalearn.engine.kinds import KINDS, kind_of
+from metalearn.engine.validate import make_config
+
+
+class Recorder:
+    """Stands in for an algorithm and keeps every input a kind's evaluation hands it."""
+
+    training = False
+
+    def __init__(self, n_way: int):
+        self.n_way, self.seen = n_way, []
+
+    def eval(self):
+        return self
+
+    def train(self, mode=True):
+        return self
+
+    def predict_many(self, episodes):  # episodes
+        self.seen += [torch.cat([e.support.flatten(), e.query.flatten()]) for e in episodes]
+        return [torch.zeros(len(e.query), e.n_way) for e in episodes]
+
+    def outcomes(self, episodes, orders):  # sequences: images and their order
+        for e, o in zip(episodes, orders, strict=True):
+            self.seen.append(torch.cat([e.support[o].flatten(), o.float()]))
+        steps = len(orders[0])
+        zeros = torch.zeros(len(episodes), steps)
+        return torch.zeros(len(episodes), steps, self.n_way), zeros.long(), zeros + 1
+
+    def predict(self, e, steps=None):  # regression tasks
+        self.seen.append(torch.cat([e.support.flatten(), e.query.flatten()]))
+        return torch.zeros_like(e.query_labels)
+
+
+def seen(cfg: RunConfig) -> list[torch.Tensor]:
+    kind = kind_of(cfg)
+    rec = Recorder(cfg.n_way)
+    kind.evaluate(rec, cfg, kind.load(cfg, "test"), torch.device("cpu"), 4, "test")
+    return rec.seen
+
+
+def same(a, b) -> bool:
+    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+# For every kind with test episodes: two runs that share a key (other algorithms, seeds and
+# training settings) and one that does not (another shape).
+PAIRS = {
+    "episodes": (
+        {"algorithm": "protonet", "seed": 1, "train_way": 20},
+        {"algorithm": "maml", "seed": 2, "lr": 0.01},
+        {"algorithm": "protonet", "n_shot": 5},
+    ),
+    "transfer": (
+        {"algorithm": "finetune", "seed": 3},
+        {"algorithm": "finetune", "head": "linear", "episodes": 9},
+        {"algorithm": "finetune", "n_query": 5},
+    ),
+    "sequences": (
+        {"algorithm": "mann", "seed": 1},
+        {"algorithm": "mann", "seed": 2, "meta_batch": 3, "n_query": 7},
+        {"algorithm": "mann", "n_shot": 5},
+    ),
+    "regression": (
+        {"algorithm": "maml", "dataset": "sinusoid", "n_way": 1, "n_shot": 10},
+        {"algorithm": "anil", "dataset": "sinusoid", "n_way": 1, "n_shot": 10, "seed": 4},
+        {"algorithm": "maml", "dataset": "sinusoid", "n_way": 1, "n_shot": 5},
+    ),
+}
+
+
+def test_every_kind_with_test_episodes_is_covered():
+    assert set(PAIRS) | {"pipeline"} == set(KINDS)
+    for name, cfgs in PAIRS.items():
+        assert {kind_of(make_config(c)).name for c in cfgs} == {name}
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_equal_keys_saw_identical_episodes_and_different_keys_did_not(name):
+    a, b, other = (make_config(c) for c in PAIRS[name])
+    kind = KINDS[name]
+    assert kind.pairing_key(a) == kind.pairing_key(b)
+    assert same(seen(a), seen(b)) and len(seen(a)) >= 4  # 4 test episodes (or tasks)
+    assert kind.pairing_key(other) != kind.pairing_key(a)
+    assert not same(seen(other), seen(a))
+
+
+def test_kinds_of_one_shape_that_score_other_things_never_pair():
+    """The bug this design fixed: MANN's sequences and ProtoNet's episodes of one dataset and
+    shape were paired; a finetune run's episodes are ProtoNet's, and pair with them."""
+    shape = {"n_shot": 10, "n_query": 15}
+    keys = {
+        a: kind_of(make_config({"algorithm": a, **shape})).pairing_key(
+            make_config({"algorithm": a, **shape})
+        )
+        for a in ("protonet", "mann", "finetune")
+    }
+    assert keys["protonet"] != keys["mann"]
+    assert keys["protonet"] == keys["finetune"]
+    regression = make_config({"algorithm": "maml", "dataset": "sinusoid", "n_way": 1})
+    longer = make_config({**regression.to_dict(), "inner_steps_test": 10})
+    assert KINDS["regression"].pairing_key(regression) != KINDS["regression"].pairing_key(longer)
+    seed = make_config({"algorithm": "finetune", "dataset": "cifar10", "finetune_mode": "seed"})
+    assert kind_of(seed).name == "pipeline" and kind_of(seed).pairing_key(seed) is None
+
+
+def test_the_compare_page_pairs_only_equal_keys(home):
+    from metalearn.engine.run import execute
+    from metalearn.store import Store
+    from pages._compare import paired_rows
+
+    store = Store(home)
+    small = {"episodes": 2, "eval_episodes": 6, "val_every": 0, "n_shot": 2, "n_query": 3}
+    runs = []
+    for algorithm in ("protonet", "finetune", "mann"):
+        cfg = make_config({"algorithm": algorithm, **small, "finetune_epochs": 1})
+        if algorithm != "finetune":
+            cfg.hyper.pop("finetune_epochs", None)
+        run_id = store.create_run(cfg.to_json())
+        execute(cfg, store, run_id)
+        runs.append(store.get_run(run_id))
+    rows = paired_rows(runs)
+    assert [(r["A"].split(" ")[0], r["B"].split(" ")[0]) for r in rows] == [
+        ("protonet", "finetune")
+    ]
+    assert rows[0]["episodes"] == 6
+
+
+def test_kinds_and_the_catalogue_load_no_torch():
+    code = (
+        "import sys; from metalearn import catalog; from metalearn.engine import kinds, validate;"
+        "import pages._compare;"
+        "catalog.algorithms(); catalog.datasets(); validate.make_config({'algorithm': 'mann'});"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_the_catalogue_knows_every_dataset():
+    assert set(catalog.datasets()) == set(DATASETS)
+    for name, entry in catalog.datasets().items():
+        assert entry.task == DATASETS[name].task and entry.summary == DATASETS[name].summary
