@@ -104,7 +104,8 @@ def algorithms() -> dict[str, AlgorithmInfo]:
 
 @functools.cache
 def datasets() -> dict[str, DatasetEntry]:
-    """Datasets (subclasses of `metalearn.data.base.Dataset` with a name)."""
+    """Datasets (subclasses of `metalearn.data.base.Dataset` with a name), in the order the
+    data package's registry lists them (the embedded default first)."""
     classes = _classes(PACKAGE / "data")
     out = {}
     for cls in classes.values():
@@ -117,7 +118,22 @@ def datasets() -> dict[str, DatasetEntry]:
             **{k: attrs[k] for k in keys if k in attrs},
             extra={k: v for k, v in attrs.items() if k not in (*keys, "name")},
         )
-    return out
+    listed = [_attrs(classes[c], classes).get("name") for c in _listed() if c in classes]
+    return {n: out[n] for n in listed + sorted(set(out) - set(listed)) if n in out}
+
+
+def _listed() -> list[str]:
+    """Class names in `metalearn/data/__init__.py`'s DATASETS, in order."""
+    tree = ast.parse((PACKAGE / "data" / "__init__.py").read_text())
+    for node in ast.walk(tree):
+        target = getattr(node, "target", None) or (getattr(node, "targets", None) or [None])[0]
+        if (
+            isinstance(node, (ast.Assign, ast.AnnAssign))
+            and getattr(target, "id", "") == "DATASETS"
+        ):
+            names = [n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)]
+            return [n for n in names if n[0].isupper()]
+    return []
 
 
 # -- reading class attributes from source --------------------------------------------------------
