@@ -1,33 +1,37 @@
 """metalearn dashboard: `streamlit run app.py`. Pages compose widgets over the `metalearn` backend;
-training happens in worker processes, never in this one."""
+training happens in worker processes, never in this one.
+
+`st.navigation` here is the only router. The page scripts live in `pages/views/`, not directly in
+`pages/`: Streamlit still starts in its legacy multipage mode when a `pages/` folder exists next to
+the main script (streamlit/streamlit#8860, #9992, PR #10276), and that mode routes a cold deep
+link (a shared `/runs?runs=...`) to a `pages/<name>.py` by itself, without this script. With no
+page script directly in `pages/`, there is nothing for it to route to: every request runs this
+script, whose navigation finds the page (tests/e2e: a cold deep link gets the app's navigation).
+"""
 
 import streamlit as st
 
 from metalearn import catalog
 from pages._server import timed, warm_up
-from pages._ui import routed, runs, sidebar
+from pages._ui import runs, sidebar
 
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
 pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/train.py", title="Train", icon=":material/rocket_launch:"),
-    st.Page("pages/runs.py", title="Runs and Compare", icon=":material/bar_chart:"),
-    st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
-    st.Page("pages/explorer.py", title="Task explorer", icon=":material/search:"),
-    st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
+    st.Page("pages/views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/views/train.py", title="Train", icon=":material/rocket_launch:"),
+    st.Page("pages/views/runs.py", title="Runs and Compare", icon=":material/bar_chart:"),
+    st.Page("pages/views/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
+    st.Page("pages/views/explorer.py", title="Task explorer", icon=":material/search:"),
+    st.Page("pages/views/learn.py", title="Learn", icon=":material/school:"),
 ]
 algorithms = catalog.algorithms()
 with_views = {name for name, a in algorithms.items() if a.views}  # e.g. learned gates, memory
 if any(r["config"]["algorithm"] in with_views for r in runs()):
     pages.insert(
-        -1, st.Page("pages/inside.py", title="Inside the learners", icon=":material/memory:")
+        -1, st.Page("pages/views/inside.py", title="Inside the learners", icon=":material/memory:")
     )
 page = st.navigation(pages)
 warm_up()
 sidebar(live=page.title != "Train")  # Train's own live panel shows the runs in progress
-routed(True)
-try:
-    with timed(page.title):
-        page.run()
-finally:
-    routed(False)
+with timed(page.title):
+    page.run()

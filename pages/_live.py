@@ -135,8 +135,8 @@ def group_card(group_id: str, members: list[dict]) -> None:
         ids = ",".join(r["id"] for r in members)
         if st.session_state.get("opened_group") != group_id:
             st.session_state["opened_group"] = group_id
-            st.switch_page("pages/runs.py", query_params={"runs": ids})
-        st.page_link("pages/runs.py", label="Open in Compare →", query_params={"runs": ids})
+            st.switch_page("pages/views/runs.py", query_params={"runs": ids})
+        st.page_link("pages/views/runs.py", label="Open in Compare →", query_params={"runs": ids})
 
 
 def _queue_position(run: dict) -> int | None:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hmac
 import os
-import runpy
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -23,29 +21,6 @@ from metalearn.store import Store, artifact_path, home
 from pages._server import jobs, reap  # noqa: F401  (jobs: re-exported for the pages)
 
 ACTIVE = ("queued", "running")
-_routing = threading.local()  # Streamlit runs each session's script in a thread of its own
-
-
-def routed(flag: bool) -> None:
-    """app.py marks the page it runs through st.navigation."""
-    _routing.active = flag
-
-
-def page_setup() -> None:
-    """First call of every page: make sure it runs inside app.py's navigation.
-
-    Streamlit starts in its legacy multipage mode when a `pages/` folder exists, so the first
-    request to a deep link (e.g. a shared /runs?runs=... link) would run the page alone, without
-    app.py's navigation and sidebar. Then: leave that mode and run app.py now, in this same run
-    (a rerun would drop the click that may have caused it), and stop the stray page.
-    """
-    if getattr(_routing, "active", False):
-        return
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-    runpy.run_path(str(Path(__file__).resolve().parents[1] / "app.py"), run_name="__main__")
-    st.stop()
 
 
 def _secret(name: str):

@@ -53,6 +53,10 @@ def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(page, server):
     page.get_by_text("Device:").wait_for()  # app.py's sidebar ran
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Runs and Compare" in nav and "_ui" not in nav and "ui\n" not in nav
+    # A shared comparison link keeps its selection (the query string) through the cold start.
+    page.goto(server + "/runs?runs=abc")
+    page.get_by_text("No runs yet").wait_for()
+    assert "runs=abc" in page.url
 
 
 def test_home_renders_fast(page, server):

@@ -12,12 +12,12 @@ from metalearn.store import Store
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGES = [
-    "pages/home.py",
-    "pages/train.py",
-    "pages/runs.py",
-    "pages/embeddings.py",
-    "pages/explorer.py",
-    "pages/learn.py",
+    "pages/views/home.py",
+    "pages/views/train.py",
+    "pages/views/runs.py",
+    "pages/views/embeddings.py",
+    "pages/views/explorer.py",
+    "pages/views/learn.py",
 ]
 
 
@@ -52,7 +52,7 @@ def test_every_page_renders_with_no_runs(home, page):
 
 
 def test_train_page_shows_validation_before_launch(home):
-    at = app("pages/train.py")
+    at = app("pages/views/train.py")
     widget(at.number_input, SPEC["n_way"].label).set_value(1000)
     at.run()
     assert any("n_way=1000 is more than the 600 classes" in e.value for e in at.error)
@@ -61,7 +61,7 @@ def test_train_page_shows_validation_before_launch(home):
 
 @pytest.mark.slow
 def test_launch_from_the_train_page_runs_a_real_worker(home):
-    at = app("pages/train.py")
+    at = app("pages/views/train.py")
     for name, value in {"episodes": 40, "eval_episodes": 30, "val_every": 20}.items():
         widget(at.number_input, SPEC[name].label).set_value(value)
     at.run()
@@ -87,14 +87,14 @@ def test_compare_page_on_a_finished_group(home):
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["runs"] = ",".join(ids)
     at.run()
-    at.switch_page("pages/runs.py")
+    at.switch_page("pages/views/runs.py")
     at.query_params["runs"] = ",".join(ids)
     at.run()
     assert not at.exception
     assert len(widget(at.multiselect, "Runs to compare").value) == 2
     tables = [t.value for t in at.dataframe]
     assert any("mean A − B" in t.columns for t in tables)  # the paired comparison
-    at.switch_page("pages/embeddings.py")
+    at.switch_page("pages/views/embeddings.py")
     at.run()
     assert not at.exception and not at.info  # snapshots exist, so no "no run" notice
 
@@ -138,12 +138,12 @@ def test_regression_and_inside_views(home):
         ),
     ):
         execute(cfg, store, store.create_run(cfg.to_json()))
-    at = app("pages/explorer.py")
+    at = app("pages/views/explorer.py")
     assert any("test MSE after 0 / 1 / 10 steps" in m.value for m in at.markdown)
-    at = app("pages/inside.py")
+    at = app("pages/views/inside.py")
     assert not at.info  # the newest run, mann: training and test curves, write and read maps
     assert len(at.get("plotly_chart")) == 4
     at.selectbox[0].select_index(1).run()  # the meta_lstm run: its two gates
     assert not at.exception and len(at.get("plotly_chart")) == 2
-    at = app("pages/runs.py")
+    at = app("pages/views/runs.py")
     assert not at.exception

@@ -6,9 +6,7 @@ import streamlit as st
 
 from metalearn.viz import accuracy_bars, convergence, learning_curves
 from pages._compare import paired_rows
-from pages._ui import can_control, has_artifact, jobs, kind, label, metrics, page_setup, runs
-
-page_setup()
+from pages._ui import can_control, has_artifact, jobs, kind, label, metrics, runs
 
 
 def table(all_runs: list[dict]) -> pd.DataFrame:
@@ -80,7 +78,7 @@ if resumable and can_control():
         try:
             jobs().resume(again)
             st.session_state["watch"] = [again] + st.session_state.get("watch", [])
-            st.switch_page("pages/train.py")
+            st.switch_page("pages/views/train.py")
         except ValueError as err:
             st.error(str(err))
 if can_control():

@@ -7,9 +7,7 @@ import numpy as np
 import streamlit as st
 
 from metalearn.viz import embedding_figure
-from pages._ui import artifact, has_artifact, label, page_setup, runs
-
-page_setup()
+from pages._ui import artifact, has_artifact, label, runs
 
 
 @st.cache_data(show_spinner=False)

@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import can_control, jobs, page_setup
-
-page_setup()
+from pages._ui import can_control, jobs
 
 QUICK_STARTS = {
     "ProtoNet, 5-way 1-shot": ({"algorithm": "protonet"}, "about a minute on a CPU"),
@@ -59,5 +57,5 @@ for name, (settings, duration) in QUICK_STARTS.items():
 
         run_id = jobs().launch(make_config(settings))
         st.session_state["watch"] = [run_id]
-        st.switch_page("pages/train.py")
-st.page_link("pages/learn.py", label="Learn how each method works →")
+        st.switch_page("pages/views/train.py")
+st.page_link("pages/views/learn.py", label="Learn how each method works →")

@@ -11,21 +11,20 @@ from metalearn.engine.kinds import KINDS, kind_name
 from metalearn.engine.validate import make_config, validate
 from metalearn.settings import Setting
 from pages._live import live_panel
-from pages._ui import availability, can_control, jobs, page_setup, viewer_notice
-
-page_setup()
+from pages._ui import availability, can_control, jobs, viewer_notice
 
 FIXED = ("algorithm", "dataset", "data_root", "device")  # chosen above the grid, or last
 
 
 def setting_input(s: Setting, default, container):
     """The widget for one declared setting; optional numbers use 0 for "none"."""
+    help_text = s.help.replace("None:", "0:") if s.optional else s.help
     if s.choices:
         return container.selectbox(
-            s.label, s.choices, index=s.choices.index(default), help=s.help or None
+            s.label, s.choices, index=s.choices.index(default), help=help_text or None
         )
     if s.type is bool:
-        return container.checkbox(s.label, value=default, help=s.help or None)
+        return container.checkbox(s.label, value=default, help=help_text or None)
     low = None if s.low is None or s.low_open else s.low
     if s.optional:  # 0 stands for None
         low = 0
@@ -34,7 +33,7 @@ def setting_input(s: Setting, default, container):
         low = None if low is None else float(low)
         high = None if s.high is None else float(s.high)
         got = container.number_input(
-            s.label, value=value, min_value=low, max_value=high, format="%g", help=s.help or None
+            s.label, value=value, min_value=low, max_value=high, format="%g", help=help_text or None
         )
     else:
         got = container.number_input(
@@ -43,7 +42,7 @@ def setting_input(s: Setting, default, container):
             min_value=None if low is None else int(low),
             max_value=None if s.high is None else int(s.high),
             step=1,
-            help=s.help or None,
+            help=help_text or None,
         )
     return None if s.optional and not got else got
 

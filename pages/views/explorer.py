@@ -20,12 +20,9 @@ from pages._ui import (
     has_artifact,
     kind,
     label,
-    page_setup,
     runs,
     viewer_notice,
 )
-
-page_setup()
 
 
 @st.cache_resource(show_spinner="Loading data…")

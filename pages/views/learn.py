@@ -3,10 +3,6 @@ read a comparison, and the papers."""
 
 import streamlit as st
 
-from pages._ui import page_setup
-
-page_setup()
-
 st.title("Learn")
 st.markdown("""
 Meta-learning methods differ in *what* they carry from the training tasks to a new task. Four

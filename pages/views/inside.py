@@ -12,9 +12,7 @@ from metalearn.viz import (
     instance_training_figure,
     memory_figure,
 )
-from pages._ui import artifact, has_artifact, label, metrics, page_setup, runs
-
-page_setup()
+from pages._ui import artifact, has_artifact, label, metrics, runs
 
 
 def views(run: dict) -> tuple[str, ...]:
