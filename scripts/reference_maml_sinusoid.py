@@ -87,9 +87,9 @@ def test_mse(w, xs, ys, xq, yq) -> dict[str, float]:
 
 def product_test_tasks(k: int):
     from metalearn.data import SinusoidSampler
-    from metalearn.engine.evaluate import episode_seed
+    from metalearn.engine.kinds import episode_seed
 
-    sampler = SinusoidSampler(k, 100, episode_seed("sinusoid", "test", 1, k, 100))
+    sampler = SinusoidSampler(k, 100, episode_seed(f"sinusoid|test|1|{k}|100"))
     episodes = [sampler.sample() for _ in range(600)]
     return [
         torch.stack([getattr(e, f) for e in episodes])

@@ -21,9 +21,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from metalearn.config import RunConfig  # noqa: E402
-from metalearn.data import DATASETS  # noqa: E402
+from metalearn.engine.build import build_algorithm  # noqa: E402
 from metalearn.engine.device import resolve_device  # noqa: E402
-from metalearn.engine.run import build_algorithm, load_split  # noqa: E402
+from metalearn.engine.kinds import kind_of  # noqa: E402
 from metalearn.engine.trainer import Trainer  # noqa: E402
 
 SETTINGS = {
@@ -48,19 +48,19 @@ def audit(name: str, args) -> dict[str, int]:
         **SETTINGS[name],
     )
     device = resolve_device(cfg.device)
-    info = DATASETS[cfg.dataset].describe(cfg.data_root)
-    train = load_split(cfg, "train")
-    algo = build_algorithm(cfg, info, train.n_classes).to(device)
-    trainer = Trainer(cfg, algo, train, None, device)
+    kind = kind_of(cfg)
+    train = kind.load(cfg, "train")
+    algo = build_algorithm(cfg, train.n_classes).to(device)
+    trainer = Trainer(cfg, algo, kind, train, None, device)
     for _ in range(3):  # warm-up (cuDNN benchmarking, path choice) is not audited
-        algo.train_step(trainer._next(), trainer.optimizer)
+        algo.train_step(trainer.sampler(), trainer.optimizer)
     counts: Counter[str] = Counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if device.type == "cuda":
             torch.cuda.set_sync_debug_mode("warn")
         for _ in range(5):
-            algo.train_step(trainer._next(), trainer.optimizer)
+            algo.train_step(trainer.sampler(), trainer.optimizer)
         if device.type == "cuda":
             torch.cuda.set_sync_debug_mode(0)
     for w in caught:
