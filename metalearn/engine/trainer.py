@@ -68,7 +68,8 @@ class Trainer:
         self.optimizer = algo.make_optimizer()
         self.stats = TrainStats()
         self.sampler = kind.training_data(cfg, train, device)  # sampler() -> one update's data
-        self.lr_decay_every = algo.hp.lr_decay_every
+        # A trainer feature any algorithm may declare (most do, through the shared declaration).
+        self.lr_decay_every = getattr(algo.hp, "lr_decay_every", 0)
 
     def fit(self) -> TrainStats:
         cfg, stats = self.cfg, self.stats
