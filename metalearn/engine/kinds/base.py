@@ -109,6 +109,7 @@ class RunKind:
     artifacts: ClassVar[tuple[str, ...]] = ("checkpoint",)
     per_update_setting: ClassVar[str] = "meta_batch"  # training data drawn per update
     description: ClassVar[str] = ""  # shown on the Train page under the algorithm
+    uses_image_size: ClassVar[bool] = True  # the convolutional networks' minimum side applies
 
     # -- the test episodes, and which runs share them ----------------------------------------
     def stream(self, cfg: RunConfig, split: str) -> str:
@@ -156,16 +157,25 @@ class RunKind:
             )
         from metalearn.config import MIN_IMAGE_SIZE
 
-        if cfg.image_size is not None and cfg.image_size < MIN_IMAGE_SIZE:
+        small = cfg.image_size is not None and cfg.image_size < MIN_IMAGE_SIZE
+        if self.uses_image_size and small:
             out.append(
                 f"image_size must be at least {MIN_IMAGE_SIZE} for the convolutional networks "
                 f"(their four poolings halve it each time), got {cfg.image_size}"
             )
-        for split, shape in (("train", cfg.train_shape), ("val", cfg.test_shape)):
+        for split, shape in (("train", self.training_shape(cfg)), ("val", self.test_shape(cfg))):
             if split == "val" and (cfg.val_every == 0 or info.splits[split][0] == 0):
                 continue
             out += self.split_problems(cfg, info, split, shape)
-        return out + self.split_problems(cfg, info, "test", cfg.test_shape)
+        return out + self.split_problems(cfg, info, "test", self.test_shape(cfg))
+
+    def test_shape(self, cfg: RunConfig) -> tuple[int, int, int]:
+        """(way, shot, query) of the test (and validation) episodes."""
+        return cfg.test_shape
+
+    def per_class_names(self, split: str) -> str:
+        """How an error names the images an episode takes from each class."""
+        return "train_shot + train_query" if split == "train" else "n_shot + n_query"
 
     def split_problems(self, cfg, info, split: str, shape: tuple[int, int, int]) -> list[str]:
         way, shot, query = shape
@@ -178,7 +188,7 @@ class RunKind:
                 f"{cfg.dataset!r}; allowed: 2..{n_classes}"
             )
         if shot + query > min_images:
-            names = "train_shot + train_query" if split == "train" else "n_shot + n_query"
+            names = self.per_class_names(split)
             out.append(
                 f"{names} = {shot + query} is more than the {min_images} images of the smallest "
                 f"class in the {split} split of {cfg.dataset!r}; allowed: at most {min_images}"

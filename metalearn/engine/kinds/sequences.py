@@ -3,7 +3,7 @@ each label shown one step after its image; scored by accuracy at each presentati
 
 from __future__ import annotations
 
-from metalearn.engine.kinds.base import Draw, RunKind, Scores
+from metalearn.engine.kinds.base import RunKind, Scores
 
 
 class Sequences(RunKind):
@@ -15,6 +15,7 @@ class Sequences(RunKind):
     label = "Labelled sequences"
     scored_on = "sequences"
     hidden = frozenset({"n_query", "train_query", "train_way"})
+    uses_image_size = False  # images are downscaled to 20 x 20 whatever their size
     artifacts = ("checkpoint", "memory")
     description = (
         "Learns from sequences of n_way classes x n_shot instances each, guessing every label one "
@@ -31,40 +32,11 @@ class Sequences(RunKind):
         way, shot, _ = cfg.train_shape
         return way, shot, 0
 
-    def training_data(self, cfg, train, device):
-        from metalearn.data import EpisodeSampler
+    def test_shape(self, cfg):
+        return cfg.n_way, cfg.n_shot, 0
 
-        sampler = EpisodeSampler(train, *self.training_shape(cfg), cfg.seed, device)
-        return Draw(sampler, lambda: sampler.sample_many(cfg.meta_batch))
-
-    def problems(self, cfg, info, same_way):
-        out = []
-        if cfg.train_shape[0] < 2 or cfg.n_way < 2:
-            out.append("n_way must be at least 2 for labelled sequences")
-        if same_way and cfg.train_shape[0] != cfg.n_way:
-            out.append(f"train_way must equal n_way ({cfg.n_way}), got {cfg.train_shape[0]}")
-        for split, (way, shot, _) in (("train", self.training_shape(cfg)), ("val", cfg.test_shape)):
-            if split == "val" and (cfg.val_every == 0 or info.splits[split][0] == 0):
-                continue
-            out += self.sequence_problems(cfg, info, split, way, shot)
-        return out + self.sequence_problems(cfg, info, "test", cfg.n_way, cfg.n_shot)
-
-    def sequence_problems(self, cfg, info, split, way, shot) -> list[str]:
-        n_classes, min_images = info.splits[split]
-        out = []
-        if way > n_classes:
-            name = "train_way" if split == "train" else "n_way"
-            out.append(
-                f"{name}={way} is more than the {n_classes} classes of the {split} split of "
-                f"{cfg.dataset!r}; allowed: 2..{n_classes}"
-            )
-        if shot > min_images:
-            name = "train_shot" if split == "train" else "n_shot (instances per class)"
-            out.append(
-                f"{name} = {shot} is more than the {min_images} images of the smallest class in "
-                f"the {split} split of {cfg.dataset!r}; allowed: at most {min_images}"
-            )
-        return out
+    def per_class_names(self, split: str) -> str:
+        return "train_shot" if split == "train" else "n_shot (instances per class)"
 
     def evaluate(self, algo, cfg, split, device, n, name):
         from metalearn.engine.evaluate import evaluate_sequences, instance_accuracy
