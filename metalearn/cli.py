@@ -172,7 +172,7 @@ def cmd_bench(args, store) -> int:
 
 def cmd_runs(args, store) -> int:
     from metalearn.engine.jobs import JobManager
-    from metalearn.engine.kinds import kind_of
+    from metalearn.engine.records import RunRecord
 
     JobManager(store.home).reap()  # runs whose worker died show as lost, not running
     runs = store.list_runs()
@@ -180,11 +180,11 @@ def cmd_runs(args, store) -> int:
         for r in runs:
             print(json.dumps(r, sort_keys=True))
         return 0
-    for r in runs:
-        cfg, kind = r["config"], kind_of(r["config"])
+    for r in map(RunRecord.from_row, runs):
+        spec = r.spec
         print(
-            f"{r['id']}  {r['status']:<9}  {cfg['algorithm']:<10} {cfg['dataset']:<9} "
-            f"{kind.shape_label(cfg):<8}  {kind.summary(r['result'] or {})}"
+            f"{r.id}  {r.status:<9}  {spec.algorithm:<10} {spec.dataset:<9} "
+            f"{r.kind.shape_label(r.row['config']):<8}  {r.summary()}"
         )
     return 0
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from metalearn.config import ConfigError
-from metalearn.engine.kinds import KINDS, RunKind, kind_of
+from metalearn.engine.kinds import RunKind
+from metalearn.engine.records import RunRecord
 from metalearn.store import Store, artifact_path, home
 from pages._server import jobs, reap  # noqa: F401  (jobs: re-exported for the pages)
 
@@ -118,18 +118,19 @@ def availability() -> dict[str, bool]:
     return {name: d.available(None) for name, d in DATASETS.items()}
 
 
+def record(run: dict) -> RunRecord:
+    """The typed record of a store row (its resolved spec, kind and typed result)."""
+    return RunRecord.from_row(run)
+
+
 def kind(run: dict) -> RunKind:
-    """The run's kind (what it was scored on, how its result reads). A run of an algorithm or
-    dataset this version no longer has reads as plain episodes."""
-    try:
-        return kind_of(run["config"])
-    except (ConfigError, KeyError):
-        return KINDS["episodes"]
+    """The run's kind (what it was scored on, how its result reads)."""
+    return record(run).kind
 
 
 def summary(run: dict) -> str:
     """One line for a finished run's result, as its kind words it ("" while it has none)."""
-    return kind(run).summary(run["result"] or {})
+    return record(run).summary()
 
 
 def has_artifact(run: dict, name: str) -> bool:

@@ -84,18 +84,18 @@ def classify(
 def predict_folder(store: Store, run_id: str, support_dir: str, query_dir: str) -> dict[str, Any]:
     """`classify` over `<support>/<class>/*.png|jpg` and `<query>/*.png|jpg`."""
     support_root, query_root = Path(support_dir), Path(query_dir)
-    for flag, path in (("--support", support_root), ("--query", query_root)):
+    for what, path in (("support", support_root), ("query", query_root)):
         if not path.is_dir():
-            raise DataError(f"{flag} {path} is not a folder")
+            raise DataError(f"the {what} folder {path} is not a folder")
     classes = {d.name: list_images(d) for d in sorted(support_root.iterdir()) if d.is_dir()}
     classes = {k: v for k, v in classes.items() if v}
     if len(classes) < 2:
         raise DataError(
-            f"--support {support_root} needs at least 2 class sub-folders holding images "
+            f"the support folder {support_root} needs at least 2 class sub-folders holding images "
             f"(found {len(classes)}); lay it out as <support>/<class name>/*.png|jpg"
         )
     queries = list_images(query_root)
     if not queries:
-        raise DataError(f"--query {query_root} holds no images (.png, .jpg, ...)")
+        raise DataError(f"the query folder {query_root} holds no images (.png, .jpg, ...)")
     support = {k: [(p.name, p) for p in v] for k, v in classes.items()}
     return classify(store, run_id, support, [(p.name, p) for p in queries])

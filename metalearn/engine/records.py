@@ -1,0 +1,81 @@
+"""Typed run records: a stored run with its spec, its kind and its typed result, built from the
+store's rows (today's and older ones alike). Torch-free, like the kinds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from metalearn.config import ConfigError, RunConfig
+from metalearn.engine.kinds import KINDS, RunKind, RunResult, kind_of
+from metalearn.engine.validate import stored
+from metalearn.store import NoSuchRun, Store
+
+
+@dataclass
+class RunRecord:
+    """One run as the store holds it.
+
+    Attributes:
+        spec: its configuration, resolved (an algorithm's defaults filled in).
+        kind: its run kind (what it was scored on, how its result reads).
+        result: its typed result, None until it has one.
+    """
+
+    id: str
+    status: str
+    spec: RunConfig
+    kind: RunKind
+    result: RunResult | None
+    device: str | None
+    group_id: str | None
+    error: str | None
+    row: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> RunRecord:
+        try:
+            spec = stored(row["config"])
+            kind = kind_of(spec)
+        except (ConfigError, KeyError):  # an algorithm or dataset this version no longer has
+            spec, kind = RunConfig.from_dict(dict(row["config"])), KINDS["episodes"]
+        data = row.get("result")
+        result = RunResult.from_dict(data, kind) if data else None
+        return cls(
+            row["id"],
+            row["status"],
+            spec,
+            kind,
+            result,
+            row.get("device"),
+            row.get("group_id"),
+            row.get("error"),
+            row,
+        )
+
+    @property
+    def pairing_key(self) -> str | None:
+        """Runs with equal keys were scored on identical test episodes (stored with the result;
+        worked out from the spec for runs stored before it was)."""
+        if self.result is not None and self.result.pairing_key is not None:
+            return self.result.pairing_key
+        if self.result is not None and "pairing_key" in self.result.fields:
+            return None  # stored as "never paired"
+        return self.kind.pairing_key(self.spec)
+
+    def summary(self) -> str:
+        """One line for its result, as its kind words it ("" while it has none)."""
+        return self.kind.summary(self.result.fields if self.result else {})
+
+
+def record(store: Store, run_id: str) -> RunRecord:
+    """Raises:
+    NoSuchRun: no run has this id."""
+    row = store.get_run(run_id)
+    if row is None:
+        raise NoSuchRun(run_id)
+    return RunRecord.from_row(row)
+
+
+def records(store: Store) -> list[RunRecord]:
+    return [RunRecord.from_row(r) for r in store.list_runs()]
