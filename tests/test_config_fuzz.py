@@ -41,7 +41,9 @@ FIELDS = {
 }
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.fixed_dictionaries({}, optional=FIELDS))
 def test_generated_configs_are_accepted_or_clearly_refused(data):
     try:
@@ -81,7 +83,7 @@ RUNNABLE = {
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(st.fixed_dictionaries({}, optional=RUNNABLE))
 def test_generated_settings_run_or_are_clearly_refused(tmp_path_factory, data):
     store = Store(tmp_path_factory.mktemp("fuzz"))
