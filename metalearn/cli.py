@@ -153,7 +153,7 @@ def cmd_bench(args, store) -> int:
     from metalearn.engine.validate import make_config
 
     data = given_settings(args)
-    algo = catalog.algorithms().get(data.get("algorithm", SPEC["algorithm"].default))
+    algo = catalog.algorithms().get(str(data.get("algorithm", SPEC["algorithm"].default)))
     if algo is not None:  # e.g. the MAML family times its meta-batch paths on 4 tasks
         data = {**algo.bench_defaults, **data}
     cfg = make_config(data)

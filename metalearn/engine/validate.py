@@ -25,8 +25,8 @@ def resolve(cfg: RunConfig, drop_unknown: bool = False) -> RunConfig:
             hyperparameters belonged to algorithms held every setting of every algorithm);
             otherwise they stay, and `problems` reports them.
     """
-    algo = catalog.algorithms().get(cfg.algorithm)
-    if algo is None:
+    algo = catalog.algorithms().get(cfg.algorithm) if isinstance(cfg.algorithm, str) else None
+    if algo is None:  # unknown (or not even a name): `problems` says so
         return cfg
     names = {s.name for s in algo.settings}
     given = {k: v for k, v in cfg.hyper.items() if k in names or not drop_unknown}
@@ -37,7 +37,8 @@ def make_config(values: dict) -> RunConfig:
     """A configuration from the values a user gave (CLI flags, the Train page's widgets, a
     quick start): the algorithm's own starting spec values (`spec_defaults`, e.g. MANN's 10
     instances per class) where the user gave none, then its hyperparameters' defaults."""
-    algo = catalog.algorithms().get(values.get("algorithm", RunConfig().algorithm))
+    name = values.get("algorithm", RunConfig().algorithm)
+    algo = catalog.algorithms().get(name) if isinstance(name, str) else None
     start = dict(algo.spec_defaults) if algo is not None else {}
     return resolve(RunConfig.from_dict({**start, **values}))
 

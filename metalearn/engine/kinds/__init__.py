@@ -42,8 +42,9 @@ def kind_name(algorithm: str, dataset: str, hyper: dict[str, Any]) -> str:
     Raises:
         ConfigError: unknown names, or an algorithm that does not do the dataset's task.
     """
-    algo = catalog.algorithms().get(algorithm)
-    data = catalog.datasets().get(dataset)
+    named = isinstance(algorithm, str) and isinstance(dataset, str)
+    algo = catalog.algorithms().get(algorithm) if named else None
+    data = catalog.datasets().get(dataset) if named else None
     if algo is None or data is None:
         raise ConfigError([f"unknown algorithm {algorithm!r} or dataset {dataset!r}"])
     mode = hyper.get(algo.mode_setting) if algo.mode_setting else None
