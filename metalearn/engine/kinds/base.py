@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # only for annotations; nothing here runs torch at import
@@ -123,7 +124,7 @@ class RunKind:
         """Equal keys: the two runs were scored on identical test episodes, so their
         per-episode scores pair up. The data root is part of it (a `folder` run's classes are
         whatever its root holds)."""
-        root = cfg.data_root or ""
+        root = str(Path(cfg.data_root).expanduser().resolve()) if cfg.data_root else ""
         return f"{self.scored_on}|{self.stream(cfg, 'test')}|{root}"
 
     # -- what a user sees ---------------------------------------------------------------------
