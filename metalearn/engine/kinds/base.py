@@ -47,7 +47,7 @@ class Scores:
 
 @dataclass
 class RunResult:
-    """A finished run's result, typed; `to_dict` is the JSON stored with the run and printed by
+    """A finished run's result, typed; `fields` is the JSON stored with the run and printed by
     `train --json` (its keys, e.g. `test_accuracy`, `test_ci95`, stay as they always were).
 
     Attributes:
@@ -72,9 +72,6 @@ class RunResult:
             data.get("pairing_key"),
             data,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.fields)
 
 
 @dataclass
@@ -108,7 +105,6 @@ class RunKind:
     scored_on: ClassVar[str] = "episodes"  # kinds with equal `scored_on` can share episodes
     hidden: ClassVar[frozenset[str]] = frozenset()  # spec settings that do not apply
     artifacts: ClassVar[tuple[str, ...]] = ("checkpoint",)
-    per_update_setting: ClassVar[str] = "meta_batch"  # training data drawn per update
     description: ClassVar[str] = ""  # shown on the Train page under the algorithm
     uses_image_size: ClassVar[bool] = True  # the convolutional networks' minimum side applies
 

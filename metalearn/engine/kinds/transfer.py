@@ -14,7 +14,6 @@ class Transfer(RunKind):
     label = "Pre-training on batches, fine-tuning per episode"
     hidden = frozenset({"meta_batch", "train_way", "train_shot", "train_query"})
     artifacts = ("checkpoint", "embeddings")
-    per_update_setting = "batch_size"
     description = "Pre-trained on labelled batches of all training classes; each test episode "
     description += "fits a new head on its support set."
 
