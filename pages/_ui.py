@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from metalearn.engine.kinds import RunKind
-from metalearn.engine.records import RunRecord
+from metalearn.engine.records import RunRecord, kind_of_row
 from metalearn.store import Store, artifact_path, home
 from pages._server import jobs, reap  # noqa: F401  (jobs: re-exported for the pages)
 
@@ -124,8 +124,9 @@ def record(run: dict) -> RunRecord:
 
 
 def kind(run: dict) -> RunKind:
-    """The run's kind (what it was scored on, how its result reads)."""
-    return record(run).kind
+    """The run's kind (what it was scored on, how its result reads), without building the
+    whole record: labels and tables ask it for every run on every rerun."""
+    return kind_of_row(run["config"])
 
 
 def summary(run: dict) -> str:

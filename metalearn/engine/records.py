@@ -12,6 +12,15 @@ from metalearn.engine.validate import stored
 from metalearn.store import NoSuchRun, Store
 
 
+def kind_of_row(config: dict[str, Any]) -> RunKind:
+    """The kind of a stored configuration; one of an algorithm or dataset this version no longer
+    has reads as plain episodes."""
+    try:
+        return kind_of(config)
+    except (ConfigError, KeyError):
+        return KINDS["episodes"]
+
+
 @dataclass
 class RunRecord:
     """One run as the store holds it.
@@ -34,11 +43,11 @@ class RunRecord:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RunRecord:
+        kind = kind_of_row(row["config"])
         try:
             spec = stored(row["config"])
-            kind = kind_of(spec)
         except (ConfigError, KeyError):  # an algorithm or dataset this version no longer has
-            spec, kind = RunConfig.from_dict(dict(row["config"])), KINDS["episodes"]
+            spec = RunConfig.from_dict(dict(row["config"]))
         data = row.get("result")
         result = RunResult.from_dict(data, kind) if data else None
         return cls(
