@@ -48,8 +48,16 @@ class AlgorithmInfo:
     spec_defaults: dict[str, Any] = field(default_factory=dict)
     bench_defaults: dict[str, Any] = field(default_factory=dict)
     views: tuple[str, ...] = ()
+    formula: str = ""
+    pseudocode: str = ""
+    seed_family: str | None = None
     order: int = 100
     doc: str = ""
+
+    @property
+    def family_in_seed(self) -> str:
+        """The family the seed document files it under (MAML's: model-based)."""
+        return self.seed_family or self.family
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -80,6 +88,9 @@ ALGORITHM_FIELDS = (
     "spec_defaults",
     "bench_defaults",
     "views",
+    "formula",
+    "pseudocode",
+    "seed_family",
 )
 
 
@@ -119,7 +130,26 @@ def datasets() -> dict[str, DatasetEntry]:
             extra={k: v for k, v in attrs.items() if k not in (*keys, "name")},
         )
     listed = [_attrs(classes[c], classes).get("name") for c in _listed() if c in classes]
-    return {n: out[n] for n in listed + sorted(set(out) - set(listed)) if n in out}
+    ordered = {n: out[n] for n in listed + sorted(set(out) - set(listed)) if n in out}
+    return {**ordered, **_generated()}
+
+
+def _generated() -> dict[str, DatasetEntry]:
+    """Datasets of generated tasks that run kinds bring (`generates` in `engine/kinds/`)."""
+    classes = _classes(PACKAGE / "engine" / "kinds")
+    out = {}
+    for cls in classes.values():
+        attrs = _attrs(cls, classes)
+        if "name" in attrs and "generates" in cls["own"] and attrs["generates"]:
+            out[attrs["generates"]] = DatasetEntry(
+                attrs["generates"],
+                task=attrs.get("task", "classification"),
+                summary=attrs.get("dataset_summary", ""),
+                how_to_get="Always available: tasks are generated.",
+                needs_root=False,
+                extra={"kind": attrs["name"]},
+            )
+    return dict(sorted(out.items()))
 
 
 def _listed() -> list[str]:
@@ -154,17 +184,33 @@ def _classes(folder: Path) -> dict[str, dict]:
                     isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list
                 ),
                 "doc": ast.get_docstring(node) or "",
+                "own": {
+                    t.id
+                    for n in node.body
+                    if isinstance(n, (ast.Assign, ast.AnnAssign))
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                    if isinstance(t, ast.Name)
+                },
             }
     return out
 
 
 def _module_env(tree: ast.Module) -> dict[str, Any]:
-    """Names a class body may use: literal module constants and `metalearn.settings` names."""
+    """Names a class body may use: literal module constants, `metalearn.settings` names, and
+    the static constants of sibling modules it imports (`from metalearn.algorithms.maml import
+    INNER_LR`)."""
     env: dict[str, Any] = {"int": int, "float": float, "str": str, "bool": bool}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module == "metalearn.settings":
             for alias in node.names:
                 env[alias.asname or alias.name] = getattr(settings_module, alias.name)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("metalearn."):
+            source = PACKAGE.parent / (node.module.replace(".", "/") + ".py")
+            if source.is_file():
+                theirs = _module_env(ast.parse(source.read_text(), str(source)))
+                for alias in node.names:
+                    if alias.name in theirs:
+                        env[alias.asname or alias.name] = theirs[alias.name]
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name):

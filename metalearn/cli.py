@@ -31,9 +31,12 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     its help from the declaration; a flag left out keeps the default (None here)."""
     spec = parser.add_argument_group("run spec")
     hyper = parser.add_argument_group("hyperparameters (each read by the algorithms named)")
+    registered = {"algorithm": catalog.algorithms(), "dataset": catalog.datasets()}
     for name, (s, readers) in all_settings().items():
         group = hyper if readers else spec
         text = s.describe() + (f" [{', '.join(readers)}]" if readers else "")
+        if name in registered:  # the spec's two names: list what is registered
+            text += f"; one of: {', '.join(registered[name])}"
         text = text.replace("%", "%%")
         if s.type is bool:
             group.add_argument(s.flag, dest=name, action=argparse.BooleanOptionalAction, help=text)
@@ -118,7 +121,8 @@ def cmd_train(args, store) -> int:
         if args.download:
             from metalearn.data import DATASETS
 
-            DATASETS[cfg.dataset].download(cfg.data_root)
+            if cfg.dataset in DATASETS:  # generated tasks have nothing to fetch
+                DATASETS[cfg.dataset].download(cfg.data_root)
         cfg = validate(cfg)
         run_id = store.create_run(cfg.to_json())
     shown = ("loss", *kind_of(cfg).curves)

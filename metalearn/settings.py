@@ -148,6 +148,9 @@ INNER_STEPS_TEST = Setting(
     "inner gradient steps on a test task's support set",
     0,
 )
+BATCH_SIZE = Setting(
+    "batch_size", int, 64, "Images per pre-training batch", "batch-trained (transfer) runs", 1
+)
 
 
 def with_defaults(declared: tuple[Setting, ...], given: dict[str, Any]) -> dict[str, Any]:

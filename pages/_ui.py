@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from metalearn import catalog
 from metalearn.engine.kinds import RunKind
 from metalearn.engine.records import RunRecord, kind_of_row
 from metalearn.store import Store, artifact_path, home
@@ -112,10 +113,11 @@ def _episodes(path: str, run_id: str) -> list[float]:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def availability() -> dict[str, bool]:
-    """Dataset name -> whether its files are present under the default data root."""
+    """Dataset name -> whether its files are present under the default data root (generated
+    tasks, which a run kind brings, always are)."""
     from metalearn.data import DATASETS
 
-    return {name: d.available(None) for name, d in DATASETS.items()}
+    return {n: DATASETS[n].available(None) if n in DATASETS else True for n in catalog.datasets()}
 
 
 def record(run: dict) -> RunRecord:

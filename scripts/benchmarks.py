@@ -106,7 +106,7 @@ def write(doc: Path, text: str, heading: str) -> None:
         "# Benchmarks\n\nTraining-step throughput (tasks per second: episodes for episodic "
         "methods, batches for the transfer baseline's pre-training) of each algorithm's product "
         "path against a straightforward reference implementation of the same maths "
-        "(`metalearn/engine/references.py`), timed in one process on the same model, data and "
+        "(`metalearn/engine/references/`), timed in one process on the same model, data and "
         "optimiser. Regenerate a section with the command shown under it.\n\n"
     )
     old = doc.read_text() if doc.exists() else head

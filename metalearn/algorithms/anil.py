@@ -21,6 +21,16 @@ class ANIL(MAML):
 
     name = "anil"
     summary = "ANIL: MAML that adapts only the output layer per task."
+    formula = (
+        r"w_i' = w - \alpha \nabla_w \mathcal{L}_{S_i}\left(w;\ f_\phi\right), \quad (\phi, w) "
+        r"\leftarrow (\phi, w) - \beta \nabla \sum_i \mathcal{L}_{Q_i}\left(w_i';\ "
+        r"f_\phi\right)"
+    )
+    pseudocode = """\
+like MAML, but the inner steps change only the output layer w;
+the body phi is adapted by the outer update alone (its features are reused)
+"""
+    seed_family = "model"  # the seed: it learns an initial model
     order = 40
 
     def adapted_names(self) -> list[str]:

@@ -44,6 +44,9 @@ class Algorithm(nn.Module):
         bench_defaults: the same for `bench`.
         same_way: a fixed-size output layer, so train_way must equal n_way.
         order: menu position.
+        formula, pseudocode: the Learn page's LaTeX and short pseudo-code of the method.
+        seed_family: the family the seed document files it under, where that differs from
+            `family` (the literature's); e.g. MAML: "model".
     """
 
     name: ClassVar[str]
@@ -57,6 +60,9 @@ class Algorithm(nn.Module):
     views: ClassVar[tuple[str, ...]] = ()  # the Inside page's views of it: "gates", "memory"
     mode_setting: ClassVar[str | None] = None
     same_way: ClassVar[bool] = False
+    formula: ClassVar[str] = ""
+    pseudocode: ClassVar[str] = ""
+    seed_family: ClassVar[str | None] = None
     order: ClassVar[int] = 100
 
     def __init__(self, cfg: RunConfig, info: DatasetInfo, n_train_classes: int):

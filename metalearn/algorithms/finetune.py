@@ -10,7 +10,14 @@ from torch.func import functional_call
 from metalearn.algorithms.base import Algorithm, accuracy, register
 from metalearn.data import Episode
 from metalearn.models import MLP, build_backbone
-from metalearn.settings import BACKBONE, INNER_STEPS_TEST, LR, LR_DECAY_EVERY, Setting
+from metalearn.settings import (
+    BACKBONE,
+    BATCH_SIZE,
+    INNER_STEPS_TEST,
+    LR,
+    LR_DECAY_EVERY,
+    Setting,
+)
 
 HEAD = Setting(
     "head",
@@ -20,7 +27,6 @@ HEAD = Setting(
     "cosine = Baseline++ (cosine similarity with a scale), linear = Baseline",
     choices=("cosine", "linear"),
 )
-BATCH_SIZE = Setting("batch_size", int, 64, "Images per pre-training batch", "", 1)
 FINETUNE_EPOCHS = Setting(
     "finetune_epochs",
     int,
@@ -74,6 +80,17 @@ class FineTune(Algorithm):
     name = "finetune"
     family = "transfer"
     summary = "Transfer baseline: pre-train a classifier, fine-tune a new head on the support set."
+    formula = (
+        r"\min_{W}\ \sum_{(x, y) \in S} \mathcal{L}\left(W f_{\phi^*}(x), y\right), \quad "
+        r"\phi^* = \arg\min_\phi \sum_{(x, y) \in \mathcal{D}_{base}} "
+        r"\mathcal{L}\left(h(f_\phi(x)), y\right)"
+    )
+    pseudocode = """\
+pre-train f and a classifier on all training classes (batches)
+for a test episode:
+    freeze f; fit a new head on the support features (SGD)
+    classify the queries with it
+"""
     order = 20
     kinds = {"classification": "transfer", "regression": "regression", "seed": "pipeline"}
     mode_setting = "finetune_mode"

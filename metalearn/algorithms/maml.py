@@ -76,6 +76,17 @@ class MAML(Algorithm):
     name = "maml"
     family = "optimization"
     summary = "MAML: learn an initialisation that adapts to a task in a few gradient steps."
+    formula = (
+        r"\theta_i' = \theta - \alpha \nabla_\theta \mathcal{L}_{S_i}(f_\theta), \quad \theta "
+        r"\leftarrow \theta - \beta \nabla_\theta \sum_i \mathcal{L}_{Q_i}(f_{\theta_i'})"
+    )
+    pseudocode = """\
+for each meta-batch of tasks:
+    for each task i: theta_i = theta - alpha * grad of its support loss (a few steps)
+    meta-loss = sum of query losses at theta_i
+    theta -= beta * grad of meta-loss (through the inner steps)
+"""
+    seed_family = "model"  # the seed: it learns an initial model
     order = 30
     kinds = {"classification": "episodes", "regression": "regression"}
     same_way = True  # the output layer has n_way units: training and test way must match
@@ -142,7 +153,11 @@ class MAML(Algorithm):
                 grads = grad(loss_fn)(fast)
             else:
                 graph = not first_order and torch.is_grad_enabled()
-                g = torch.autograd.grad(loss_fn(fast), list(fast.values()), create_graph=graph)
+                # retain_graph: fast weights computed from the outer parameters (Proto-MAML's
+                # prototype head) share that graph with the query loss, even first-order.
+                g = torch.autograd.grad(
+                    loss_fn(fast), list(fast.values()), create_graph=graph, retain_graph=True
+                )
                 grads = dict(zip(fast, g, strict=True))
             if first_order:  # FOMAML: the inner gradient is a constant for the outer update
                 grads = {n: g.detach() for n, g in grads.items()}

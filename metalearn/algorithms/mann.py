@@ -80,6 +80,18 @@ class MANN(Algorithm):
     name = "mann"
     family = "memory"
     summary = "Memory-Augmented Neural Network: an LSTM that writes and reads an external memory."
+    formula = (
+        r"w^r_t(i) = \mathrm{softmax}_i\left(\beta_t \cos(k_t, M_t(i))\right),\quad r_t = "
+        r"\textstyle\sum_i w^r_t(i) M_t(i), \quad w^w_t = \sigma(\alpha)\, w^r_{t-1} + (1 - "
+        r"\sigma(\alpha))\, w^{lu}_{t-1}"
+    )
+    pseudocode = """\
+for each sequence of (image_t, label_{t-1}):
+    controller LSTM reads the input and the last reads
+    write its key to the last-read or the least-used slot
+    read memory by cosine similarity to the key
+    predict label_t from the controller state and the reads
+"""
     order = 70
     views = ("memory",)  # its reads and writes, on the Inside page
     same_way = True

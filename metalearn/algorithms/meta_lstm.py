@@ -48,6 +48,17 @@ class MetaLSTM(Algorithm):
     name = "meta_lstm"
     family = "optimization"
     summary = "LSTM meta-learner: an LSTM learns the update rule (learned learning rate)."
+    formula = (
+        r"\theta_t = f_t \odot \theta_{t-1} + i_t \odot \left(-\nabla_{\theta_{t-1}} "
+        r"\mathcal{L}_t\right)"
+    )
+    pseudocode = """\
+for each episode:
+    theta = learned initial state (the LSTM cell state)
+    for each step: gates i_t, f_t from (gradient, loss, previous gates)
+        theta = f_t * theta - i_t * gradient
+    query loss at the final theta; gradient step on the LSTM and theta_0
+"""
     order = 60
     views = ("gates",)  # its learned learning rate and shrinkage, on the Inside page
     same_way = True

@@ -21,6 +21,16 @@ class MetaSGD(MAML):
 
     name = "metasgd"
     summary = "Meta-SGD: MAML that also learns a step size for every parameter."
+    formula = (
+        r"\theta_i' = \theta - \boldsymbol{\alpha} \odot \nabla_\theta "
+        r"\mathcal{L}_{S_i}(f_\theta), \quad (\theta, \boldsymbol{\alpha}) \leftarrow (\theta, "
+        r"\boldsymbol{\alpha}) - \beta \nabla \sum_i \mathcal{L}_{Q_i}(f_{\theta_i'})"
+    )
+    pseudocode = """\
+like MAML, with a learned step size for every parameter (alpha),
+meta-learned together with the initialisation
+"""
+    seed_family = "model"  # the seed: it learns an initial model
     order = 50
 
     def __init__(self, cfg, info, n_train_classes):

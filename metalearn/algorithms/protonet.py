@@ -44,6 +44,16 @@ class ProtoNet(Algorithm):
     name = "protonet"
     family = "metric"
     summary = "Prototypical Networks: classify by distance to class-mean embeddings."
+    formula = (
+        r"c_k = \frac{1}{|S_k|}\sum_{x_i \in S_k} f_\phi(x_i), \quad p(y{=}k \mid x) = "
+        r"\mathrm{softmax}_k\left(-\lVert f_\phi(x) - c_k \rVert^2\right)"
+    )
+    pseudocode = """\
+for each episode (support S, query Q):
+    c_k = mean of f(x) over the support images of class k
+    loss = cross-entropy of softmax(-||f(q) - c_k||^2) over Q
+    gradient step on the embedding f
+"""
     order = 10
     # The paper: Adam, its learning rate halved every 2000 episodes.
     settings = (BACKBONE, LR, LR_DECAY_EVERY.but(default=2000), PRECISION)

@@ -7,7 +7,7 @@ from metalearn.data.episodes import BatchSampler, Episode, EpisodeSampler, to_de
 from metalearn.data.folder import Folder
 from metalearn.data.glyphs import Glyphs
 from metalearn.data.omniglot import Omniglot
-from metalearn.data.sinusoid import Sinusoid, SinusoidSampler
+from metalearn.data.sinusoid import Sinusoid, SinusoidSampler, TaskSampler
 
 DATASETS: dict[str, type[Dataset]] = {
     d.name: d for d in (Glyphs, Omniglot, Sinusoid, Cifar10, CifarFS, Digits, Folder)
@@ -23,6 +23,7 @@ __all__ = [
     "EpisodeSampler",
     "SinusoidSampler",
     "Split",
+    "TaskSampler",
     "data_root",
     "to_device",
 ]

@@ -7,6 +7,7 @@ support set holds `n_shot` points (K), the query `n_query` points; the metric is
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -18,24 +19,62 @@ PHASE = (0.0, math.pi)
 X_RANGE = (-5.0, 5.0)
 
 
-class SinusoidSampler:
-    """Seeded sinusoid tasks. Each `sample()` is a new task with K support and Q query points."""
+class TaskSampler:
+    """Seeded regression tasks y = f(params, x). Each `sample()` is a new task: its parameters
+    (`parameters(generator)`, a tensor [P] kept as the episode's `class_ids`), then K support and
+    Q query inputs x ~ U[x_range] with their targets.
 
-    def __init__(self, n_shot: int, n_query: int, seed: int, device: str | torch.device = "cpu"):
+    Args:
+        parameters: generator -> float tensor [P], one task's parameters.
+        function: (params [P], x [N, 1]) -> y [N, 1].
+    """
+
+    def __init__(
+        self,
+        n_shot: int,
+        n_query: int,
+        seed: int,
+        device: str | torch.device = "cpu",
+        *,
+        parameters: Callable[[torch.Generator], torch.Tensor],
+        function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        x_range: tuple[float, float] = X_RANGE,
+    ):
         self.n_shot, self.n_query, self.device = n_shot, n_query, torch.device(device)
+        self.parameters, self.function, self.x_range = parameters, function, x_range
         self.generator = torch.Generator().manual_seed(seed)
 
     def sample(self) -> Episode:
-        g = self.generator
-        amp = AMPLITUDE[0] + torch.rand(1, generator=g) * (AMPLITUDE[1] - AMPLITUDE[0])
-        phase = PHASE[0] + torch.rand(1, generator=g) * (PHASE[1] - PHASE[0])
-        x = X_RANGE[0] + torch.rand(self.n_shot + self.n_query, 1, generator=g) * 10.0
-        y = amp * torch.sin(x - phase)  # [K+Q, 1]
+        g, (low, high) = self.generator, self.x_range
+        params = self.parameters(g)
+        x = low + torch.rand(self.n_shot + self.n_query, 1, generator=g) * (high - low)
+        y = self.function(params, x)  # [K+Q, 1]
         k = self.n_shot
-        return Episode(x[:k], y[:k], x[k:], y[k:], torch.cat([amp, phase]), n_way=1).to(self.device)
+        return Episode(x[:k], y[:k], x[k:], y[k:], params, n_way=1).to(self.device)
 
     def sample_many(self, n: int) -> list[Episode]:
         return [self.sample() for _ in range(n)]
+
+
+def sinusoid_parameters(generator: torch.Generator) -> torch.Tensor:
+    """[amplitude, phase] of one sinusoid task."""
+    amp = AMPLITUDE[0] + torch.rand(1, generator=generator) * (AMPLITUDE[1] - AMPLITUDE[0])
+    phase = PHASE[0] + torch.rand(1, generator=generator) * (PHASE[1] - PHASE[0])
+    return torch.cat([amp, phase])
+
+
+def sinusoid(params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A sin(x - phase) for params [A, phase]."""
+    return params[0] * torch.sin(x - params[1])
+
+
+class SinusoidSampler(TaskSampler):
+    """Seeded sinusoid tasks. Each `sample()` is a new task with K support and Q query points."""
+
+    def __init__(self, n_shot: int, n_query: int, seed: int, device: str | torch.device = "cpu"):
+        super().__init__(
+            n_shot, n_query, seed, device, parameters=sinusoid_parameters, function=sinusoid
+        )
 
 
 class Sinusoid(Dataset):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from metalearn.data import Episode, EpisodeSampler, SinusoidSampler, Split
+from metalearn.data import Episode, EpisodeSampler, Split, TaskSampler
 from metalearn.engine.kinds.base import episode_seed
 
 if TYPE_CHECKING:
@@ -110,23 +110,19 @@ def instance_accuracy(per_step: dict[str, torch.Tensor]) -> tuple[list[float], l
 
 def evaluate_regression(
     algo: Algorithm,
-    n_shot: int,
-    n_query: int,
+    tasks: TaskSampler,
     n_tasks: int,
-    device: torch.device,
-    seed: int,
     steps: tuple[int, ...] = (0, 1, 10),
 ) -> dict[int, list[float]]:
-    """Per-task query MSE after each number of adaptation steps, on sinusoid tasks drawn from
-    `seed` (every algorithm given the same seed sees the same tasks)."""
-    sampler = SinusoidSampler(n_shot, n_query, seed, device)
-    tasks = [sampler.sample() for _ in range(n_tasks)]
+    """Per-task query MSE after each number of adaptation steps, on the first `n_tasks` tasks of
+    a seeded sampler (every algorithm given the same sampler seed sees the same tasks)."""
+    episodes = tasks.sample_many(n_tasks)
     was_training = algo.training
     algo.eval()
     out: dict[int, list[torch.Tensor]] = {s: [] for s in steps}
     try:
         with torch.no_grad():
-            for e in tasks:
+            for e in episodes:
                 for s in steps:
                     pred = algo.predict(e, steps=s)
                     out[s].append(((pred - e.query_labels) ** 2).mean())
@@ -137,24 +133,21 @@ def evaluate_regression(
 
 def regression_curves(
     algo: Algorithm,
-    n_shot: int,
-    seed: int,
-    device: torch.device,
+    tasks: TaskSampler,
     n_tasks: int = 3,
     steps: tuple[int, ...] = (0, 1, 10),
 ) -> list[dict]:
-    """For a few test tasks: the true curve, the K support points, and the predicted curve after
-    each number of steps, on a grid over [-5, 5] (the MAML paper's adaptation figure)."""
-    sampler = SinusoidSampler(n_shot, 1, seed, device)
-    grid = torch.linspace(-5, 5, 200, device=device)[:, None]
+    """For a few tasks of a seeded sampler (one query point each): the true curve, the K support
+    points, and the predicted curve after each number of steps, on a grid over the sampler's
+    input range (the MAML paper's adaptation figure)."""
+    low, high = tasks.x_range
+    grid = torch.linspace(low, high, 200, device=tasks.device)[:, None]
     curves = []
     algo.eval()
     for _ in range(n_tasks):
-        e = sampler.sample()
-        amp, phase = e.class_ids.tolist()
-        on_grid = Episode(
-            e.support, e.support_labels, grid, amp * torch.sin(grid - phase), e.class_ids, 1
-        )
+        e = tasks.sample()
+        truth = tasks.function(e.class_ids.to(grid.device), grid)
+        on_grid = Episode(e.support, e.support_labels, grid, truth, e.class_ids, 1)
         curves.append(
             {
                 "x": grid.squeeze(1).tolist(),

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from metalearn.data import DATASETS, DataError, Episode
+from metalearn.data import DataError, Episode
 from metalearn.data.images import decode, list_images
 from metalearn.engine.kinds import kind_of
 from metalearn.engine.run import restore
@@ -52,7 +52,7 @@ def classify(
     kind = kind_of(cfg)
     if kind.task != "classification":
         raise DataError(f"run {run_id} is a {kind.task} run; predict classifies images")
-    info = DATASETS[cfg.dataset].describe(cfg.data_root)
+    info = kind.describe(cfg)
     size = cfg.image_size or info.image_size
     names = list(support)
     if algo.same_way and len(names) != cfg.n_way:

@@ -148,6 +148,4 @@ def _n_train_classes(state: dict, cfg: RunConfig) -> int:
     weight = state["model"].get("classifier.weight")
     if weight is not None:
         return int(weight.shape[0])
-    from metalearn.data import DATASETS
-
-    return DATASETS[cfg.dataset].describe(cfg.data_root).splits["train"][0]
+    return kind_of(cfg).describe(cfg).splits["train"][0]

@@ -89,11 +89,11 @@ def validate(cfg: RunConfig) -> RunConfig:
 
 
 def _kind_problems(cfg: RunConfig) -> list[str]:
-    from metalearn.data import DATASETS, DataError
+    from metalearn.data import DataError
 
     try:
         kind: RunKind = kind_of(cfg)
-        info = DATASETS[cfg.dataset].describe(cfg.data_root)
+        info = kind.describe(cfg)
     except ConfigError as err:
         return err.problems
     except DataError as err:

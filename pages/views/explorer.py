@@ -47,7 +47,7 @@ finished = [
     r for r in completed if kind(r).task == "classification" and "checkpoint" in kind(r).artifacts
 ]
 tab_sample, tab_own, tab_sine = st.tabs(
-    ["Sample an episode", "Bring your own task", "Sinusoid regression"]
+    ["Sample an episode", "Bring your own task", "Few-shot regression"]
 )
 with tab_sample:
     avail = availability()
@@ -133,7 +133,7 @@ with tab_sine:
     sine_runs = [r for r in completed if "regression_curves" in kind(r).artifacts]
     if not sine_runs:
         st.info(
-            "No sinusoid run yet. Train e.g. MAML on `sinusoid` (K = n_shot points) to see "
+            "No regression run yet. Train e.g. MAML on `sinusoid` (K = n_shot points) to see "
             "how a few adaptation steps bend the prediction onto a new sine wave. The MAML "
             "paper's setting: n_shot 10, meta_batch 25, inner_lr 0.01, inner_steps_test 10; "
             "train_query 100 makes each meta-gradient less noisy (tasks are generated)."

@@ -1,87 +1,111 @@
-"""Learn: the families of meta-learning, each method's idea and formulas, how to choose, how to
-read a comparison, and the papers."""
+"""Learn: the seed's four families of meta-learning with every method of the lab in its place
+(idea, formula, pseudo-code, paper), how to choose, how to read a comparison."""
 
+import pandas as pd
 import streamlit as st
+
+from metalearn import catalog
+
+FAMILY_NAMES = {
+    "model": "Model-based",
+    "optimization": "Optimization-based",
+    "metric": "Metric-based",
+    "memory": "Memory-based",
+    "transfer": "Transfer baseline",
+}
+FAMILY_IDEAS = {
+    "model": """
+A meta-model is trained across many tasks so that, from a task's few examples, it produces a
+model for that task. The seed document files MAML here: what MAML learns is an *initial model*,
+and a few gradient steps on the support set turn it into the task's model. Most of the literature
+(e.g. the surveys of Hospedales et al. 2021 and Weng 2018) calls MAML and its relatives
+*optimization-based* instead, because the adaptation is gradient descent, and keeps
+"model-based" for networks that take the support set as input and output the prediction directly
+(SNAIL, neural processes). Below, each method shows both names where they differ.
+""",
+    "optimization": """
+What is learned is the *optimiser*: the rule that turns a task's gradients into parameter updates,
+so that a few updates on a new task suffice. In the seed's sense this is the LSTM meta-learner,
+whose gates act as a learned learning rate and a learned weight decay.
+""",
+    "metric": """
+Learn a space in which examples of the same class are close. A new class is then handled by a
+comparison (distance to a class mean, attention over the support set, a learned relation score,
+a closed-form linear fit) with no gradient steps at test time.
+""",
+    "memory": """
+A network with an external memory stores what it has just seen (an image and its label) and
+recalls it by content when a similar image comes back, so it learns within a single episode.
+Many surveys count memory-augmented networks among the model-based methods; the seed gives them
+a family of their own.
+""",
+    "transfer": """
+Not meta-learning, and the yardstick for all of it: train one ordinary classifier on all the
+training classes, then reuse its features for a new task. The same recipe at full scale is the
+seed's title theme, fine-tuning a pre-trained model.
+""",
+}
 
 st.title("Learn")
 st.markdown("""
-Meta-learning methods differ in *what* they carry from the training tasks to a new task. Four
-families cover most of the field, and a plain transfer baseline is the yardstick for all of them.
+Meta-learning methods differ in *what* they carry from the training tasks to a new task. The seed
+document sorts them into four families: model-based, optimization-based, metric-based and
+memory-based; a plain transfer baseline is the yardstick for all of them. Every method of this lab
+is listed below under the seed's family, with its idea, its formula, short pseudo-code and its
+paper.
 """)
+algorithms = catalog.algorithms()
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "method": a.name,
+                "seed's family": FAMILY_NAMES[a.family_in_seed],
+                "usual family in the literature": FAMILY_NAMES[a.family],
+                "in one line": a.summary,
+            }
+            for a in algorithms.values()
+        ]
+    ),
+    hide_index=True,
+)
 
-st.header("Metric-based: Prototypical Networks")
-st.markdown("""
-Learn an embedding $f_\\phi$ in which a new class is well summarised by the mean of its few
-examples. Classification is then a nearest-mean rule: no learning happens at test time.
-""")
-st.latex(
-    r"c_k = \frac{1}{|S_k|} \sum_{(x_i, y_i) \in S_k} f_\phi(x_i), \qquad "
-    r"p_\phi(y = k \mid x) = \frac{\exp(-\lVert f_\phi(x) - c_k \rVert^2)}"
-    r"{\sum_{k'} \exp(-\lVert f_\phi(x) - c_{k'} \rVert^2)}"
-)
-st.code(
-    """for each training episode (support S, query Q):
-    prototypes c_k = mean embedding of class k in S
-    loss = cross-entropy of softmax(-squared distance to prototypes) on Q
-    update phi by gradient descent on loss""",
-    language=None,
-)
 
-st.header("Optimization-based: MAML and the LSTM meta-learner")
-st.markdown("""
-**MAML** looks for initial weights $\\theta$ from which a few gradient steps on a task's support set
-already give a good model for that task. The outer update differentiates *through* the inner
-steps (first-order MAML drops those second derivatives to save compute).
-""")
-st.latex(
-    r"\theta_i' = \theta - \alpha \nabla_\theta \mathcal{L}_{S_i}(f_\theta), \qquad "
-    r"\theta \leftarrow \theta - \beta \nabla_\theta \sum_i \mathcal{L}_{Q_i}(f_{\theta_i'})"
-)
-st.markdown("""
-**The LSTM meta-learner** (Ravi & Larochelle) replaces the hand-written update rule with a learned
-one: the learner's parameters play the role of an LSTM cell state, the input gate acts as a
-learned, per-step learning rate and the forget gate as learned weight shrinkage.
-""")
-st.latex(r"\theta_t = f_t \odot \theta_{t-1} + i_t \odot (-\nabla_{\theta_{t-1}} \mathcal{L}_t)")
+def paper(doc: str) -> str:
+    """The docstring's first paragraph: the method's name and its paper."""
+    return " ".join(doc.split("\n\n")[0].split())
 
-st.header("Memory-based: Memory-Augmented Neural Networks")
-st.markdown("""
-A controller network writes each example, together with its label, into an external memory and
-reads by content similarity: a class seen once can be recalled the next time it appears. The label
-of step $t$ is only given at step $t+1$, so the network must *bind* images to labels in memory.
-Writes go either to the slot read last (to add the label that has just arrived to the image stored
-there) or to the least recently used slot, which is cleared first; a gate learns the mix.
-""")
-st.latex(
-    r"w^r_t(i) = \mathrm{softmax}_i\left(\beta_t\frac{k_t \cdot M_t(i)}"
-    r"{\lVert k_t \rVert \lVert M_t(i) \rVert}\right), \qquad r_t = \sum_i w^r_t(i) M_t(i)"
-)
-st.latex(
-    r"w^w_t = \sigma(\alpha_t)\, w^r_{t-1} + (1 - \sigma(\alpha_t))\, w^{lu}_{t-1}, \qquad "
-    r"M_t = M_{t-1} + w^w_t k_t^\top"
-)
-st.markdown(r"""
-Trained naively it sits for a long time at chance on every presentation after the first: its keys
-start out nearly identical for all images (the controller's memory cell mixes many past inputs),
-so every read returns the average of memory. Starting the controller with a low forget-gate bias
-and a sharp key strength $\beta$ lets similar images find each other from the first updates; see
-the Inside page for how the memory is then used.
-""")
 
-st.header("Transfer baseline: pre-train, then fine-tune")
-st.markdown("""
-Train one ordinary classifier on all training classes; for a new task, freeze the features and fit
-a new classifier on the support set. With a cosine-similarity head (Baseline++) this simple recipe
-is competitive with many meta-learners - which is why every comparison should include it. The
-same idea, at full scale, is the classic workflow of training a network on a big dataset and
-fine-tuning it on a small one (the CIFAR-10 pipeline of `finetune --finetune-mode seed`).
-""")
+def idea(doc: str) -> str:
+    """The docstring's second paragraph: how the method works."""
+    parts = doc.split("\n\n")
+    return " ".join(parts[1].split()) if len(parts) > 1 else ""
+
+
+for family, title in FAMILY_NAMES.items():
+    st.header(title)
+    st.markdown(FAMILY_IDEAS[family])
+    for a in (a for a in algorithms.values() if a.family_in_seed == family):
+        with st.expander(f"**{a.name}** - {a.summary}"):
+            st.caption(paper(a.doc))
+            if a.family != a.family_in_seed:
+                st.info(
+                    f"The seed: {FAMILY_NAMES[a.family_in_seed].lower()} (it learns an initial "
+                    f"model). The literature: {FAMILY_NAMES[a.family].lower()} (it adapts by "
+                    "gradient steps)."
+                )
+            st.markdown(idea(a.doc))
+            if a.formula:
+                st.latex(a.formula)
+            if a.pseudocode:
+                st.code(a.pseudocode, language=None)
 
 st.header("How to choose")
 st.markdown("""
 - **Few labels, many related tasks, need fast inference:** metric-based (ProtoNet) - simple,
   stable, and strong on Omniglot-like data.
-- **Tasks differ in their output structure, or you need regression:** optimization-based (MAML).
+- **Tasks differ in their output structure, or you need regression:** MAML and its kin (Reptile,
+  Proto-MAML).
   Expect more compute per step and more sensitivity to learning rates.
 - **Examples arrive as a stream:** memory-based methods learn online within an episode.
 - **Plenty of labelled base classes:** start with the fine-tuning baseline; beat it before
@@ -101,14 +125,11 @@ st.markdown("""
 """)
 
 st.header("Papers")
-st.markdown("""
-- Snell, Swersky, Zemel. *Prototypical Networks for Few-shot Learning.* NeurIPS 2017.
-- Finn, Abbeel, Levine. *Model-Agnostic Meta-Learning for Fast Adaptation of Deep
-  Networks.* ICML 2017.
-- Ravi, Larochelle. *Optimization as a Model for Few-Shot Learning.* ICLR 2017.
-- Santoro et al. *One-shot Learning with Memory-Augmented Neural Networks.* ICML 2016.
-- Chen et al. *A Closer Look at Few-shot Classification.* ICLR 2019.
-- Vinyals et al. *Matching Networks for One Shot Learning.* NeurIPS 2016 (the Omniglot split).
+st.markdown(
+    "\n".join(f"- {paper(a.doc)}" for a in algorithms.values())
+    + """
 - Lake, Salakhutdinov, Tenenbaum. *Human-level concept learning through probabilistic program
   induction.* Science 2015 (Omniglot).
-""")
+- Vinyals et al. *Matching Networks for One Shot Learning.* NeurIPS 2016 (the Omniglot split).
+"""
+)

@@ -70,11 +70,30 @@ def test_step_predict_and_state_round_trip(name, glyphs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,episodes,minimum", [("protonet", 120, 0.75), ("finetune", 300, 0.7)])
-def test_learns_on_glyphs_within_seconds(name, episodes, minimum, glyphs):
+@pytest.mark.parametrize(
+    "name,episodes,minimum,settings",
+    [
+        ("protonet", 120, 0.75, {}),
+        ("finetune", 300, 0.7, {}),
+        ("matching", 300, 0.8, {}),
+        ("relation", 120, 0.8, {}),
+        ("r2d2", 120, 0.8, {}),
+        ("simpleshot", 300, 0.8, {}),
+        ("protomaml", 60, 0.8, {}),
+        # Reptile moves slowly (the paper trains 100,000 updates): 100 meta-batches of 5 tasks,
+        # tested transductively (the fast test path) after 10 steps.
+        (
+            "reptile",
+            100,
+            0.8,
+            {"inner_steps_test": 10, "transductive": True, "meta_batch": 5, "n_query": 5},
+        ),
+    ],
+)
+def test_learns_on_glyphs_within_seconds(name, episodes, minimum, settings, glyphs):
     """A few seconds of training lifts 5-way 1-shot test accuracy far above chance (0.2) and above
     the untrained network."""
-    algo, cfg = build(name)
+    algo, cfg = build(name, **settings)
     untrained = score_on_test(algo, cfg, glyphs["test"])
     sampler = sampler_of(cfg, glyphs["train"])
     opt = algo.make_optimizer()

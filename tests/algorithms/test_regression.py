@@ -15,7 +15,7 @@ REGRESSORS = [n for n, a in ALGORITHMS.items() if "regression" in a.tasks]
 
 
 def test_regressors_are_registered():
-    assert {"maml", "anil", "metasgd", "finetune"} <= set(REGRESSORS)
+    assert {"maml", "anil", "metasgd", "finetune", "reptile"} <= set(REGRESSORS)
 
 
 @pytest.mark.parametrize("name", REGRESSORS)
@@ -32,14 +32,14 @@ def test_training_lowers_the_adapted_mse(name):
     )
     torch.manual_seed(0)
     algo = ALGORITHMS[name](cfg, DATASETS["sinusoid"].describe(None), 1)
-    before = evaluate_regression(algo, 10, 100, 50, torch.device("cpu"), TEST, (0, 1, 10))
+    before = evaluate_regression(algo, SinusoidSampler(10, 100, TEST), 50, (0, 1, 10))
     assert set(before) == {0, 1, 10} and len(before[10]) == 50
     sampler = SinusoidSampler(10, 10, seed=0)
     opt = algo.make_optimizer()
     for _ in range(300):
         metrics = algo.train_step([sampler.sample() for _ in range(10)], opt)
     assert torch.isfinite(metrics["loss"])
-    after = evaluate_regression(algo, 10, 100, 50, torch.device("cpu"), TEST, (0, 1, 10))
+    after = evaluate_regression(algo, SinusoidSampler(10, 100, TEST), 50, (0, 1, 10))
     mean = lambda v: sum(v) / len(v)  # noqa: E731
     # One step: what every method is trained for (Meta-SGD's learned step sizes are tuned to a
     # single step and may diverge over ten).

@@ -51,6 +51,31 @@ def test_every_page_renders_with_no_runs(home, page):
     assert at.title, f"{page} shows no title"
 
 
+def test_learn_page_shows_the_seeds_four_families_with_every_method(home):
+    """Each registered method under the seed's family, with formula and pseudo-code; MAML in
+    the seed's model-based family, its usual name (optimization-based) said beside it."""
+    from metalearn import catalog
+
+    at = app("pages/views/learn.py")
+    headers = [h.value for h in at.header]
+    assert headers[:5] == [
+        "Model-based",
+        "Optimization-based",
+        "Metric-based",
+        "Memory-based",
+        "Transfer baseline",
+    ]
+    labels = [e.label for e in at.expander]
+    algorithms = catalog.algorithms()
+    assert len(labels) == len(algorithms)
+    assert all(any(f"**{n}**" in label for label in labels) for n in algorithms)
+    assert len(at.latex) >= len(algorithms) and len(at.code) >= len(algorithms)
+    table = at.dataframe[0].value.set_index("method")
+    assert table.loc["maml", "seed's family"] == "Model-based"
+    assert table.loc["maml", "usual family in the literature"] == "Optimization-based"
+    assert any("The literature: optimization-based" in i.value for i in at.info)
+
+
 def test_train_page_shows_validation_before_launch(home):
     at = app("pages/views/train.py")
     widget(at.number_input, SPEC["n_way"].label).set_value(1000)

@@ -57,7 +57,7 @@ def kind_name(algorithm: str, dataset: str, hyper: dict[str, Any]) -> str:
                 f"it supports: {', '.join(algo.tasks)}"
             ]
         )
-    return algo.kinds[data.task]
+    return data.extra.get("kind") or algo.kinds[data.task]  # a kind's own dataset: that kind
 
 
 def kind_of(cfg: RunConfig | dict[str, Any]) -> RunKind:

@@ -107,6 +107,10 @@ class RunKind:
     artifacts: ClassVar[tuple[str, ...]] = ("checkpoint",)
     description: ClassVar[str] = ""  # shown on the Train page under the algorithm
     uses_image_size: ClassVar[bool] = True  # the convolutional networks' minimum side applies
+    # A kind of generated tasks may bring its own dataset: its name (in every dataset menu, no
+    # files) and the line shown under it. Runs on that dataset are of this kind.
+    generates: ClassVar[str | None] = None
+    dataset_summary: ClassVar[str] = ""
 
     # -- the test episodes, and which runs share them ----------------------------------------
     def stream(self, cfg: RunConfig, split: str) -> str:
@@ -141,7 +145,17 @@ class RunKind:
     def shape_label(self, cfg: dict[str, Any]) -> str:
         return f"{cfg['n_way']}w{cfg['n_shot']}s"
 
-    # -- checks that need the dataset's description -------------------------------------------
+    # -- the dataset's description, and the checks that need it ---------------------------------
+    def describe(self, cfg: RunConfig) -> DatasetInfo:
+        """What the run's dataset is (splits, image channels and size), without loading it.
+
+        Raises:
+            DataError: the dataset's files are missing or unreadable.
+        """
+        from metalearn.data import DATASETS
+
+        return DATASETS[cfg.dataset].describe(cfg.data_root)
+
     def problems(self, cfg: RunConfig, info: DatasetInfo, same_way: bool) -> list[str]:
         """Episode shapes against the dataset's splits (no images loaded)."""
         out = []

@@ -1,5 +1,7 @@
-"""Few-shot regression (sinusoid): fit a new function from K points; scored by query MSE after
-a number of adaptation steps."""
+"""Few-shot regression: fit a new function from K points; scored by query MSE after a number of
+adaptation steps. The tasks are generated (sinusoids here); a subclass that overrides the task
+family (`parameters`, `function`, `x_range`) and names the dataset it `generates` is a new kind of
+regression run in one file (see `docs/adding-a-run-kind.md`)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,41 @@ class Regression(RunKind):
     unit = "tasks"
     hidden = frozenset({"n_way", "train_way", "image_size", "data_root"})
     artifacts = ("checkpoint", "regression_curves")
+    x_range = (-5.0, 5.0)  # inputs x ~ U[x_range]
+
+    # -- the task family: sinusoids y = A sin(x - phase) (Finn et al. 2017, section 5.1) --------
+    def parameters(self, generator):
+        """One task's parameters, a float tensor [P], drawn from `generator`."""
+        from metalearn.data.sinusoid import sinusoid_parameters
+
+        return sinusoid_parameters(generator)
+
+    def function(self, params, x):
+        """The task's targets: params [P], x [N, 1] -> y [N, 1]."""
+        from metalearn.data.sinusoid import sinusoid
+
+        return sinusoid(params, x)
+
+    def tasks(self, n_shot: int, n_query: int, seed: int, device):
+        """A seeded sampler of this family's tasks (K support, Q query points each)."""
+        from metalearn.data import TaskSampler
+
+        return TaskSampler(
+            n_shot,
+            n_query,
+            seed,
+            device,
+            parameters=self.parameters,
+            function=self.function,
+            x_range=self.x_range,
+        )
+
+    def describe(self, cfg):
+        from metalearn.data import DatasetInfo
+
+        unlimited = (1, 10**9)  # tasks are generated: every split has as many as asked
+        splits = dict.fromkeys(("train", "val", "test"), unlimited)
+        return DatasetInfo(cfg.dataset, self.task, 1, 1, splits)
 
     def stream(self, cfg, split: str) -> str:
         points = TEST_POINTS if split == "test" else cfg.n_query
@@ -52,10 +89,8 @@ class Regression(RunKind):
         return []
 
     def training_data(self, cfg, train, device):
-        from metalearn.data import SinusoidSampler
-
         _, shot, query = cfg.train_shape
-        sampler = SinusoidSampler(shot, query, cfg.seed, device)
+        sampler = self.tasks(shot, query, cfg.seed, device)
         return Draw(sampler, lambda: sampler.sample_many(cfg.meta_batch))
 
     def evaluate(self, algo, cfg, split, device, n, name, steps=None) -> Scores:
@@ -64,8 +99,8 @@ class Regression(RunKind):
         at = test_steps(cfg)
         points = TEST_POINTS if name == "test" else cfg.n_query
         steps = steps or tuple(sorted({*REGRESSION_STEPS, at}))
-        seed = self.seed(cfg, name)
-        by_steps = evaluate_regression(algo, cfg.n_shot, points, n, device, seed, steps)
+        tasks = self.tasks(cfg.n_shot, points, self.seed(cfg, name), device)
+        by_steps = evaluate_regression(algo, tasks, n, steps)
         means = {str(s): mean_ci95(v)[0] for s, v in by_steps.items()}
         return Scores(by_steps[at], {"test_mse_by_steps": means})
 
@@ -96,8 +131,8 @@ class Regression(RunKind):
         from metalearn.engine.evaluate import regression_curves
 
         path = ctx.store.artifact(ctx.run_id, "regression_curves")
-        seed = self.seed(cfg, "test")
-        path.write_text(json.dumps(regression_curves(algo, cfg.n_shot, seed, ctx.device)))
+        tasks = self.tasks(cfg.n_shot, 1, self.seed(cfg, "test"), ctx.device)
+        path.write_text(json.dumps(regression_curves(algo, tasks)))
         ctx.store.add_artifact(ctx.run_id, "regression_curves", path)
 
 
