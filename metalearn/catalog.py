@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,7 +155,7 @@ def _generated() -> dict[str, DatasetEntry]:
 
 def _listed() -> list[str]:
     """Class names in `metalearn/data/__init__.py`'s DATASETS, in order."""
-    tree = ast.parse((PACKAGE / "data" / "__init__.py").read_text())
+    tree = _parse(PACKAGE / "data" / "__init__.py")
     for node in ast.walk(tree):
         target = getattr(node, "target", None) or (getattr(node, "targets", None) or [None])[0]
         if (
@@ -166,11 +167,22 @@ def _listed() -> list[str]:
     return []
 
 
+# CPython 3.11's parser is not safe to run in several threads at once ("AST constructor recursion
+# depth mismatch", python/cpython#106905): the dashboard's viewers are threads of one process,
+# and their first page runs all read the catalogue together.
+_PARSE_LOCK = threading.Lock()
+
+
+def _parse(path: Path) -> ast.Module:
+    with _PARSE_LOCK:
+        return ast.parse(path.read_text(), str(path))
+
+
 # -- reading class attributes from source --------------------------------------------------------
 def _classes(folder: Path) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for path in sorted(folder.glob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
+        tree = _parse(path)
         env = _module_env(tree)
         for node in tree.body:
             if not isinstance(node, ast.ClassDef):
@@ -207,7 +219,7 @@ def _module_env(tree: ast.Module) -> dict[str, Any]:
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("metalearn."):
             source = PACKAGE.parent / (node.module.replace(".", "/") + ".py")
             if source.is_file():
-                theirs = _module_env(ast.parse(source.read_text(), str(source)))
+                theirs = _module_env(_parse(source))
                 for alias in node.names:
                     if alias.name in theirs:
                         env[alias.asname or alias.name] = theirs[alias.name]

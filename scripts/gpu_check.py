@@ -31,7 +31,11 @@ def main() -> None:
     parser.add_argument("--data-root", default=".gpu_data")
     parser.add_argument("--deadline", type=float, default=540.0, help="seconds for everything")
     parser.add_argument(
-        "--only", choices=["all", "maml"], default="all", help="maml: issue 3's GPU lines alone"
+        "--only",
+        choices=["all", "maml", "methods"],
+        default="all",
+        help="maml: issue 3's GPU lines alone; methods: issue 14's methods on the papers' four "
+        "Omniglot settings (scripts/omniglot_methods.py)",
     )
     args = parser.parse_args()
     device = os.environ.get("DEVICE", "cuda")
@@ -114,6 +118,21 @@ def main() -> None:
             [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/models/test_precision.py"],
             parse="text",
         )
+
+    if args.only == "methods":  # issue 14: every new method, the papers' four settings
+        settings = ["5w1s", "5w5s", "20w1s", "20w5s"]
+        methods = ["matching", "relation", "r2d2", "simpleshot", "protomaml", "reptile", "snail"]
+        methods.append("cnp")
+        per_run = max(5.0, (left() - 30) / (len(settings) * len(methods)) - 12)  # 12 s: start, test
+        call(
+            "methods on omniglot",
+            [PY, "scripts/omniglot_methods.py", "--methods", *methods, "--settings", *settings,
+             "--max-seconds", secs(per_run), "--device", device, "--data-root", args.data_root,
+             "--eval-episodes", evals, "--out", str(out / "omniglot_methods")],
+            parse="text",
+        )  # fmt: skip
+        print(f"done in {time.time() - started:.0f} s", flush=True)
+        return
 
     # Issue 3: MAML, 5-way 1-shot, second order, meta-batch 32, one inner step (3 at test).
     metalearn = [PY, "-m", "metalearn"]

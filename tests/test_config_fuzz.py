@@ -88,7 +88,10 @@ RUNNABLE = {
 def test_generated_settings_run_or_are_clearly_refused(tmp_path_factory, data):
     store = Store(tmp_path_factory.mktemp("fuzz"))
     try:
-        cfg = RunConfig.from_dict({**data, "device": "cpu"})
+        # Budgets that are not drawn stay small (the product's defaults test on 600 episodes,
+        # which for the slowest test-time learners would be most of the suite's time).
+        budget = {"episodes": 2, "eval_episodes": 2, "val_episodes": 1}
+        cfg = RunConfig.from_dict({**budget, **data, "device": "cpu"})
         cfg = validate(cfg)
     except ConfigError as err:
         assert err.problems

@@ -9,10 +9,12 @@ with a subclass decorated by `@register`; its class attributes are read without 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from metalearn.config import RunConfig
@@ -104,6 +106,34 @@ class Algorithm(nn.Module):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Features [B, D] for images [B, C, H, W] (used by the embeddings view)."""
         raise NotImplementedError
+
+    def predict_distribution(
+        self, episode: Episode, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Regression learners with a predictive distribution: mean and standard deviation at
+        inputs x [N, 1], given the episode's support set ([N, 1] each). None: point predictions
+        only (the dashboard then draws no band)."""
+        return None
+
+
+def episodic_loss(
+    episodes: list[Episode],
+    scores_of: Callable[[Episode], torch.Tensor],
+    loss_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The mean query loss of a meta-batch and its detached metrics (loss, accuracy).
+
+    Args:
+        scores_of: episode -> query scores [n_way * n_query, n_way] (higher: more likely).
+        loss_of: (scores, query labels) -> loss; cross-entropy unless the method says otherwise.
+    """
+    losses, accs = [], []
+    for e in episodes:
+        scores = scores_of(e)
+        losses.append(loss_of(scores, e.query_labels))
+        accs.append(accuracy(scores.detach(), e.query_labels))
+    loss = torch.stack(losses).mean()
+    return loss, {"loss": loss.detach(), "accuracy": torch.stack(accs).mean()}
 
 
 def accuracy(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -111,8 +111,13 @@ for each meta-batch of tasks:
         """Parameters updated in the inner loop (MAML: all of them)."""
         return [n for n, _ in self.learner.named_parameters()]
 
-    def step_size(self, name: str) -> torch.Tensor | float:
+    def step_size(self, name: str, step: int = 0) -> torch.Tensor | float:
+        """The inner step size of learner parameter `name` at inner step `step`."""
         return self.hp.inner_lr
+
+    def first_order_now(self) -> bool:
+        """Whether this update's meta-gradient drops the second derivatives."""
+        return self.hp.first_order
 
     # -- the inner loop --------------------------------------------------------------------------
     def task_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -144,11 +149,18 @@ for each meta-batch of tasks:
         return {**rest, **fast}
 
     def sgd_steps(
-        self, loss_fn, fast: Params, steps: int, first_order: bool, batched: bool, prefix: str = ""
+        self,
+        loss_fn,
+        fast: Params,
+        steps: int,
+        first_order: bool,
+        batched: bool,
+        prefix: str = "",
+        first: int = 0,
     ) -> Params:
-        """`steps` inner SGD steps on `loss_fn(fast)`; the step size of weight n is that of
-        `prefix + n` (a learner parameter name)."""
-        for _ in range(steps):
+        """`steps` inner SGD steps on `loss_fn(fast)`, numbered from `first`; the step size of
+        weight n is that of `prefix + n` (a learner parameter name) at that step."""
+        for k in range(first, first + steps):
             if batched:
                 grads = grad(loss_fn)(fast)
             else:
@@ -161,7 +173,7 @@ for each meta-batch of tasks:
                 grads = dict(zip(fast, g, strict=True))
             if first_order:  # FOMAML: the inner gradient is a constant for the outer update
                 grads = {n: g.detach() for n, g in grads.items()}
-            fast = {n: w - self.step_size(prefix + n) * grads[n] for n, w in fast.items()}
+            fast = {n: w - self.step_size(prefix + n, k) * grads[n] for n, w in fast.items()}
         return fast
 
     def query_loss(
@@ -178,7 +190,7 @@ for each meta-batch of tasks:
         chosen one; "threads" computes its gradients itself, see `train_step`)."""
         if path is None:
             path = self.path if self.path in ("vmap", "loop") else "loop"
-        fn = partial(self.query_loss, steps=self.hp.inner_steps, first_order=self.hp.first_order)
+        fn = partial(self.query_loss, steps=self.hp.inner_steps, first_order=self.first_order_now())
         params = self.params()
         if path == "vmap":
             stack = lambda f: torch.stack([f(e) for e in episodes])  # noqa: E731

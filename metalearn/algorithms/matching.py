@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metalearn.algorithms.base import Algorithm, accuracy, register
+from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
@@ -118,13 +118,7 @@ for each episode (support S, query Q):
         return label_probabilities(attention(f, g), e.support_labels, e.n_way)
 
     def loss(self, episodes: list[Episode]):
-        losses, accs = [], []
-        for e in episodes:
-            p = self.probabilities(e)
-            losses.append(F.nll_loss(p.clamp_min(1e-8).log(), e.query_labels))
-            accs.append(accuracy(p.detach(), e.query_labels))
-        loss = torch.stack(losses).mean()
-        return loss, {"loss": loss.detach(), "accuracy": torch.stack(accs).mean()}
+        return episodic_loss(episodes, self.predict, F.nll_loss)  # -log P(y | x, S)
 
     def predict(self, episode: Episode) -> torch.Tensor:
         return self.probabilities(episode).clamp_min(1e-8).log()

@@ -42,5 +42,5 @@ meta-learned together with the initialisation
             }
         )
 
-    def step_size(self, name: str) -> torch.Tensor:
+    def step_size(self, name: str, step: int = 0) -> torch.Tensor:
         return self.alphas[name.replace(".", "_")]

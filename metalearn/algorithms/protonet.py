@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from metalearn.algorithms.base import Algorithm, accuracy, register
+from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
@@ -74,13 +73,7 @@ for each episode (support S, query Q):
         return neg_sq_distances(z_query, prototypes(z_support, e.support_labels, e.n_way))
 
     def loss(self, episodes: list[Episode]):
-        losses, accs = [], []
-        for e in episodes:
-            scores = self._scores(e)  # [Q, n_way]
-            losses.append(F.cross_entropy(scores, e.query_labels))
-            accs.append(accuracy(scores.detach(), e.query_labels))
-        loss = torch.stack(losses).mean()
-        return loss, {"loss": loss.detach(), "accuracy": torch.stack(accs).mean()}
+        return episodic_loss(episodes, self._scores)
 
     def predict(self, episode: Episode) -> torch.Tensor:
         return self._scores(episode)

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metalearn.algorithms.base import Algorithm, accuracy, register
+from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
@@ -75,13 +75,7 @@ for each episode (support S, query Q):
         return self.scale * (query @ w) + self.bias
 
     def loss(self, episodes: list[Episode]):
-        losses, accs = [], []
-        for e in episodes:
-            s = self.scores(e)
-            losses.append(F.cross_entropy(s, e.query_labels))
-            accs.append(accuracy(s.detach(), e.query_labels))
-        loss = torch.stack(losses).mean()
-        return loss, {"loss": loss.detach(), "accuracy": torch.stack(accs).mean()}
+        return episodic_loss(episodes, self.scores)
 
     def predict(self, episode: Episode) -> torch.Tensor:
         return self.scores(episode)

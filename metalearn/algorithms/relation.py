@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metalearn.algorithms.base import Algorithm, accuracy, register
+from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.settings import LR, LR_DECAY_EVERY
 
@@ -114,13 +114,11 @@ for each episode (support S, query Q):
         return self.relation(pairs.flatten(0, 1)).view(q, n)
 
     def loss(self, episodes: list[Episode]):
-        losses, accs = [], []
-        for e in episodes:
-            r = self.relations(e)
-            losses.append(F.mse_loss(r, F.one_hot(e.query_labels, e.n_way).to(r.dtype)))
-            accs.append(accuracy(r.detach(), e.query_labels))
-        loss = torch.stack(losses).mean()
-        return loss, {"loss": loss.detach(), "accuracy": torch.stack(accs).mean()}
+        # The paper's objective: relation scores regressed onto the one-hot labels.
+        def mse(r, labels):
+            return F.mse_loss(r, F.one_hot(labels, r.shape[1]).to(r.dtype))
+
+        return episodic_loss(episodes, self.relations, mse)
 
     def predict(self, episode: Episode) -> torch.Tensor:
         return self.relations(episode)

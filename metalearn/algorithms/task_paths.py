@@ -98,7 +98,7 @@ class ThreadedTasks:
                 e.query,
                 e.query_labels,
                 algo.hp.inner_steps,
-                algo.hp.first_order,
+                algo.first_order_now(),
             )
             total = total + loss / n_total
             losses.append(loss.detach())

@@ -148,15 +148,18 @@ def regression_curves(
         e = tasks.sample()
         truth = tasks.function(e.class_ids.to(grid.device), grid)
         on_grid = Episode(e.support, e.support_labels, grid, truth, e.class_ids, 1)
-        curves.append(
-            {
-                "x": grid.squeeze(1).tolist(),
-                "true": on_grid.query_labels.squeeze(1).tolist(),
-                "support_x": e.support.squeeze(1).tolist(),
-                "support_y": e.support_labels.squeeze(1).tolist(),
-                "predicted": {
-                    str(s): algo.predict(on_grid, steps=s).squeeze(1).tolist() for s in steps
-                },
-            }
-        )
+        curve = {
+            "x": grid.squeeze(1).tolist(),
+            "true": on_grid.query_labels.squeeze(1).tolist(),
+            "support_x": e.support.squeeze(1).tolist(),
+            "support_y": e.support_labels.squeeze(1).tolist(),
+            "predicted": {
+                str(s): algo.predict(on_grid, steps=s).squeeze(1).tolist() for s in steps
+            },
+        }
+        with torch.no_grad():
+            dist = algo.predict_distribution(on_grid, grid)
+        if dist is not None:  # e.g. a CNP: its predictive mean and standard deviation
+            curve["mean"], curve["std"] = (t.squeeze(1).tolist() for t in dist)
+        curves.append(curve)
     return curves

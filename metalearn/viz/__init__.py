@@ -5,7 +5,7 @@ No Streamlit, no I/O: the dashboard pages and the tests call these with plain da
 """
 
 from metalearn.viz.compare import accuracy_bars, convergence, paired_difference
-from metalearn.viz.curves import adaptation_figure, learning_curves
+from metalearn.viz.curves import adaptation_comparison, adaptation_figure, learning_curves
 from metalearn.viz.embeddings import embedding_figure, project
 from metalearn.viz.learners import (
     gates_figure,
@@ -17,6 +17,7 @@ from metalearn.viz.live import curves_svg
 
 __all__ = [
     "accuracy_bars",
+    "adaptation_comparison",
     "adaptation_figure",
     "convergence",
     "curves_svg",

@@ -62,8 +62,44 @@ def adaptation_figure(curve: dict, title: str = "") -> go.Figure:
     the prediction after 0, 1 and 10 adaptation steps.
 
     Args:
-        curve: {"x", "true", "support_x", "support_y", "predicted": {steps: y}} (lists of floats).
+        curve: {"x", "true", "support_x", "support_y", "predicted": {steps: y}} (lists of floats);
+            a learner with a predictive distribution adds "mean" and "std" (drawn as a band).
     """
+    fig = _truth(curve)
+    if "std" in curve:  # a predictive distribution (CNP): its mean and a +-2 sigma band
+        _add_band(fig, curve["x"], curve["mean"], curve["std"], "#1971c2", "predictive mean")
+    for steps, ys in ({} if "std" in curve else curve["predicted"]).items():
+        color = STEP_COLORS.get(steps, "#3b5bdb")
+        _add_line(fig, curve["x"], ys, f"after {steps} steps", color)
+    return _with_support(fig, curve, title, 320)
+
+
+RUN_COLORS = ("#1971c2", "#2f9e44", "#f08c00", "#9c36b5", "#e8590c")
+
+
+def adaptation_comparison(curves: dict[str, dict], title: str = "") -> go.Figure:
+    """Several runs on one and the same test task: the true curve, the K support points, and each
+    run's prediction (adapting learners after their most adaptation steps; a CNP's predictive
+    mean with its +-2 sigma band).
+
+    Args:
+        curves: run label -> one task's curve as `adaptation_figure` takes it; all for the same
+            task (same support points).
+    """
+    first = next(iter(curves.values()))
+    fig = _truth(first)
+    for (label, curve), color in zip(curves.items(), RUN_COLORS * 4, strict=False):
+        if "std" in curve:
+            _add_band(fig, curve["x"], curve["mean"], curve["std"], color, label)
+        else:
+            steps = max(curve["predicted"], key=int)
+            ys = curve["predicted"][steps]
+            _add_line(fig, curve["x"], ys, f"{label} after {steps} steps", color)
+    fig.update_layout(legend={"orientation": "h"})
+    return _with_support(fig, first, title, 360)
+
+
+def _truth(curve: dict) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -74,16 +110,17 @@ def adaptation_figure(curve: dict, title: str = "") -> go.Figure:
             line={"color": "#c92a2a", "width": 3},
         )
     )
-    for steps, ys in curve["predicted"].items():
-        fig.add_trace(
-            go.Scatter(
-                x=curve["x"],
-                y=ys,
-                mode="lines",
-                name=f"after {steps} steps",
-                line={"color": STEP_COLORS.get(steps, "#3b5bdb"), "dash": "dash"},
-            )
-        )
+    return fig
+
+
+def _add_line(fig: go.Figure, x, y, name: str, color: str) -> None:
+    fig.add_trace(
+        go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": color, "dash": "dash"})
+    )
+
+
+def _with_support(fig: go.Figure, curve: dict, title: str, height: int) -> go.Figure:
+    """The K support points on top, and the layout."""
     fig.add_trace(
         go.Scatter(
             x=curve["support_x"],
@@ -95,9 +132,28 @@ def adaptation_figure(curve: dict, title: str = "") -> go.Figure:
     )
     fig.update_layout(
         title=title,
-        height=320,
+        height=height,
         margin={"l": 30, "r": 10, "t": 40, "b": 30},
         xaxis_title="x",
         yaxis_title="y",
     )
     return fig
+
+
+def _add_band(fig: go.Figure, x, mean, std, color: str, name: str) -> None:
+    """A mean line with a shaded +-2 standard deviation band."""
+    upper = [m + 2 * s for m, s in zip(mean, std, strict=True)]
+    lower = [m - 2 * s for m, s in zip(mean, std, strict=True)]
+    fig.add_trace(
+        go.Scatter(
+            x=list(x) + list(x)[::-1],
+            y=upper + lower[::-1],
+            fill="toself",
+            fillcolor=color,
+            opacity=0.2,
+            line={"width": 0},
+            name=f"{name} ± 2σ",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(go.Scatter(x=x, y=mean, mode="lines", name=name, line={"color": color}))

@@ -12,7 +12,7 @@ from metalearn.data import DATASETS, DataError, EpisodeSampler
 from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store
-from metalearn.viz import adaptation_figure
+from metalearn.viz import adaptation_comparison, adaptation_figure
 from pages._ui import (
     artifact,
     availability,
@@ -138,6 +138,24 @@ with tab_sine:
             "paper's setting: n_shot 10, meta_batch 25, inner_lr 0.01, inner_steps_test 10; "
             "train_query 100 makes each meta-gradient less noisy (tasks are generated)."
         )
+    # Runs scored on the very same test tasks (equal pairing keys) drawn over each other: e.g.
+    # MAML's adapted curve beside a CNP's predictive mean and band.
+    groups: dict[str, list] = {}
+    for r in sine_runs:
+        if has_artifact(r, "regression_curves") and r["result"].get("pairing_key"):
+            groups.setdefault(r["result"]["pairing_key"], []).append(r)
+    shared = [g for g in groups.values() if len({x["config"]["algorithm"] for x in g}) > 1]
+    if shared:
+        st.subheader("Side by side on the same tasks")
+        group = shared[-1][-4:]
+        curves = {label(r): json.loads(artifact(r, "regression_curves").read_text()) for r in group}
+        cols = st.columns(3)
+        for k, col in enumerate(cols):
+            tasks = {name: c[k] for name, c in curves.items() if k < len(c)}
+            if tasks:
+                col.plotly_chart(
+                    adaptation_comparison(tasks, f"task {k + 1}"), key=f"side-{group[-1]['id']}-{k}"
+                )
     for r in sine_runs[-3:]:
         path = artifact(r, "regression_curves")
         if has_artifact(r, "regression_curves"):

@@ -126,6 +126,9 @@ def test_task_explorer_and_learn_pages(page, server):
     shot(page, "7-task-explorer")
     page.goto(server + "/learn")
     page.get_by_text("Reading a comparison").wait_for()
+    for name in ("maml", "protonet"):  # each method's idea, formula and pseudo-code fold out
+        page.locator("summary").filter(has_text=f"{name} -").first.click()
     page.locator(".katex").first.wait_for()
-    assert page.locator(".katex").count() >= 4  # the formulas rendered
+    assert page.locator(".katex:visible").count() >= 2  # the formulas rendered
+    page.get_by_text("The literature: optimization-based").first.wait_for()
     shot(page, "8-learn")

@@ -17,8 +17,10 @@ from metalearn.engine.references.metric import (
     r2d2_step,
     relation_step,
 )
+from metalearn.engine.references.model import cnp_step, snail_step
 from metalearn.engine.references.optimization import (
     maml_family_step,
+    maml_pp_step,
     meta_lstm_step,
     protomaml_step,
     reptile_step,
@@ -40,4 +42,7 @@ REFERENCES: dict[str, Callable] = {
     "simpleshot": simpleshot_step,
     "protomaml": protomaml_step,
     "reptile": reptile_step,
+    "snail": snail_step,
+    "cnp": cnp_step,
+    "maml_pp": maml_pp_step,
 }

@@ -124,3 +124,32 @@ def reptile_step(algo, episodes, optimizer) -> None:
     for n, p in phi.items():
         p.grad = -delta[n]
     optimizer.step()
+
+
+def maml_pp_step(algo, episodes, optimizer) -> None:
+    """MAML++ the plain way: task by task, each inner step with its own learned step sizes and
+    batch-norm weights, the query loss after every step weighted by the multi-step weights."""
+    params = dict(algo.learner.named_parameters())
+    adapted = algo.adapted_names()
+    steps = algo.hp.inner_steps
+    weights = algo.step_weights(steps)
+    second_order = not algo.first_order_now()
+    optimizer.zero_grad(set_to_none=True)
+    total = 0.0
+    for e in episodes:
+        fast = dict(params)
+        for k in range(steps):
+            algo.at_step(k)
+            out = functional_call(algo.learner, fast, (e.support,))
+            grads = torch.autograd.grad(
+                algo.task_loss(out, e.support_labels),
+                [fast[n] for n in adapted],
+                create_graph=second_order,
+            )
+            for n, g in zip(adapted, grads, strict=True):
+                fast[n] = fast[n] - algo.step_size(n, k) * g
+            algo.at_step(k + 1)
+            out = functional_call(algo.learner, fast, (e.query,))
+            total = total + weights[k] * algo.task_loss(out, e.query_labels) / len(episodes)
+    total.backward()
+    optimizer.step()

@@ -1,0 +1,90 @@
+"""Omniglot (Vinyals split) runs of the lab's methods beside their papers' figures.
+
+Each run goes through the CLI as a user runs it (`python -m metalearn train ... --json`), trained
+for a wall-clock budget and tested on the 600 seeded test episodes of its shape; the result line
+and a markdown table (mean, 95% CI, the paper's figure) are written to --out.
+
+    # CPU, 5-way 1-shot, 15 minutes of training each (issue 14's acceptance):
+    python scripts/omniglot_methods.py --settings 5w1s --max-seconds 840 --device cpu
+    # a lent GPU, the papers' four settings (scripts/gpu_check.py --only methods):
+    python scripts/omniglot_methods.py --settings 5w1s 5w5s 20w1s 20w5s --max-seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cli_runs import append, train_row
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Omniglot accuracy (%) in each paper: 5-way 1-shot, 5-way 5-shot, 20-way 1-shot, 20-way 5-shot.
+# None: the paper reports no Omniglot figure for that setting.
+PAPER = {
+    "matching": (98.1, 98.9, 93.8, 98.5),  # Vinyals et al. 2016, table 1 (no FCE)
+    "relation": (99.6, 99.8, 97.6, 99.1),  # Sung et al. 2018, table 1
+    "r2d2": (98.6, 99.7, 94.7, 98.9),  # Bertinetto et al. 2019, table 1
+    "simpleshot": (None, None, None, None),  # Wang et al. 2019: no Omniglot
+    "protomaml": (None, None, None, None),  # Triantafillou et al. 2020: Meta-Dataset only
+    "reptile": (95.39, 98.90, 88.14, 96.65),  # Nichol et al. 2018, table 1 (non-transductive)
+    "snail": (99.07, 99.78, 97.64, 99.36),  # Mishra et al. 2018, table 1
+    "cnp": (95.3, 98.5, 89.9, 96.8),  # Garnelo et al. 2018, table 2
+    "maml": (98.7, 99.9, 95.8, 98.9),  # Finn et al. 2017, table 1
+}
+SETTINGS = ("5w1s", "5w5s", "20w1s", "20w5s")
+# What each method trains with beyond the shape (the papers' choices where they fit a budget).
+EXTRA = {
+    "protomaml": ["--meta-batch", "4"],
+    "reptile": ["--meta-batch", "5", "--train-query", "9"],  # 10 examples per class, pooled
+    "maml": ["--meta-batch", "16"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--methods", nargs="+", default=[m for m in PAPER if m != "maml"])
+    parser.add_argument("--settings", nargs="+", default=["5w1s"], choices=SETTINGS)
+    parser.add_argument("--max-seconds", type=float, default=840.0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--eval-episodes", type=int, default=600)
+    parser.add_argument("--out", default=str(REPO / "docs" / "results" / "omniglot_methods"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    rows = []
+    for method in args.methods:
+        for setting in args.settings:
+            way, shot = setting.rstrip("s").split("w")
+            cmd = [
+                sys.executable, "-m", "metalearn", "train", "--algorithm", method,
+                "--dataset", "omniglot", "--data-root", args.data_root, "--device", args.device,
+                "--n-way", way, "--n-shot", shot, "--n-query", "15", "--episodes", "100000000",
+                "--max-seconds", str(args.max_seconds), "--eval-episodes", str(args.eval_episodes),
+                "--val-every", "0", "--log-every", "500", "--json", "--no-progress",
+                *EXTRA.get(method, []),
+            ]  # fmt: skip
+            row = train_row(cmd, method=method, setting=setting)
+            row["paper"] = PAPER[method][SETTINGS.index(setting)]
+            rows.append(row)
+    lines = [
+        "| method | setting | accuracy | 95% CI | paper | training episodes | training s |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['method']} | {r['setting']} | failed | | | | |")
+            continue
+        paper = "-" if r["paper"] is None else f"{r['paper'] / 100:.3f}"
+        res = r["result"]
+        lines.append(
+            f"| {r['method']} | {r['setting']} | {res['test_accuracy']:.3f} | "
+            f"±{res['test_ci95']:.3f} | {paper} | {res['train_episodes']} | "
+            f"{res['train_seconds']:.0f} |"
+        )
+    append(out, rows, lines)
+
+
+if __name__ == "__main__":
+    main()
