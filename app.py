@@ -1,12 +1,15 @@
-"""metalearn dashboard: `streamlit run app.py`. Pages compose widgets over the `metalearn` backend;
-training happens in worker processes, never in this one.
+"""metalearn dashboard: `python serve.py` (`streamlit run app.py` with one flag set, see serve.py).
+Pages compose widgets over the `metalearn` backend; training happens in worker processes, never in
+this one.
 
 `st.navigation` here is the only router. The page scripts live in `pages/views/`, not directly in
 `pages/`: Streamlit still starts in its legacy multipage mode when a `pages/` folder exists next to
 the main script (streamlit/streamlit#8860, #9992, PR #10276), and that mode routes a cold deep
 link (a shared `/runs?runs=...`) to a `pages/<name>.py` by itself, without this script. With no
 page script directly in `pages/`, there is nothing for it to route to: every request runs this
-script, whose navigation finds the page (tests/e2e: a cold deep link gets the app's navigation).
+script, whose navigation finds the page. The legacy mode's one remaining trace (a "Page not
+found" notice on a fresh server's first request) is what serve.py turns off; under a plain
+`streamlit run app.py` the dashboard works the same, with that notice once.
 """
 
 import streamlit as st

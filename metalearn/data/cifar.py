@@ -77,7 +77,8 @@ def _folder(root: str | None, name: str) -> Path:
     if missing:
         raise DataError(
             f"{name}: {', '.join(missing)} not found in {folder}. Extract the official archive "
-            f"({ARCHIVES[name][0].rsplit('/', 1)[1]}) under the data root, or use --download."
+            f"({ARCHIVES[name][0].rsplit('/', 1)[1]}) under the data root, or download it when "
+            "online."
         )
     return folder
 
@@ -163,10 +164,10 @@ class Cifar10(_Cifar):
     name = "cifar10"
     standard_split = True  # its own train/test images: the whole-dataset pipeline runs on it
     summary = "CIFAR-10 (the seed's transfer example): 10 classes of 32x32 colour photos."
-    how_to_get = "Extract cifar-10-python.tar.gz under the data root, or train with --download."
+    how_to_get = "Extract cifar-10-python.tar.gz under the data root, or download it when online."
 
 
 class CifarFS(_Cifar):
     name = "cifar-fs"
     summary = "CIFAR-FS (Bertinetto et al. 2019): CIFAR-100 split 64/16/20 classes, 32x32."
-    how_to_get = "Extract cifar-100-python.tar.gz under the data root, or train with --download."
+    how_to_get = "Extract cifar-100-python.tar.gz under the data root, or download it when online."

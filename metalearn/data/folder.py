@@ -36,7 +36,7 @@ def _layout(root: str | None) -> tuple[dict[str, dict[str, list[Path]]], int]:
     base = data_root(root)
     if not base.is_dir():
         raise DataError(
-            f"folder: {base} is not a folder; pass --data-root <folder of class folders>"
+            f"folder: {base} is not a folder; set the data root to a folder of class folders"
         )
     if all((base / f"{s}.csv").is_file() for s in SPLITS):
         out: dict[str, dict[str, list[Path]]] = {}
@@ -71,7 +71,7 @@ def _layout(root: str | None) -> tuple[dict[str, dict[str, list[Path]]], int]:
 class Folder(Dataset):
     name = "folder"
     summary = "Your own images: <root>/<class name>/*.png|jpg (or miniImageNet with its csv split)."
-    how_to_get = "Point --data-root at a folder with one sub-folder of images per class."
+    how_to_get = "Set the data root to a folder with one sub-folder of images per class."
 
     @classmethod
     def describe(cls, root: str | None) -> DatasetInfo:

@@ -67,8 +67,8 @@ def _sources(root: str | None) -> dict[str, Path]:
     if missing:
         raise DataError(
             f"omniglot: {', '.join(missing)} not found under {base} (need each as a folder or a "
-            f".zip). Pass --data-root with the folder that holds omniglot-py/, set METALEARN_DATA, "
-            f"or run with --download when online."
+            f".zip). Set the data root to the folder that holds omniglot-py/ (or METALEARN_DATA), "
+            f"or download it when online."
         )
     return found
 
@@ -156,7 +156,7 @@ class Omniglot(Dataset):
     summary = "Omniglot: 1623 handwritten characters from 50 alphabets, 20 drawings each, 28x28."
     how_to_get = (
         "Put images_background(.zip) and images_evaluation(.zip) in <data root>/omniglot-py/ "
-        "(optionally splits/vinyals/*.txt), or train with --download when online."
+        "(optionally splits/vinyals/*.txt), or download it (a setting of a run) when online."
     )
 
     @classmethod

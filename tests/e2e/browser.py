@@ -50,15 +50,13 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str]):
-    """`streamlit run app.py` on a free port with extra environment; yields its URL."""
+    """`python serve.py` (the README's `streamlit run app.py`) on a free port with extra
+    environment; yields its URL."""
     port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
+            "serve.py",
             "--server.port",
             str(port),
             "--server.headless",

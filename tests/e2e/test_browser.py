@@ -51,6 +51,8 @@ def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(page, server):
     page.goto(server + "/learn")
     page.get_by_text("Reading a comparison").wait_for()
     page.get_by_text("Device:").wait_for()  # app.py's sidebar ran
+    time.sleep(2)
+    assert "Page not found" not in page.locator("body").inner_text()  # no legacy-router notice
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Runs and Compare" in nav and "_ui" not in nav and "ui\n" not in nav
     # A shared comparison link keeps its selection (the query string) through the cold start.
@@ -128,7 +130,7 @@ def test_task_explorer_and_learn_pages(page, server):
     page.get_by_text("Reading a comparison").wait_for()
     for name in ("maml", "protonet"):  # each method's idea, formula and pseudo-code fold out
         page.locator("summary").filter(has_text=f"{name} -").first.click()
-    page.locator(".katex").first.wait_for()
+    page.locator(".katex:visible").first.wait_for()  # folded methods' formulas stay hidden
     assert page.locator(".katex:visible").count() >= 2  # the formulas rendered
     page.get_by_text("The literature: optimization-based").first.wait_for()
     shot(page, "8-learn")
