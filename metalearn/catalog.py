@@ -207,6 +207,12 @@ def _classes(folder: Path) -> dict[str, dict]:
     return out
 
 
+@functools.cache
+def _env_of(path: Path) -> dict[str, Any]:
+    """A sibling module's static constants, parsed once however many modules import them."""
+    return _module_env(_parse(path))
+
+
 def _module_env(tree: ast.Module) -> dict[str, Any]:
     """Names a class body may use: literal module constants, `metalearn.settings` names, and
     the static constants of sibling modules it imports (`from metalearn.algorithms.maml import
@@ -219,7 +225,7 @@ def _module_env(tree: ast.Module) -> dict[str, Any]:
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("metalearn."):
             source = PACKAGE.parent / (node.module.replace(".", "/") + ".py")
             if source.is_file():
-                theirs = _module_env(_parse(source))
+                theirs = _env_of(source)
                 for alias in node.names:
                     if alias.name in theirs:
                         env[alias.asname or alias.name] = theirs[alias.name]
