@@ -22,6 +22,7 @@ from metalearn.settings import Setting
 
 PACKAGE = Path(__file__).resolve().parent
 FAMILIES = ("model", "optimization", "metric", "memory", "transfer")
+TASKS = ("classification", "regression", "reinforcement")  # what a dataset asks of a learner
 
 
 class CatalogError(RuntimeError):
@@ -62,7 +63,7 @@ class AlgorithmInfo:
 
     @property
     def tasks(self) -> tuple[str, ...]:
-        return tuple(t for t in self.kinds if t in ("classification", "regression"))
+        return tuple(t for t in self.kinds if t in TASKS)
 
     def setting(self, name: str) -> Setting | None:
         return next((s for s in self.settings if s.name == name), None)

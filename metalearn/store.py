@@ -59,6 +59,7 @@ ARTIFACTS = {  # where each artifact of a run lives, in its folder
     "embeddings": "embeddings.npz",
     "memory": "memory.npz",
     "regression_curves": "curves.json",
+    "rollouts": "rollouts.json",
     "log": "worker.log",
 }
 

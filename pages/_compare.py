@@ -32,3 +32,15 @@ def paired_rows(done: list[dict]) -> list[dict]:
             }
         )
     return rows
+
+
+def steps_curves(done: list[dict]) -> dict[str, dict[str, tuple[dict, dict | None]]]:
+    """Finished runs whose kind scores after several numbers of adaptation steps, by metric
+    label: run label -> (mean by steps, 95% CI by steps or None)."""
+    out: dict[str, dict] = {}
+    for r in done:
+        k = kind(r)
+        if k.steps_key and k.steps_key in r["result"]:
+            cis = r["result"].get(k.steps_ci_key) if k.steps_ci_key else None
+            out.setdefault(k.metric_label, {})[label(r)] = (r["result"][k.steps_key], cis)
+    return out

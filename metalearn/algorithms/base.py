@@ -17,12 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from metalearn.catalog import TASKS
 from metalearn.config import RunConfig
 from metalearn.data import DatasetInfo, Episode
 from metalearn.settings import LR, LR_DECAY_EVERY, Setting, with_defaults
 
 ALGORITHMS: dict[str, type[Algorithm]] = {}
-TASKS = ("classification", "regression")
 
 
 def register(cls: type[Algorithm]) -> type[Algorithm]:

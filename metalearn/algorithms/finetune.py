@@ -8,8 +8,10 @@ from torch import nn
 from torch.func import functional_call
 
 from metalearn.algorithms.base import Algorithm, accuracy, register
+from metalearn.algorithms.policy_gradient import PolicyLearner, per_task, sample, surrogate
 from metalearn.data import Episode
 from metalearn.models import MLP, build_backbone
+from metalearn.models.policy import GaussianPolicy
 from metalearn.settings import (
     BACKBONE,
     BATCH_SIZE,
@@ -61,7 +63,7 @@ def cosine_scale(n_classes: int) -> float:
 
 
 @register
-class FineTune(Algorithm):
+class FineTune(PolicyLearner, Algorithm):
     """Baseline and Baseline++ (Chen, Liu, Kira, Wang & Huang, "A Closer Look at Few-shot
     Classification", ICLR 2019, arXiv:1904.04232).
 
@@ -75,6 +77,12 @@ class FineTune(Algorithm):
     On sinusoid regression (the baseline of Finn et al. 2017): the 1-40-40-1 MLP is pre-trained on
     the points of all training tasks jointly (MSE), then fine-tuned per task with plain SGD steps
     (`finetune_lr`) on the K support points.
+
+    On reinforcement-learning tasks (the "pretrained" baseline of Finn et al. 2017, section
+    5.3): one Gaussian policy is trained on the training goals jointly (REINFORCE on K
+    trajectories of each, Adam), then adapted per test goal with the same policy-gradient steps
+    as MAML (`finetune_lr`). With no training (`episodes` 0) it is the paper's randomly
+    initialised policy under the same steps.
     """
 
     name = "finetune"
@@ -92,7 +100,12 @@ for a test episode:
     classify the queries with it
 """
     order = 20
-    kinds = {"classification": "transfer", "regression": "regression", "seed": "pipeline"}
+    kinds = {
+        "classification": "transfer",
+        "regression": "regression",
+        "reinforcement": "rollouts",
+        "seed": "pipeline",
+    }
     mode_setting = "finetune_mode"
     settings = (
         BACKBONE,
@@ -109,8 +122,12 @@ for a test episode:
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
         self.regression = info.task == "regression"
+        self.reinforcement = info.task == "reinforcement"
         if self.regression:
             self.net = MLP()
+            return
+        if self.reinforcement:
+            self.policy = GaussianPolicy(d_obs=4 if self.observe_goal else 2)
             return
         self.backbone = build_backbone(
             self.hp.backbone, info.channels, cfg.image_size or info.image_size
@@ -118,8 +135,11 @@ for a test episode:
         d = self.backbone.out_dim
         self.classifier = nn.Linear(d, n_train_classes, bias=self.hp.head == "linear")
 
+    def policy_step_size(self, name: str, step: int) -> float:
+        return self.hp.finetune_lr
+
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        if self.regression:
+        if self.regression or self.reinforcement:
             raise NotImplementedError
         return self.backbone(x)
 
@@ -131,6 +151,13 @@ for a test episode:
         return self.classifier(features)
 
     def loss(self, batch):
+        if self.reinforcement:  # batch: goals; REINFORCE on K trajectories of each
+            params = per_task(self.policy.params(), len(batch))
+            trajectories = sample(
+                self.policy, params, batch, self.cfg.train_shape[1], self.observe_goal
+            )
+            loss = surrogate(self.policy, params, trajectories).mean()
+            return loss, {"loss": loss.detach(), "return": trajectories.returns.mean()}
         if self.regression:  # batch: a list of tasks, pooled into one regression problem
             x = torch.cat([torch.cat([e.support, e.query]) for e in batch])
             y = torch.cat([torch.cat([e.support_labels, e.query_labels]) for e in batch])

@@ -10,6 +10,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from metalearn.algorithms.base import Algorithm, accuracy, register
+from metalearn.algorithms.policy_gradient import PolicyLearner, per_task, pg_step, sample, surrogate
 from metalearn.algorithms.task_paths import (
     PathChooser,
     ThreadedTasks,
@@ -19,6 +20,7 @@ from metalearn.algorithms.task_paths import (
 )
 from metalearn.data import Episode
 from metalearn.models import MLP, Conv4
+from metalearn.models.policy import GaussianPolicy
 from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, LR, LR_DECAY_EVERY, Setting
 
 Params = dict[str, torch.Tensor]
@@ -49,19 +51,22 @@ MAML_PATH = Setting(
 
 
 def build_learner(cfg, info) -> nn.Module:
-    """The sinusoid MLP (1-40-40-1) for regression; Conv4 + linear head for classification.
+    """The sinusoid MLP (1-40-40-1) for regression; Conv4 + linear head for classification; the
+    Gaussian MLP policy (2-100-100-2) for reinforcement learning.
 
     Batch norm keeps no running statistics: like the original MAML it normalises every forward
     pass with the statistics of the batch at hand, at training and at test time.
     """
     if info.task == "regression":
         return MLP()
+    if info.task == "reinforcement":
+        return GaussianPolicy()
     body = Conv4(info.channels, cfg.image_size or info.image_size, running_stats=False)
     return nn.Sequential(body, nn.Linear(body.out_dim, cfg.n_way))
 
 
 @register
-class MAML(Algorithm):
+class MAML(PolicyLearner, Algorithm):
     """Model-Agnostic Meta-Learning (Finn, Abbeel & Levine, ICML 2017, arXiv:1703.03400).
 
     Learns an initialisation theta such that `inner_steps` SGD steps (step `inner_lr`) on a task's
@@ -71,6 +76,12 @@ class MAML(Algorithm):
     meta-batch are batched with `torch.func.vmap`, processed one after another, or (CPU) split
     over threads, whichever was measured fastest on the first updates (`maml_path="auto"`), or as
     forced; see `task_paths`.
+
+    Reinforcement learning (section 5.3 of the paper): a task's support set is K trajectories
+    sampled with the current policy, its inner step a vanilla policy gradient (REINFORCE with a
+    linear baseline); the meta-objective is the surrogate loss of K new trajectories sampled
+    with the adapted policy, differentiated through the inner step. The outer update is Adam on
+    that meta-gradient where the paper used TRPO (see `meta_rl_step`).
     """
 
     name = "maml"
@@ -88,7 +99,11 @@ for each meta-batch of tasks:
 """
     seed_family = "model"  # the seed: it learns an initial model
     order = 30
-    kinds = {"classification": "episodes", "regression": "regression"}
+    kinds = {
+        "classification": "episodes",
+        "regression": "regression",
+        "reinforcement": "rollouts",
+    }
     same_way = True  # the output layer has n_way units: training and test way must match
     bench_defaults = {"meta_batch": 4}  # enough tasks for the meta-batch paths to differ
     settings = (LR, LR_DECAY_EVERY, INNER_LR, INNER_STEPS, INNER_STEPS_TEST, FIRST_ORDER, MAML_PATH)
@@ -97,6 +112,7 @@ for each meta-batch of tasks:
         super().__init__(cfg, info, n_train_classes)
         self.learner = build_learner(cfg, info)
         self.regression = info.task == "regression"
+        self.reinforcement = info.task == "reinforcement"
         self.path = self.hp.maml_path
         self._chooser: PathChooser | None = None
         self._threads: ThreadedTasks | None = None
@@ -216,6 +232,8 @@ for each meta-batch of tasks:
         return metrics
 
     def train_step(self, data, optimizer):
+        if self.reinforcement:
+            return self.meta_rl_step(data, optimizer)
         device = next(self.parameters()).device
         if self.path == "auto" and self._chooser is None:
             self._chooser = PathChooser(candidate_paths(device, len(data)))
@@ -244,8 +262,50 @@ for each meta-batch of tasks:
         optimizer.step()
         return metrics
 
+    # -- reinforcement learning ------------------------------------------------------------------
+    @property
+    def policy(self) -> GaussianPolicy:
+        return self.learner
+
+    def policy_step_size(self, name: str, step: int):
+        return self.step_size(name, step)
+
+    def adapted_policy_names(self) -> list[str]:
+        return self.adapted_names()
+
+    def meta_rl_step(self, tasks, optimizer) -> dict[str, torch.Tensor]:
+        """One meta-update on a batch of RL tasks (all tasks at once, parameters [T, ...]).
+
+        Plain Adam on the MAML meta-gradient instead of the paper's TRPO: TRPO's trust region
+        (a conjugate-gradient solve with Hessian-vector products through the inner step, and a
+        line search) makes each update several times dearer; Adam with a small step needs no
+        second-order solve. Like the paper's implementation, the gradient ignores how the
+        pre-update trajectories' distribution depends on theta.
+        """
+        optimizer.zero_grad(set_to_none=True)
+        _, n_shot, n_query = self.cfg.train_shape
+        fast = per_task(self.params(), len(tasks))
+        second_order = not self.first_order_now()
+        before = None
+        for k in range(self.hp.inner_steps):
+            batch = sample(self.learner, fast, tasks, n_shot)
+            before = batch if before is None else before
+            size = lambda name, k=k: self.step_size(name, k)  # noqa: E731
+            fast = pg_step(self.learner, fast, batch, size, self.adapted_names(), second_order)
+        after = sample(self.learner, fast, tasks, n_query)
+        loss = surrogate(self.learner, fast, after).mean()
+        loss.backward()
+        optimizer.step()
+        return {
+            "loss": loss.detach(),
+            "return": after.returns.mean(),
+            "return_before": before.returns.mean(),
+        }
+
     def run_facts(self) -> dict[str, str]:
         """How the meta-batches were computed ("auto" reports what its timing chose)."""
+        if self.reinforcement:
+            return {}
         return {"maml_path": self.path} if self.path in ("loop", "vmap", "threads") else {}
 
     def params(self) -> Params:
@@ -263,6 +323,6 @@ for each meta-batch of tasks:
             return functional_call(self.learner, fast, (episode.query,))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        if self.regression:
+        if self.regression or self.reinforcement:
             raise NotImplementedError
         return self.learner[0](x)

@@ -8,6 +8,7 @@ from torch.func import functional_call, grad, vmap
 
 from metalearn.algorithms.base import Algorithm, accuracy, register
 from metalearn.algorithms.maml import build_learner
+from metalearn.algorithms.policy_gradient import PolicyLearner, pg_step, sample
 from metalearn.data import Episode
 from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, Setting
 
@@ -47,7 +48,7 @@ TRANSDUCTIVE = Setting(
 
 
 @register
-class Reptile(Algorithm):
+class Reptile(PolicyLearner, Algorithm):
     """Reptile (Nichol, Achiam & Schulman, "On First-Order Meta-Learning Algorithms",
     arXiv:1803.02999, 2018).
 
@@ -58,6 +59,10 @@ class Reptile(Algorithm):
     query/support split in training. At test time the support set is fitted with
     `inner_steps_test` steps; unless `transductive`, batch norm sees the support set and one
     query at a time, so no query informs another's prediction.
+
+    Reinforcement learning: W_i is `inner_steps` vanilla policy-gradient steps (step size
+    `inner_lr`, K fresh trajectories each) from phi on task i, the same steps as MAML's inner
+    loop and as every learner's adaptation at test time (the RL inner steps use no Adam).
     """
 
     name = "reptile"
@@ -75,7 +80,11 @@ at test: k' steps on the support set from phi
 """
     seed_family = "model"  # the seed: it learns an initial model
     order = 45
-    kinds = {"classification": "episodes", "regression": "regression"}
+    kinds = {
+        "classification": "episodes",
+        "regression": "regression",
+        "reinforcement": "rollouts",
+    }
     same_way = True  # the output layer has n_way units
     settings = (
         INNER_LR,
@@ -91,6 +100,7 @@ at test: k' steps on the support set from phi
         super().__init__(cfg, info, n_train_classes)
         self.learner = build_learner(cfg, info)
         self.regression = info.task == "regression"
+        self.reinforcement = info.task == "reinforcement"
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))  # for the annealing
 
     def make_optimizer(self) -> torch.optim.Optimizer:
@@ -130,6 +140,8 @@ at test: k' steps on the support set from phi
         return self.hp.outer_step * max(0.0, 1.0 - int(self.updates) / total)
 
     def train_step(self, episodes: list[Episode], optimizer) -> dict[str, torch.Tensor]:
+        if self.reinforcement:
+            return self.rl_step(episodes, optimizer)
         phi = dict(self.learner.named_parameters())
         delta = {n: torch.zeros_like(p) for n, p in phi.items()}
         losses, accs = [], []
@@ -153,6 +165,36 @@ at test: k' steps on the support set from phi
         if accs:
             metrics["accuracy"] = torch.stack(accs).mean()
         return metrics
+
+    # -- reinforcement learning ------------------------------------------------------------------
+    @property
+    def policy(self):
+        return self.learner
+
+    def policy_step_size(self, name: str, step: int) -> float:
+        return self.hp.inner_lr
+
+    def rl_step(self, tasks, optimizer) -> dict[str, torch.Tensor]:
+        """phi += epsilon * mean_i(W_i - phi), W_i: policy-gradient steps on task i (all
+        tasks at once, weights [T, ...])."""
+        phi = dict(self.learner.named_parameters())
+        fast = {n: p.detach().expand(len(tasks), *p.shape).clone() for n, p in phi.items()}
+        returns = []
+        for _ in range(self.hp.inner_steps):
+            batch = sample(self.learner, fast, tasks, self.cfg.train_shape[1])
+            returns.append(batch.returns.mean())
+            with torch.enable_grad():
+                fast = {n: p.requires_grad_() for n, p in fast.items()}
+                fast = pg_step(self.learner, fast, batch, lambda n: self.hp.inner_lr)
+            fast = {n: p.detach() for n, p in fast.items()}
+        for group in optimizer.param_groups:
+            group["lr"] = self.epsilon()
+        optimizer.zero_grad(set_to_none=True)
+        for n, p in phi.items():
+            p.grad = p.detach() - fast[n].mean(0)  # SGD: phi + eps * (mean W - phi)
+        optimizer.step()
+        self.updates += 1
+        return {"loss": -returns[-1], "return": returns[-1], "return_before": returns[0]}
 
     def adapted(self, xs: torch.Tensor, ys: torch.Tensor, steps: int, batched=False) -> Params:
         """The weights after `steps` steps on one support set, written functionally (Adam with
@@ -223,6 +265,6 @@ at test: k' steps on the support set from phi
         return self.hp.transductive or self.regression
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        if self.regression:
+        if self.regression or self.reinforcement:
             raise NotImplementedError
         return self.learner[0](x)

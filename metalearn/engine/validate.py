@@ -35,11 +35,22 @@ def resolve(cfg: RunConfig, drop_unknown: bool = False) -> RunConfig:
 
 def make_config(values: dict) -> RunConfig:
     """A configuration from the values a user gave (CLI flags, the Train page's widgets, a
-    quick start): the algorithm's own starting spec values (`spec_defaults`, e.g. MANN's 10
-    instances per class) where the user gave none, then its hyperparameters' defaults."""
-    name = values.get("algorithm", RunConfig().algorithm)
+    quick start): where the user gave none, the algorithm's own starting spec values
+    (`spec_defaults`, e.g. MANN's 10 instances per class), then its run kind's (e.g. 20
+    trajectories per step in reinforcement learning), then the hyperparameters' defaults (the
+    kind's first: MAML's 0.1 inner step size on navigation)."""
+    default = RunConfig()
+    name = values.get("algorithm", default.algorithm)
     algo = catalog.algorithms().get(name) if isinstance(name, str) else None
     start = dict(algo.spec_defaults) if algo is not None else {}
+    try:
+        kind = kind_of({"dataset": default.dataset, **values, "algorithm": name})
+    except (ConfigError, KeyError, TypeError):
+        kind = None  # unknown names: `validate` says so
+    if kind is not None and algo is not None:
+        declared = {s.name for s in algo.settings}
+        hyper = {k: v for k, v in kind.hyper_defaults.items() if k in declared}
+        start = {**kind.spec_defaults, **hyper, **start}
     return resolve(RunConfig.from_dict({**start, **values}))
 
 

@@ -4,6 +4,7 @@ live panel's lightweight SVG curves.
 No Streamlit, no I/O: the dashboard pages and the tests call these with plain data.
 """
 
+from metalearn.viz.adaptation import navigation_paths, score_by_steps
 from metalearn.viz.compare import accuracy_bars, convergence, paired_difference
 from metalearn.viz.curves import adaptation_comparison, adaptation_figure, learning_curves
 from metalearn.viz.embeddings import embedding_figure, project
@@ -26,7 +27,9 @@ __all__ = [
     "instance_accuracy_figure",
     "instance_training_figure",
     "memory_figure",
+    "navigation_paths",
     "learning_curves",
     "paired_difference",
     "project",
+    "score_by_steps",
 ]

@@ -13,6 +13,7 @@ from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store
 from metalearn.viz import adaptation_comparison, adaptation_figure
+from pages._navigation import navigation_viewer
 from pages._ui import (
     artifact,
     availability,
@@ -46,8 +47,8 @@ completed = [r for r in runs() if r["status"] == "completed"]
 finished = [
     r for r in completed if kind(r).task == "classification" and "checkpoint" in kind(r).artifacts
 ]
-tab_sample, tab_own, tab_sine = st.tabs(
-    ["Sample an episode", "Bring your own task", "Few-shot regression"]
+tab_sample, tab_own, tab_sine, tab_nav = st.tabs(
+    ["Sample an episode", "Bring your own task", "Few-shot regression", "Navigation (meta-RL)"]
 )
 with tab_sample:
     avail = availability()
@@ -172,3 +173,5 @@ with tab_sine:
                 col.plotly_chart(
                     adaptation_figure(curve, f"task {k + 1}"), key=f"sine-{r['id']}-{k}"
                 )
+with tab_nav:
+    navigation_viewer(completed)

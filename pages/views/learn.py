@@ -114,6 +114,31 @@ st.markdown("""
   than any meta-learner.
 """)
 
+st.header("Meta-reinforcement learning")
+st.markdown("""
+In reinforcement learning a task is an *environment*, not a labelled set: here (`nav2d`, from the
+MAML paper) a point starts at the origin and must reach a goal it cannot see, rewarded by minus
+its distance to the goal at every one of 100 steps. The "support set" of a task is a handful of
+**trajectories** the agent collects itself (K, the examples setting), and adaptation is a
+**policy-gradient step** on them: actions that were followed by more reward than the baseline
+expected become more likely.
+
+- **MAML** learns a starting policy from which one such step on a new goal already heads for it;
+  the meta-gradient flows through that step.
+- **The pre-trained baseline** (finetune) learns one policy for all training goals at once, which
+  can only head for their average (the centre), then takes the same steps.
+- **A random policy** (finetune with no training) takes the same steps from scratch.
+- **The oracle** sees the goal; its return is the ceiling adaptation can approach.
+
+**Convergence speed.** The seed judges meta-reinforcement learning by how *quickly* a learner
+becomes good on a new task, not only by how good it ends: each run reports its average return
+after 0, 1, 2 and 3 adaptation steps on fixed test goals, and the steps (and environment samples:
+K trajectories x 100 steps each) it needed to reach a return threshold. The seed expects
+optimization-based methods to suit reinforcement learning, because adapting by gradient steps
+works for any reward, with no labels to compare against; the Compare page's return-vs-steps chart
+is where to check that claim.
+""")
+
 st.header("Reading a comparison")
 st.markdown("""
 - Every run is scored on the **same seeded test episodes** for a given dataset and episode shape,

@@ -4,8 +4,8 @@ the URL (?runs=id1,id2), so a comparison can be shared as a link."""
 import pandas as pd
 import streamlit as st
 
-from metalearn.viz import accuracy_bars, convergence, learning_curves
-from pages._compare import paired_rows
+from metalearn.viz import accuracy_bars, convergence, learning_curves, score_by_steps
+from pages._compare import paired_rows, steps_curves
 from pages._ui import can_control, has_artifact, jobs, kind, label, metrics, runs
 
 
@@ -115,6 +115,9 @@ for title, members in by_metric.items():
     ]
     name = title[0].lower() + title[1:]
     st.plotly_chart(accuracy_bars(pd.DataFrame(rows), name), key=f"bars-{name}")
+for title, curves in steps_curves(done).items():  # e.g. MAML's Figure 5: return vs steps
+    name = title.removeprefix("Test ").replace("return", "average return")
+    st.plotly_chart(score_by_steps(curves, name), key=f"steps-{title}")
 st.subheader("Loss")
 x = st.radio(
     "x axis",
@@ -133,7 +136,8 @@ target_metric = val_metrics[0]
 higher = kind(picked[0]).higher_is_better
 what = target_metric.replace("_", " ").replace("val ", "validation ").replace("mse", "MSE")
 if higher:
-    target = st.slider(f"Target {what}", 0.3, 1.0, 0.8, 0.01)
+    low, high, start = kind(picked[0]).target_range
+    target = st.slider(f"Target {what}", low, high, start, (high - low) / 100)
 else:
     target = st.number_input(f"Target {what} (at most)", 0.0, value=1.0, format="%g")
 conv = convergence(m, target, target_metric, higher_is_better=higher)

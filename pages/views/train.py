@@ -93,7 +93,7 @@ except ConfigError as err:
     st.stop()
 if kind.description:
     left.caption(kind.description)
-shown = [s for n, s in SPEC.items() if n not in FIXED and n not in kind.hidden]
+shown = [kind.setting(s) for n, s in SPEC.items() if n not in FIXED and n not in kind.hidden]
 spec_box.markdown(f"**Run: {kind.label.lower()}**")
 spec = setting_grid([*shown, SPEC["device"]], start.to_dict(), spec_box)
 values = {**spec, **hyper, "algorithm": algo_name, "dataset": dataset}

@@ -134,3 +134,26 @@ def test_task_explorer_and_learn_pages(page, server):
     assert page.locator(".katex:visible").count() >= 2  # the formulas rendered
     page.get_by_text("The literature: optimization-based").first.wait_for()
     shot(page, "8-learn")
+
+
+def test_meta_rl_from_the_train_page_to_the_navigation_viewer(page, server):
+    """MAML on nav2d launched from the Train page with the kind's own words for its settings;
+    when done, the Task explorer draws its agent's paths after 0, 1, 2 and 3 steps."""
+    page.goto(server + "/train")
+    page.get_by_text("Launch a run").or_(page.get_by_text("Test accuracy")).first.wait_for()
+    page.get_by_label("Dataset").click()
+    page.get_by_role("option", name="nav2d").click()
+    page.get_by_text("Run: meta-reinforcement learning").wait_for()
+    set_number(page, "Training tasks", 200)
+    set_number(page, "Trajectories per adaptation step (K)", 5)
+    set_number(page, "Trajectories after adaptation", 5)
+    set_number(page, "Tasks per update (meta-batch)", 5)
+    set_number(page, "Test goals", 10)
+    page.get_by_role("button", name="Launch").click()
+    page.get_by_text("Test return").first.wait_for(timeout=300_000)
+    shot(page, "9-train-nav2d")
+    page.goto(server + "/explorer")
+    page.get_by_role("tab", name="Navigation (meta-RL)").click()
+    page.locator(".js-plotly-plot:visible").nth(3).wait_for(timeout=60_000)
+    assert page.locator(".js-plotly-plot:visible").count() == 4  # 0, 1, 2, 3 steps of one run
+    shot(page, "10-navigation-viewer")

@@ -38,6 +38,14 @@ class Recorder:
         zeros = torch.zeros(len(episodes), steps)
         return torch.zeros(len(episodes), steps, self.n_way), zeros.long(), zeros + 1
 
+    def adaptation_rollouts(self, tasks, n_traj, steps):  # reinforcement learning: goals, noise
+        from metalearn.data.nav2d import HORIZON, Trajectories, action_noise
+
+        noise = action_noise(tasks.generator, len(tasks), n_traj, HORIZON)
+        self.seen += [torch.cat([g, n.flatten()]) for g, n in zip(tasks.goals, noise, strict=True)]
+        zeros = torch.zeros(len(tasks), n_traj, HORIZON)
+        return [Trajectories(zeros, zeros, zeros, zeros)] * (steps + 1)
+
     def predict(self, e, steps=None):  # regression tasks
         self.seen.append(torch.cat([e.support.flatten(), e.query.flatten()]))
         return torch.zeros_like(e.query_labels)
@@ -76,6 +84,11 @@ PAIRS = {
         {"algorithm": "maml", "dataset": "sinusoid", "n_way": 1, "n_shot": 10},
         {"algorithm": "anil", "dataset": "sinusoid", "n_way": 1, "n_shot": 10, "seed": 4},
         {"algorithm": "maml", "dataset": "sinusoid", "n_way": 1, "n_shot": 5},
+    ),
+    "rollouts": (
+        {"algorithm": "maml", "dataset": "nav2d"},
+        {"algorithm": "finetune", "dataset": "nav2d", "seed": 3, "meta_batch": 5},
+        {"algorithm": "maml", "dataset": "nav2d", "n_shot": 10},
     ),
 }
 
@@ -149,6 +162,11 @@ def test_kinds_and_the_catalogue_load_no_torch():
 
 
 def test_the_catalogue_knows_every_dataset():
-    assert set(catalog.datasets()) == set(DATASETS)
+    generated = {k.generates: k.name for k in KINDS.values() if k.generates}
+    assert generated == {"nav2d": "rollouts"}  # a run kind's own tasks: no dataset class
+    assert set(catalog.datasets()) == set(DATASETS) | set(generated)
     for name, entry in catalog.datasets().items():
+        if name in generated:
+            assert entry.extra["kind"] == generated[name] and not entry.needs_root
+            continue
         assert entry.task == DATASETS[name].task and entry.summary == DATASETS[name].summary

@@ -172,3 +172,45 @@ def test_regression_and_inside_views(home):
     assert not at.exception and len(at.get("plotly_chart")) == 2
     at = app("pages/views/runs.py")
     assert not at.exception
+
+
+def test_reinforcement_runs_on_every_page(home):
+    """Train page words for RL; two finished nav2d runs: the adaptation viewer draws their
+    paths per step, Compare draws return against adaptation steps and pairs them."""
+    from metalearn.engine.run import execute
+    from metalearn.engine.validate import make_config
+
+    at = app("pages/views/train.py")
+    widget(at.selectbox, "Algorithm").set_value("maml").run()
+    widget(at.selectbox, "Dataset").set_value("nav2d").run()
+    assert not at.exception and not at.error
+    labels = {w.label for w in at.number_input}
+    assert "Trajectories per adaptation step (K)" in labels and "Test goals" in labels
+    assert SPEC["n_way"].label not in labels  # no classes in RL
+    assert any("meta-reinforcement learning" in m.value for m in at.markdown)
+
+    store = Store(home)
+    small = {"dataset": "nav2d", "n_shot": 3, "n_query": 3, "meta_batch": 2, "episodes": 4}
+    ids = []
+    for algorithm in ("maml", "finetune"):
+        cfg = make_config({"algorithm": algorithm, **small, "eval_episodes": 6, "val_every": 0})
+        ids.append(store.create_run(cfg.to_json()))
+        execute(cfg, store, ids[-1])
+    at = app("pages/views/explorer.py")
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2 * 4  # two runs x (0, 1, 2, 3 steps), for the first test goal
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/views/runs.py")
+    at.query_params["runs"] = ",".join(ids)
+    at.run()
+    assert not at.exception
+    assert any("mean A − B" in t.value.columns for t in at.dataframe)
+    assert [s.value for s in at.slider if s.label.startswith("Target")] == [-20.0]
+    from pages._compare import steps_curves
+
+    [(title, curves)] = steps_curves([store.get_run(i) for i in ids]).items()
+    assert title == "Test return" and len(curves) == 2  # the return-vs-steps chart's lines
+    assert all(set(means) == {"0", "1", "2", "3"} and cis for means, cis in curves.values())
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("average return vs adaptation steps" in spec for spec in specs)

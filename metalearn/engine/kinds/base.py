@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # only for annotations; nothing here runs torch at import
     from metalearn.algorithms.base import Algorithm
     from metalearn.config import RunConfig
     from metalearn.data import DatasetInfo, Split
+    from metalearn.settings import Setting
     from metalearn.store import Store
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,18 @@ class RunKind:
     # files) and the line shown under it. Runs on that dataset are of this kind.
     generates: ClassVar[str | None] = None
     dataset_summary: ClassVar[str] = ""
+    # Where a user gave no value: spec values and algorithm hyperparameters this kind starts
+    # from (an algorithm's own `spec_defaults` come on top), and the words its screens use for
+    # spec settings that mean something else here: name -> (label, help).
+    # Kinds that score after several numbers of adaptation steps: the result keys of the mean
+    # (and 95% CI) by steps, e.g. {"0": ..., "1": ...}; Compare draws them against the steps.
+    steps_key: ClassVar[str | None] = None
+    steps_ci_key: ClassVar[str | None] = None
+    # The range a convergence target of the validation metric is picked from: low, high, start.
+    target_range: ClassVar[tuple[float, float, float]] = (0.3, 1.0, 0.8)
+    spec_defaults: ClassVar[dict[str, Any]] = {}
+    hyper_defaults: ClassVar[dict[str, Any]] = {}
+    relabel: ClassVar[dict[str, tuple[str, str]]] = {}
 
     # -- the test episodes, and which runs share them ----------------------------------------
     def stream(self, cfg: RunConfig, split: str) -> str:
@@ -141,6 +154,13 @@ class RunKind:
                 f"{result['episodes_per_second']:.1f} ep/s"
             )
         return text
+
+    def setting(self, setting: Setting) -> Setting:
+        """A spec setting as this kind's screens and flags describe it."""
+        if setting.name not in self.relabel:
+            return setting
+        label, help = self.relabel[setting.name]
+        return setting.but(label=label, help=help)
 
     def shape_label(self, cfg: dict[str, Any]) -> str:
         return f"{cfg['n_way']}w{cfg['n_shot']}s"

@@ -28,6 +28,7 @@ class Regression(RunKind):
     unit = "tasks"
     hidden = frozenset({"n_way", "train_way", "image_size", "data_root"})
     artifacts = ("checkpoint", "regression_curves")
+    steps_key = "test_mse_by_steps"
     x_range = (-5.0, 5.0)  # inputs x ~ U[x_range]
 
     # -- the task family: sinusoids y = A sin(x - phase) (Finn et al. 2017, section 5.1) --------

@@ -25,6 +25,7 @@ from metalearn.engine.references.optimization import (
     protomaml_step,
     reptile_step,
 )
+from metalearn.engine.references.reinforcement import policy_step
 from metalearn.engine.references.transfer import finetune_step, simpleshot_step
 
 # Algorithms without a reference are timed alone by `bench`.
@@ -45,4 +46,5 @@ REFERENCES: dict[str, Callable] = {
     "snail": snail_step,
     "cnp": cnp_step,
     "maml_pp": maml_pp_step,
+    "oracle": policy_step,
 }

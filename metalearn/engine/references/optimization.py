@@ -8,11 +8,14 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 from metalearn.algorithms.meta_lstm import preprocess
+from metalearn.engine.references.reinforcement import maml_rl_step, reptile_rl_step
 
 
 def maml_family_step(algo, episodes, optimizer) -> None:
     """MAML, ANIL and Meta-SGD the plain way: task by task, an explicit inner loop with
     `autograd.grad` over the adapted parameters, each with its step size."""
+    if algo.reinforcement:
+        return maml_rl_step(algo, episodes, optimizer)
     params = dict(algo.learner.named_parameters())
     adapted = algo.adapted_names()
     optimizer.zero_grad(set_to_none=True)
@@ -97,6 +100,8 @@ def reptile_step(algo, episodes, optimizer) -> None:
     """Reptile with torch's own optimisers: per task, a copy of the network trained by
     `torch.optim.Adam` (betas (0, 0.999)) or SGD on shuffled mini-batches of the task's
     examples; the meta-gradient is phi - mean(W), applied with step epsilon."""
+    if algo.reinforcement:
+        return reptile_rl_step(algo, episodes, optimizer)
     import copy
 
     phi = dict(algo.learner.named_parameters())

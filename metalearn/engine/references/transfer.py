@@ -5,9 +5,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from metalearn.engine.references.reinforcement import policy_step
+
 
 def finetune_step(algo, batch, optimizer) -> None:
     """Pre-training of the transfer baseline: one labelled batch, cross-entropy."""
+    if algo.reinforcement:
+        return policy_step(algo, batch, optimizer)
     optimizer.zero_grad(set_to_none=True)
     if algo.regression:
         x = torch.cat([torch.cat([e.support, e.query]) for e in batch])
