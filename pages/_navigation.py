@@ -46,7 +46,7 @@ def navigation_viewer(completed: list[dict]) -> None:
                     navigation_paths(
                         view["goals"][g],
                         paths[g],
-                        f"{k} steps",
+                        f"{k} step" + ("" if k == "1" else "s"),
                         view["returns"][k][g],
                     ),
                     key=f"nav-{run_id}-{g}-{k}",

@@ -90,6 +90,9 @@ try:
     kind = KINDS[kind_name(algo_name, dataset, hyper)]
 except ConfigError as err:
     st.error("\n".join(err.problems))
+    task = datasets[dataset].task
+    able = [n for n, a in algorithms.items() if task in a.tasks]
+    st.info(f"Algorithms that do {task}: {', '.join(able)}. Choose one above.")
     st.stop()
 if kind.description:
     left.caption(kind.description)
@@ -127,10 +130,13 @@ if locked:
 c1, c2, c3 = st.columns([1, 2, 1])
 if c1.button("Launch", type="primary", disabled=bool(problems) or locked) and can_control():
     st.session_state["watch"] = [jobs().launch(cfg)] + st.session_state.get("watch", [])
+able = [n for n, a in algorithms.items() if datasets[dataset].task in a.tasks]
+baseline = next(n for n in ("finetune", *able) if n in able and n != algo_name)
 others = c2.multiselect(
     "Compare in one click: same data and episodes, several algorithms",
-    list(algorithms),
-    default=list(algorithms)[:2],
+    able,
+    default=[algo_name, baseline],  # this algorithm against the transfer baseline
+    key=f"compare-{algo_name}-{datasets[dataset].task}",
 )
 if c3.button("Compare", disabled=bool(problems) or len(others) < 2 or locked) and can_control():
     configs = []

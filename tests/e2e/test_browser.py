@@ -1,6 +1,7 @@
 """End to end in a real browser (Debian's chromium, driven by Playwright): the dashboard as a user
 sees it. Screenshots go to test-artifacts/. Under CI=true a missing browser fails the run."""
 
+import re
 import time
 
 import pytest
@@ -143,6 +144,11 @@ def test_meta_rl_from_the_train_page_to_the_navigation_viewer(page, server):
     page.get_by_text("Launch a run").or_(page.get_by_text("Test accuracy")).first.wait_for()
     page.get_by_label("Dataset").click()
     page.get_by_role("option", name="nav2d").click()
+    # The default algorithm (ProtoNet) does not do reinforcement: the page says so and names
+    # the algorithms that do.
+    page.get_by_text("Algorithms that do reinforcement").wait_for()
+    page.get_by_label("Algorithm").click()
+    page.get_by_role("option", name=re.compile(r"^maml ")).click()
     page.get_by_text("Run: meta-reinforcement learning").wait_for()
     set_number(page, "Training tasks", 200)
     set_number(page, "Trajectories per adaptation step (K)", 5)

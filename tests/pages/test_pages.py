@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from metalearn.config import SPEC, RunConfig
@@ -22,6 +23,9 @@ PAGES = [
 
 
 def app(page: str | None = None) -> AppTest:
+    """The dashboard at `page`, reading the store afresh: the pages cache store reads for a
+    second, and a run executed in-process can finish inside that second."""
+    st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     if page:
@@ -199,6 +203,7 @@ def test_reinforcement_runs_on_every_page(home):
     at = app("pages/views/explorer.py")
     charts = at.get("plotly_chart")
     assert len(charts) == 2 * 4  # two runs x (0, 1, 2, 3 steps), for the first test goal
+    st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page("pages/views/runs.py")
