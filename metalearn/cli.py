@@ -106,16 +106,46 @@ def given_settings(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
+def claim_resume(args, store):
+    """The stored configuration of the run `--resume` names, claimed for this process (the
+    same atomic claim as the dashboard's Resume button).
+
+    Raises:
+        ConfigError: settings given beside --resume, no checkpoint, or a run that may not be
+            resumed (completed, or active in another process).
+    """
+    from metalearn.engine.jobs import pid_alive
+    from metalearn.engine.validate import stored
+    from metalearn.store import ResumeRefused
+
+    given = sorted(n for n in all_settings() if getattr(args, n, None) is not None)
+    if given or args.config:
+        flags = [f"--{n.replace('_', '-')}" for n in given] + (["--config"] if args.config else [])
+        raise ConfigError(
+            [
+                f"--resume continues run {args.resume} with its own settings; drop "
+                f"{', '.join(flags)} (or launch a new run with them)"
+            ]
+        )
+    run = store.get_run(args.resume)
+    if run is None:
+        raise NoSuchRun(args.resume)
+    if not store.has_artifact(args.resume, "checkpoint"):
+        raise ConfigError([f"run {args.resume} has no checkpoint yet; launch it again instead"])
+    try:
+        store.claim_resume(args.resume, pid_alive)
+    except ResumeRefused as err:
+        raise ConfigError([str(err)]) from None
+    return stored(run["config"])
+
+
 def cmd_train(args, store) -> int:
     from metalearn.engine.kinds import kind_of
     from metalearn.engine.run import execute
-    from metalearn.engine.validate import make_config, stored, validate
+    from metalearn.engine.validate import make_config, validate
 
     if args.resume:
-        run = store.get_run(args.resume)
-        if run is None:
-            raise NoSuchRun(args.resume)
-        cfg, run_id = stored(run["config"]), args.resume
+        cfg, run_id = claim_resume(args, store), args.resume
     else:
         cfg = make_config(given_settings(args))
         if args.download:

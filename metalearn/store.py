@@ -14,6 +14,7 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -39,6 +40,8 @@ CREATE TABLE IF NOT EXISTS metrics (
     time REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id, name, step);
+-- one value per (run, step, name): a resumed run rewrites the steps it repeats, never doubles them
+
 CREATE TABLE IF NOT EXISTS episodes (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     episode INTEGER NOT NULL,
@@ -54,6 +57,10 @@ CREATE TABLE IF NOT EXISTS artifacts (
 """
 
 STATUSES = ("queued", "running", "completed", "failed", "stopped", "lost")
+RESUMABLE = ("stopped", "lost", "failed")
+UNIQUE_METRICS = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS metrics_unique ON metrics(run_id, step, name)"
+)
 ARTIFACTS = {  # where each artifact of a run lives, in its folder
     "checkpoint": "checkpoint.pt",
     "embeddings": "embeddings.npz",
@@ -71,6 +78,11 @@ def artifact_path(runs_home: Path, run_id: str, kind: str) -> Path:
         KeyError: an artifact kind not in `ARTIFACTS`.
     """
     return Path(runs_home) / run_id / ARTIFACTS[kind]
+
+
+class ResumeRefused(ValueError):
+    """A run that may not be resumed now: active (a worker has it), completed, or claimed by a
+    resume fired at the same moment."""
 
 
 class NoSuchRun(LookupError):
@@ -103,6 +115,14 @@ class Store:
         if "accuracy" in episode_columns:  # stores written before regression runs existed
             with self.db:
                 self.db.execute("ALTER TABLE episodes RENAME COLUMN accuracy TO value")
+        indexes = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        if "metrics_unique" not in indexes:  # stores written before metric rows were unique
+            with self.db:
+                self.db.execute(
+                    "DELETE FROM metrics WHERE rowid NOT IN "
+                    "(SELECT MAX(rowid) FROM metrics GROUP BY run_id, step, name)"
+                )
+                self.db.execute(UNIQUE_METRICS)
         columns = {r["name"] for r in self.db.execute("PRAGMA table_info(runs)")}
         if "stop_requested" not in columns:  # stores written before stop requests existed
             with self.db:
@@ -163,14 +183,42 @@ class Store:
                 (status, time.time(), json.dumps(result) if result else None, error, run_id),
             )
 
-    def requeue(self, run_id: str) -> None:
-        """Back to the queue, to be resumed: stop request, end time and error cleared."""
-        with self.db:
+    def claim_resume(self, run_id: str, alive: Callable[[int | None], bool]) -> None:
+        """Moves a resumable run back to the queue, in one transaction, for the calling process:
+        of two resumes fired at once exactly one wins (the other sees a queued run whose
+        claimant, this process, is alive). Stop request, end time and error are cleared.
+
+        Args:
+            run_id: the run.
+            alive: whether a process id is a live process (a queued or running run whose
+                worker died before anyone marked it lost may be resumed).
+
+        Raises:
+            NoSuchRun: no such run.
+            ResumeRefused: it is completed, or queued or running in a live process.
+        """
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute("SELECT status, pid FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None:
+                raise NoSuchRun(run_id)
+            status = row["status"]
+            if status == "completed":
+                raise ResumeRefused(
+                    f"run {run_id} is completed; launch it again instead (resuming would "
+                    "change a finished result)"
+                )
+            if status not in RESUMABLE and alive(row["pid"]):
+                raise ResumeRefused(f"run {run_id} is {status}; it needs no resuming")
             self.db.execute(
                 "UPDATE runs SET status='queued', stop_requested=0, ended_at=NULL, error=NULL, "
-                "pid=NULL, heartbeat=? WHERE id=?",
-                (time.time(), run_id),
+                "pid=?, heartbeat=? WHERE id=?",
+                (os.getpid(), time.time(), run_id),
             )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def request_stop(self, run_id: str) -> None:
         with self.db:
@@ -256,10 +304,18 @@ class Store:
         now = time.time()
         with self.db:
             self.db.executemany(
-                "INSERT INTO metrics (run_id, step, name, value, time) VALUES (?,?,?,?,?)",
+                "INSERT INTO metrics (run_id, step, name, value, time) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (run_id, step, name) DO UPDATE SET value=excluded.value, "
+                "time=excluded.time",
                 [(run_id, step, k, float(v), now) for k, v in values.items()],
             )
             self.db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (now, run_id))
+
+    def drop_metrics_after(self, run_id: str, step: int) -> None:
+        """Forgets a run's metric rows past `step`: a run resumed from its checkpoint at `step`
+        logs those steps again, and its curves show no points from the lost stretch."""
+        with self.db:
+            self.db.execute("DELETE FROM metrics WHERE run_id=? AND step>?", (run_id, step))
 
     def metrics_of(self, run_ids: list[str]) -> list[dict[str, Any]]:
         """All metric rows of several runs, for overlays."""

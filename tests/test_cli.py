@@ -172,3 +172,17 @@ def test_predict_bad_folders(trained, tmp_path):
         check=False,
     )
     assert proc.returncode == 2 and "at least 2 class sub-folders" in proc.stderr
+
+
+def test_resume_refuses_what_it_cannot_continue(trained):
+    """--resume: a completed run stays as it is; settings beside it are refused, not ignored."""
+    home, result, _ = trained
+    run_id = result["run_id"]
+    before = json.loads(cli("runs", "--json", home=home).stdout.splitlines()[0])
+    done = cli("train", "--resume", run_id, home=home, check=False)
+    assert done.returncode == 2 and "completed; launch it again instead" in done.stderr
+    extra = cli("train", "--resume", run_id, "--episodes", "5", home=home, check=False)
+    assert extra.returncode == 2 and "drop --episodes" in extra.stderr
+    assert "Traceback" not in done.stderr + extra.stderr
+    after = json.loads(cli("runs", "--json", home=home).stdout.splitlines()[0])
+    assert after == before

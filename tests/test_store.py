@@ -1,5 +1,7 @@
 import sqlite3
 
+import pytest
+
 from metalearn.config import RunConfig
 from metalearn.store import Store
 
@@ -35,3 +37,85 @@ def test_round_trip(tmp_path):
     assert mode == "wal"
     other.delete_run(run_id)
     assert store.get_run(run_id) is None and store.metrics(run_id) == []
+
+
+def test_metric_rows_are_unique_per_run_step_and_name(tmp_path):
+    """A resumed run that logs a step again rewrites it; an older store's doubled rows are
+    folded into one (the newest) when it is opened."""
+    store = Store(tmp_path)
+    run_id = store.create_run(RunConfig().to_json())
+    store.log_metrics(run_id, 10, {"loss": 2.0})
+    store.log_metrics(run_id, 10, {"loss": 1.5})
+    store.log_metrics(run_id, 20, {"loss": 1.0})
+    assert [(m["step"], m["value"]) for m in store.metrics(run_id)] == [(10, 1.5), (20, 1.0)]
+    store.drop_metrics_after(run_id, 10)  # resumed from the checkpoint at step 10
+    assert [m["step"] for m in store.metrics(run_id)] == [10]
+    store.close()
+
+    db = sqlite3.connect(tmp_path / "metalearn.db")  # a store from before the unique index
+    db.execute("DROP INDEX metrics_unique")
+    db.executemany(
+        "INSERT INTO metrics (run_id, step, name, value, time) VALUES (?,?,?,?,?)",
+        [(run_id, 30, "loss", 0.9, 0.0), (run_id, 30, "loss", 0.8, 1.0)],
+    )
+    db.commit()
+    db.close()
+    rows = Store(tmp_path).metrics(run_id)
+    assert [(m["step"], m["value"]) for m in rows] == [(10, 1.5), (30, 0.8)]
+
+
+def _claim(home: str, run_id: str, go, done, out) -> None:
+    """One of several processes resuming the same run at the same moment."""
+    from metalearn.engine.jobs import pid_alive
+    from metalearn.store import ResumeRefused
+
+    store = Store(home)
+    go.wait()
+    try:
+        store.claim_resume(run_id, pid_alive)
+        out.put("claimed")
+    except ResumeRefused:
+        out.put("refused")
+    done.wait()  # the claimant lives on (a dashboard, or the CLI training the run)
+
+
+def test_of_resumes_fired_at_once_exactly_one_claims_the_run(tmp_path):
+    import multiprocessing as mp
+
+    store = Store(tmp_path)
+    run_id = store.create_run(RunConfig().to_json())
+    store.finish_run(run_id, "stopped")
+    ctx = mp.get_context("spawn")
+    go, done, out = ctx.Event(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_claim, args=(str(tmp_path), run_id, go, done, out)) for _ in "abcd"]
+    for p in procs:
+        p.start()
+    go.set()
+    answers = sorted(out.get(timeout=60) for _ in procs)
+    done.set()
+    for p in procs:
+        p.join(30)
+    assert answers == ["claimed", "refused", "refused", "refused"]
+    run = store.get_run(run_id)
+    assert run["status"] == "queued" and run["pid"] in [p.pid for p in procs]
+
+
+def test_resume_never_changes_a_completed_run(tmp_path):
+    from metalearn.engine.jobs import pid_alive
+    from metalearn.store import ResumeRefused
+
+    store = Store(tmp_path)
+    run_id = store.create_run(RunConfig().to_json())
+    store.finish_run(run_id, "completed", {"test_accuracy": 0.5})
+    before = store.get_run(run_id)
+    with pytest.raises(ResumeRefused, match="completed; launch it again"):
+        store.claim_resume(run_id, pid_alive)
+    assert store.get_run(run_id) == before
+    with pytest.raises(ResumeRefused, match="running; it needs no resuming"):
+        store.start_run(run_id, "cpu")  # active in this (live) process
+        store.claim_resume(run_id, pid_alive)
+    store.mark_lost(run_id, "worker lost")
+    with store.db:
+        store.db.execute("UPDATE runs SET status='running', pid=? WHERE id=?", (2**22 + 7, run_id))
+    store.claim_resume(run_id, pid_alive)  # its worker died before anyone marked it lost
+    assert store.get_run(run_id)["status"] == "queued"

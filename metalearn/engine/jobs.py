@@ -87,16 +87,14 @@ class JobManager:
 
         Raises:
             NoSuchRun: no such run.
-            ValueError: it is still active, or it has no checkpoint to resume from.
+            ValueError: it has no checkpoint to resume from.
+            ResumeRefused: it is completed, or still active (a ValueError too).
         """
-        run = self.store.get_run(run_id)
-        if run is None:
+        if self.store.get_run(run_id) is None:
             raise NoSuchRun(run_id)
-        if run["status"] in ("queued", "running") and pid_alive(run["pid"]):
-            raise ValueError(f"run {run_id} is {run['status']}; it needs no resuming")
         if not self.store.has_artifact(run_id, "checkpoint"):
             raise ValueError(f"run {run_id} has no checkpoint yet; launch it again instead")
-        self.store.requeue(run_id)
+        self.store.claim_resume(run_id, pid_alive)  # atomic: of two resumes, one wins
         self._start_worker(run_id, resume=True)
 
     def _start_worker(self, run_id: str, resume: bool = False) -> None:

@@ -88,6 +88,9 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     assert resumed["status"] == "completed", resumed["error"]
     a, b = alone_run["result"], resumed["result"]
     assert b["train_episodes"] == a["train_episodes"] == 200
+    rows = [(m["step"], m["name"]) for m in jobs.store.metrics(victim)]
+    assert len(rows) == len(set(rows))  # the repeated stretch is rewritten, never doubled
+    assert [s for s, n in rows if n == "loss"] == list(range(10, 201, 10))
     assert abs(a["test_accuracy"] - b["test_accuracy"]) <= a["test_ci95"], (a, b)
     print(
         f"\nresumed {b['test_accuracy']:.4f} vs uninterrupted {a['test_accuracy']:.4f} "

@@ -302,6 +302,7 @@ class RunKind:
         )
         if ctx.resume and ckpt.exists():
             trainer.load_checkpoint(ckpt)
+            store.drop_metrics_after(run_id, trainer.stats.episodes)  # logged again from here
             log.info("resumed %s at episode %d", run_id, trainer.stats.episodes)
         stats = trainer.fit()
         store.add_artifact(run_id, "checkpoint", ckpt)
