@@ -12,9 +12,9 @@ import os
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -58,9 +58,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
 
 STATUSES = ("queued", "running", "completed", "failed", "stopped", "lost")
 RESUMABLE = ("stopped", "lost", "failed")
-UNIQUE_METRICS = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS metrics_unique ON metrics(run_id, step, name)"
-)
+UNIQUE_METRICS = "CREATE UNIQUE INDEX IF NOT EXISTS metrics_unique ON metrics(run_id, step, name)"
 ARTIFACTS = {  # where each artifact of a run lives, in its folder
     "checkpoint": "checkpoint.pt",
     "embeddings": "embeddings.npz",

@@ -87,7 +87,9 @@ def test_of_resumes_fired_at_once_exactly_one_claims_the_run(tmp_path):
     store.finish_run(run_id, "stopped")
     ctx = mp.get_context("spawn")
     go, done, out = ctx.Event(), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_claim, args=(str(tmp_path), run_id, go, done, out)) for _ in "abcd"]
+    procs = [
+        ctx.Process(target=_claim, args=(str(tmp_path), run_id, go, done, out)) for _ in "abcd"
+    ]
     for p in procs:
         p.start()
     go.set()
