@@ -16,7 +16,7 @@ import streamlit as st
 
 from metalearn import catalog
 from pages._server import timed, warm_up
-from pages._ui import runs, sidebar
+from pages._ui import runs, sidebar, store_banner
 
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
 pages = [
@@ -27,6 +27,8 @@ pages = [
     st.Page("pages/views/explorer.py", title="Task explorer", icon=":material/search:"),
     st.Page("pages/views/learn.py", title="Learn", icon=":material/school:"),
 ]
+if not store_banner():
+    st.stop()
 algorithms = catalog.algorithms()
 with_views = {name for name, a in algorithms.items() if a.views}  # e.g. learned gates, memory
 if any(r["config"]["algorithm"] in with_views for r in runs()):

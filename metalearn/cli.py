@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from typing import Any
 
@@ -76,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--steps", type=int, default=10, help="timed updates (after 6 warm-up ones)")
     be.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best counts")
     be.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    doc = sub.add_parser("doctor", help="check the run store; restore its backup if damaged")
+    doc.add_argument("--restore", action="store_true", help="replace it by its last backup")
 
     runs = sub.add_parser("runs", help="list runs")
     runs.add_argument("--json", action="store_true")
@@ -178,6 +182,7 @@ def cmd_train(args, store) -> int:
     finally:
         if bar is not None:
             bar.close()
+    store.backup()
     _emit(result, args.json)
     return 0
 
@@ -223,6 +228,29 @@ def cmd_runs(args, store) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    """Checks the store (SQLite's quick check, every row); with --restore puts the last
+    rolling backup in place of a damaged database. Exit 0: sound; 2: damaged."""
+    from metalearn.store import Store, StoreError, restore_backup
+
+    if args.restore:
+        kept = restore_backup(args.home)
+        print(f"restored the last backup; the damaged database is kept as {kept.name}")
+    try:
+        store = Store(args.home)
+    except StoreError as err:
+        print(f"damaged: {err}", file=sys.stderr)
+        return 2
+    problems = store.check()
+    rebuilt = store.rebuild_from_folders()
+    for p in problems:
+        print(f"problem: {p}", file=sys.stderr)
+    if rebuilt:
+        print(f"re-indexed {len(rebuilt)} runs from their folders: {', '.join(rebuilt)}")
+    print(f"{len(store.list_runs())} runs readable; " + ("damaged" if problems else "sound"))
+    return 2 if problems else 0
+
+
 def cmd_eval(args, store) -> int:
     from metalearn.engine.run import evaluate_run
 
@@ -254,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     from metalearn.data import DataError
-    from metalearn.store import Store
+    from metalearn.store import Store, StoreError, damaged, store_file
 
     commands = {
         "train": cmd_train,
@@ -264,9 +292,20 @@ def main(argv: list[str] | None = None) -> int:
         "bench": cmd_bench,
     }
     try:
+        if args.command == "doctor":  # works on a store that does not open
+            return cmd_doctor(args)
         store = Store(args.home)
         return commands[args.command](args, store)
-    except (ConfigError, DataError, NoSuchRun) as err:
+    except sqlite3.DatabaseError as err:  # damage found past the opening check, or a lock
+        busy = isinstance(err, sqlite3.OperationalError) and "locked" in str(err)
+        text = (
+            "the run store stayed locked by another process for 30 s; try again"
+            if busy
+            else (damaged(store_file(args.home), err))
+        )
+        print(f"error: {text}", file=sys.stderr)
+        return 2
+    except (ConfigError, DataError, NoSuchRun, StoreError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,13 +8,17 @@ had logged.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -78,6 +82,29 @@ def artifact_path(runs_home: Path, run_id: str, kind: str) -> Path:
     return Path(runs_home) / run_id / ARTIFACTS[kind]
 
 
+BACKUP = "metalearn.db.bak"
+BACKUP_EVERY = 300.0  # seconds between rolling backups
+
+
+class StoreError(RuntimeError):
+    """The run store's database cannot be read: damaged, truncated, or not a database."""
+
+
+def damaged(db_path: Path, err: Exception) -> StoreError:
+    """The error a damaged store raises: what is wrong and what to do, with no server paths
+    beyond the store's own file name."""
+    backup = db_path.with_name(BACKUP)
+    fix = (
+        "restore the last backup with `python -m metalearn doctor --restore`"
+        if backup.exists()
+        else "move it aside to start an empty store (no backup exists yet)"
+    )
+    return StoreError(
+        f"the run store {db_path.name} is damaged ({err}); run `python -m metalearn doctor` "
+        f"to check it, and {fix}"
+    )
+
+
 class ResumeRefused(ValueError):
     """A run that may not be resumed now: active (a worker has it), completed, or claimed by a
     resume fired at the same moment."""
@@ -98,12 +125,35 @@ def home(path: str | Path | None = None) -> Path:
     return p
 
 
+def store_file(runs_home: str | Path | None = None) -> Path:
+    """The database file of a runs directory."""
+    return home(runs_home) / "metalearn.db"
+
+
 class Store:
     """A connection to the run store. Cheap to create; one per process or thread."""
 
     def __init__(self, path: str | Path | None = None):
+        """Opens (or creates) the store under the runs directory.
+
+        Raises:
+            StoreError: the database file is damaged or is not a database.
+        """
         self.home = home(path)
-        self.db = sqlite3.connect(self.home / "metalearn.db", timeout=30, check_same_thread=False)
+        self.path = store_file(self.home)
+        self.skipped: list[str] = []  # ids of rows `list_runs` could not read
+        empty = self.path.is_file() and self.path.stat().st_size == 0
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._open()
+        except sqlite3.DatabaseError as err:
+            if isinstance(err, sqlite3.OperationalError) and "locked" in str(err):
+                raise
+            raise damaged(self.path, err) from None
+        if empty:
+            self.rebuild_from_folders()
+
+    def _open(self) -> None:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA busy_timeout=30000")
@@ -131,6 +181,65 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    # -- health -----------------------------------------------------------------------------
+    def check(self) -> list[str]:
+        """SQLite's quick check and each run row's JSON: the problems found ([] when sound)."""
+        try:
+            found = [r[0] for r in self.db.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as err:
+            return [str(err)]
+        problems = [] if found == ["ok"] else found
+        self.list_runs()
+        return problems + [f"run {i}: its stored row is damaged" for i in self.skipped]
+
+    def backup(self, every: float = BACKUP_EVERY) -> Path | None:
+        """A rolling copy of a sound store (SQLite's online backup API, safe while workers
+        write), at most once per `every` seconds. Returns the backup's path if one was made."""
+        target = self.home / BACKUP
+        if target.exists() and time.time() - target.stat().st_mtime < every:
+            return None
+        if self.check():
+            log.warning("run store damaged: no backup made over the last good one")
+            return None
+        part = target.with_suffix(".part")
+        dest = sqlite3.connect(part)
+        try:
+            self.db.backup(dest)
+        finally:
+            dest.close()
+        os.replace(part, target)
+        return target
+
+    def rebuild_from_folders(self) -> list[str]:
+        """Indexes again the runs whose folders hold a `config.json` but which the store does
+        not know (an emptied database): finished ones with their `result.json`, the others as
+        lost (resumable from a checkpoint). Metric curves are not recovered. Returns their ids."""
+        known = {r[0] for r in self.db.execute("SELECT id FROM runs")}
+        found = []
+        for config in sorted(self.home.glob("*/config.json")):
+            run_id = config.parent.name
+            if run_id in known:
+                continue
+            result = config.with_name("result.json")
+            done = result.exists()
+            with self.db:
+                self.db.execute(
+                    "INSERT INTO runs (id, config, status, created_at, result, error) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (
+                        run_id,
+                        config.read_text(),
+                        "completed" if done else "lost",
+                        config.stat().st_mtime,
+                        result.read_text() if done else None,
+                        None if done else "re-indexed from its folder after the store was emptied",
+                    ),
+                )
+            found.append(run_id)
+        if found:
+            log.warning("re-indexed %d runs from their folders", len(found))
+        return found
+
     def run_dir(self, run_id: str) -> Path:
         path = self.home / run_id
         path.mkdir(parents=True, exist_ok=True)
@@ -146,6 +255,7 @@ class Store:
     # -- runs -------------------------------------------------------------------------------
     def create_run(self, config_json: str, group_id: str | None = None) -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        (self.run_dir(run_id) / "config.json").write_text(config_json)  # for a rebuild
         with self.db:
             self.db.execute(
                 "INSERT INTO runs (id, config, status, group_id, created_at) VALUES (?,?,?,?,?)",
@@ -180,6 +290,8 @@ class Store:
                 "WHERE id=?",
                 (status, time.time(), json.dumps(result) if result else None, error, run_id),
             )
+        if result and status == "completed":
+            (self.run_dir(run_id) / "result.json").write_text(json.dumps(result))
 
     def claim_resume(self, run_id: str, alive: Callable[[int | None], bool]) -> None:
         """Moves a resumable run back to the queue, in one transaction, for the calling process:
@@ -286,12 +398,29 @@ class Store:
         return cur.rowcount == 1
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run, None if there is none.
+
+        Raises:
+            StoreError: its stored row is damaged.
+        """
         row = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-        return _run(row) if row else None
+        try:
+            return _run(row) if row else None
+        except (ValueError, TypeError) as err:
+            raise StoreError(f"run {run_id}: its stored row is damaged ({err})") from None
 
     def list_runs(self) -> list[dict[str, Any]]:
+        """Every readable run, oldest first; the ids of damaged rows go to `self.skipped`."""
         rows = self.db.execute("SELECT * FROM runs ORDER BY created_at").fetchall()
-        return [_run(r) for r in rows]
+        out, self.skipped = [], []
+        for r in rows:
+            try:
+                out.append(_run(r))
+            except (ValueError, TypeError):
+                self.skipped.append(r["id"])
+        if self.skipped:
+            log.warning("run rows that cannot be read: %s", ", ".join(self.skipped))
+        return out
 
     def delete_run(self, run_id: str) -> None:
         with self.db:
@@ -361,6 +490,27 @@ class Store:
             "SELECT kind, path FROM artifacts WHERE run_id=?", (run_id,)
         ).fetchall()
         return {r["kind"]: r["path"] for r in rows}
+
+
+def restore_backup(runs_home: str | Path | None = None) -> Path:
+    """Replaces a runs directory's database by its last backup; the damaged file is kept
+    beside it (`metalearn.db.damaged-<time>`). Needs no working store. Returns where the damaged
+    file went.
+
+    Raises:
+        StoreError: there is no backup.
+    """
+    where = home(runs_home)
+    source = where / BACKUP
+    if not source.exists():
+        raise StoreError(f"no backup ({BACKUP}) in the runs directory to restore from")
+    kept = where / f"metalearn.db.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+    for suffix in ("", "-wal", "-shm"):
+        old = where / f"metalearn.db{suffix}"
+        if old.exists() or old.is_symlink():
+            os.replace(old, kept.with_name(kept.name + suffix))
+    shutil.copyfile(source, where / "metalearn.db")
+    return kept
 
 
 def _run(row: sqlite3.Row) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import os
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import streamlit as st
 from metalearn import catalog
 from metalearn.engine.kinds import RunKind
 from metalearn.engine.records import RunRecord, kind_of_row
-from metalearn.store import Store, artifact_path, home
+from metalearn.store import Store, StoreError, artifact_path, damaged, home, store_file
 from pages._server import jobs, reap  # noqa: F401  (jobs: re-exported for the pages)
 
 ACTIVE = ("queued", "running")
@@ -70,6 +71,34 @@ def presenter_unlock() -> None:
 
 def runs() -> list[dict]:
     return _runs(str(home()))
+
+
+def store_banner() -> bool:
+    """One banner for a damaged store, with what to do; False when nothing can be read (the
+    page stops), True otherwise (damaged rows are skipped and named)."""
+    try:
+        skipped = _skipped(str(home()))
+    except (StoreError, sqlite3.DatabaseError) as err:
+        text = str(err) if isinstance(err, StoreError) else str(damaged(store_file(), err))
+        st.error(f"**The run store cannot be read.** {text[0].upper()}{text[1:]}.", icon="🛑")
+        return False
+    if skipped:
+        st.warning(
+            f"{len(skipped)} run record(s) are damaged and not shown ({', '.join(skipped)}). "
+            "Run `python -m metalearn doctor` to check the store, `--restore` to go back to "
+            "its last backup."
+        )
+    return True
+
+
+@st.cache_data(ttl=5.0, show_spinner=False)
+def _skipped(path: str) -> list[str]:
+    store = Store(path)
+    try:
+        store.list_runs()
+        return store.skipped
+    finally:
+        store.close()
 
 
 @st.cache_data(ttl=1.0, show_spinner=False)

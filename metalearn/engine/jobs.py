@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -146,7 +147,8 @@ class JobManager:
         shutil.rmtree(self.home / run_id, ignore_errors=True)
 
     def reap(self) -> list[str]:
-        """Marks runs whose worker has died as lost. Returns their ids."""
+        """Marks runs whose worker has died as lost, and keeps the store's rolling backup (at
+        most every `BACKUP_EVERY` seconds). Returns the lost runs' ids."""
         for proc in list(self._children.values()):
             proc.poll()  # collects exited children, so they do not linger as zombies
         lost = []
@@ -158,10 +160,24 @@ class JobManager:
                 run["id"], "worker lost: its process ended without finishing the run"
             ):
                 lost.append(run["id"])
+        try:
+            self.store.backup()  # the rolling backup `doctor --restore` restores
+        except (OSError, sqlite3.Error) as err:
+            log.warning("no backup of the run store made: %s", err)
         return lost
 
-    def log_tail(self, run_id: str, lines: int = 12) -> str:
+    def log_tail(self, run_id: str, lines: int = 12, window: int = 64 * 1024) -> str:
+        """The last `lines` lines of the run's worker log, read from its last `window` bytes
+        only (a live panel asks every second or two; a long run's log is large)."""
         path = self.store.artifact(run_id, "log")
-        if not path.exists():
+        try:
+            with open(path, "rb") as f:
+                size = f.seek(0, os.SEEK_END)
+                f.seek(max(0, size - window))
+                tail = f.read(window)
+        except OSError:
             return ""
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        text = tail.decode(errors="replace").splitlines()
+        if size > window and text:
+            text = text[1:]  # the first line read is cut
+        return "\n".join(text[-lines:])

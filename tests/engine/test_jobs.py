@@ -89,3 +89,21 @@ def test_delete_removes_rows_and_files(tmp_path):
     jobs.delete(run_id)
     assert jobs.store.get_run(run_id) is None and not jobs.store.metrics(run_id)
     assert not (tmp_path / run_id).exists()
+
+
+def test_log_tail_reads_only_the_end_of_a_large_log(tmp_path):
+    """A 100 MB worker log: the live panel's tail comes back fast and small, last lines whole."""
+    jobs = JobManager(tmp_path)
+    run_id = jobs.store.create_run(RunConfig().to_json())
+    jobs.store.run_dir(run_id)
+    line = b"x" * 99 + b"\n"
+    with open(jobs.store.artifact(run_id, "log"), "wb") as f:
+        for _ in range(100):
+            f.write(line * 10_000)
+        f.write(b"episode 39/40 loss=1.2\nepisode 40/40 loss=1.1\n")
+    started = time.perf_counter()
+    tail = jobs.log_tail(run_id, 3)
+    assert time.perf_counter() - started < 0.1
+    assert tail.splitlines() == ["x" * 99, "episode 39/40 loss=1.2", "episode 40/40 loss=1.1"]
+    assert jobs.log_tail(run_id, 10_000).count("\n") < 1000  # one window, not the whole file
+    assert JobManager(tmp_path / "other").log_tail(run_id) == ""
