@@ -7,6 +7,7 @@ import json
 import logging
 import sqlite3
 import sys
+from pathlib import Path
 from typing import Any
 
 from metalearn import catalog
@@ -67,15 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="re-test a run from its checkpoint")
     ev.add_argument("--run", required=True)
-    ev.add_argument("--eval-episodes", type=int)
-    ev.add_argument("--n-way", type=int, help="test on episodes of this many classes instead")
-    ev.add_argument("--n-shot", type=int, help="test with this many support images instead")
+    ev.add_argument("--eval-episodes", type=positive_int)
+    ev.add_argument("--n-way", type=positive_int, help="test on episodes of this many classes")
+    ev.add_argument("--n-shot", type=positive_int, help="test with this many support images")
     ev.add_argument("--json", action="store_true")
 
     be = sub.add_parser("bench", help="training-step throughput: product vs a plain loop")
     add_setting_flags(be)
-    be.add_argument("--steps", type=int, default=10, help="timed updates (after 6 warm-up ones)")
-    be.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best counts")
+    be.add_argument(
+        "--steps", type=positive_int, default=10, help="timed updates (after 6 warm-up ones)"
+    )
+    be.add_argument(
+        "--rounds", type=positive_int, default=3, help="interleaved rounds; the best counts"
+    )
     be.add_argument("--json", action="store_true", help="one JSON object per line")
 
     doc = sub.add_parser("doctor", help="check the run store; restore its backup if damaged")
@@ -92,15 +97,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+CONFIG_LIMIT = 1 << 20  # bytes: a settings file is a few hundred
+
+
+def read_config_file(name: str) -> Any:
+    """The JSON value of a --config file: a regular file of at most `CONFIG_LIMIT` bytes of
+    UTF-8 JSON (no device, FIFO or endless stream is read).
+
+    Raises:
+        ConfigError: anything else, said plainly.
+    """
+    path = Path(name)
+    if not path.is_file():
+        what = "does not exist" if not path.exists() else "is not a regular file"
+        raise ConfigError([f"--config {name}: {what}; give a JSON file of settings"])
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(CONFIG_LIMIT + 1)
+        if len(raw) > CONFIG_LIMIT:
+            raise ConfigError([f"--config {name}: larger than {CONFIG_LIMIT} bytes"])
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([f"--config {name}: not UTF-8 text"]) from None
+    except (OSError, ValueError, RecursionError) as err:  # JSONDecodeError is a ValueError
+        text = "nested too deeply" if isinstance(err, RecursionError) else str(err)[:200]
+        raise ConfigError([f"--config {name}: cannot read it as JSON ({text})"]) from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def given_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The settings a user gave: a --config file's, then the flags' (which win)."""
     data: dict[str, Any] = {}
     if getattr(args, "config", None):
-        try:
-            with open(args.config) as f:
-                data = json.load(f)
-        except (OSError, json.JSONDecodeError) as err:
-            raise ConfigError([f"--config {args.config}: cannot read it as JSON ({err})"]) from err
+        data = read_config_file(args.config)
         if not isinstance(data, dict):
             raise ConfigError([f"--config {args.config}: must hold a JSON object of settings"])
     for name in all_settings():

@@ -92,7 +92,9 @@ class RunConfig:
         low=0,
         low_open=True,
     )
-    seed: int = _spec(0, "Seed", "seeds model initialisation and the training sampler", low=0)
+    seed: int = _spec(
+        0, "Seed", "seeds model initialisation and the training sampler", low=0, high=2**32 - 1
+    )
     device: str = _spec(
         "auto",
         "Device",

@@ -85,11 +85,14 @@ class Setting:
         return self.high is None or value <= self.high
 
     def bounds_text(self) -> str:
+        def num(x: float) -> str:  # integers in full (a seed's bound is 4294967295, not 4.3e9)
+            return str(int(x)) if self.type is int else f"{x:g}"
+
         if self.high is None:
-            return f"greater than {self.low:g}" if self.low_open else f"at least {self.low:g}"
+            return f"greater than {num(self.low)}" if self.low_open else f"at least {num(self.low)}"
         if self.low is None:
-            return f"at most {self.high:g}"
-        return f"a number in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+            return f"at most {num(self.high)}"
+        return f"a number in {'(' if self.low_open else '['}{num(self.low)}, {num(self.high)}]"
 
     def describe(self) -> str:
         """The help text with the default and what is allowed, for `--help`."""

@@ -121,7 +121,10 @@ class NoSuchRun(LookupError):
 def home(path: str | Path | None = None) -> Path:
     """The runs directory: the given path, else $METALEARN_HOME, else ./runs."""
     p = Path(path or os.environ.get("METALEARN_HOME") or "runs").expanduser()
-    p.mkdir(parents=True, exist_ok=True)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StoreError(f"the runs directory {p} is a file, not a folder; give a folder") from None
     return p
 
 

@@ -186,3 +186,47 @@ def test_resume_refuses_what_it_cannot_continue(trained):
     assert "Traceback" not in done.stderr + extra.stderr
     after = json.loads(cli("runs", "--json", home=home).stdout.splitlines()[0])
     assert after == before
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"[]", "must hold a JSON object"),
+        (b"null", "must hold a JSON object"),
+        (b'"a string"', "must hold a JSON object"),
+        (b'{"algorithm": []}', "algorithm must be str"),
+        (b"\xff\xfe{", "not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"seed": ' + b"9" * 5000 + b"}", "cannot read it as JSON"),
+        (b'{"seed": 18446744073709551616}', "seed must be a number in [0, 4294967295]"),
+    ],
+    ids=["list", "null", "string", "list-name", "not-utf8", "deep", "5000-digits", "seed-2^64"],
+)
+def test_bad_config_files_exit_2_and_leave_no_run(content, message, tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_bytes(content)
+    proc = cli("train", "--config", str(path), home=tmp_path / "home", check=False)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert cli("runs", home=tmp_path / "home").stdout == ""  # no failed run row left behind
+
+
+def test_config_streams_and_odd_values_are_refused_at_once(tmp_path):
+    """No read of a device or a FIFO (either would block or never end); counts below 1 and a
+    runs directory that is a file are refused by name."""
+    fifo = tmp_path / "settings.json"
+    os.mkfifo(fifo)
+    (tmp_path / "a-file").write_text("")
+    for args, message in [
+        (["train", "--config", "/dev/zero"], "is not a regular file"),
+        (["train", "--config", str(fifo)], "is not a regular file"),
+        (["train", "--seed", str(2**64)], "seed must be a number in [0, 4294967295]"),
+        (["bench", "--steps", "0"], "--steps: must be at least 1"),
+        (["bench", "--steps", "-3"], "--steps: must be at least 1"),
+        (["eval", "--run", "x", "--eval-episodes", "-5"], "must be at least 1"),
+        (["eval", "--run", "x", "--n-way", "0"], "must be at least 1"),
+        (["--home", str(tmp_path / "a-file"), "runs"], "is a file, not a folder"),
+    ]:
+        proc = cli(*args, home=tmp_path / "home", check=False)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
