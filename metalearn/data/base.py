@@ -113,13 +113,14 @@ def allowed_roots() -> list[Path]:
 def root_problem(root: str | None) -> str | None:
     """Why `root` may not be read by a dashboard (links resolved, so '..' and symlinks cannot
     escape), or None if it lies under an allowed folder."""
+    if root and "\x00" in root:
+        return "the data root holds a NUL character; give a folder path"
     path = data_root(root).resolve()
-    allowed = allowed_roots()
-    if any(path == a or a in path.parents for a in allowed):
+    if any(path == a or a in path.parents for a in allowed_roots()):
         return None
-    return (
-        f"data root {path} is outside the folders this dashboard may read "
-        f"({', '.join(map(str, allowed))}); set METALEARN_DATA_ROOTS to allow more"
+    return (  # no server paths in the message: a viewer may read it
+        f"data root {root!r} is outside the allowed data roots; the dashboard's operator can "
+        "allow more with METALEARN_DATA_ROOTS"
     )
 
 

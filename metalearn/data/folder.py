@@ -25,7 +25,7 @@ from metalearn.data.base import (
     load_cache,
     save_cache,
 )
-from metalearn.data.images import decode, list_images
+from metalearn.data.images import decode, inside, list_images
 
 DEFAULT_SIZE, MINI_SIZE = 32, 84
 NORM = {"mean": 0.5, "std": 0.5}
@@ -45,10 +45,17 @@ def _layout(root: str | None) -> tuple[dict[str, dict[str, list[Path]]], int]:
                 rows = [r for r in csv.reader(f) if r and r[0] != "filename"]
             classes: dict[str, list[Path]] = {}
             for filename, label in rows:
-                classes.setdefault(label, []).append(base / "images" / filename)
+                path = base / "images" / filename
+                if not inside(path, base):  # e.g. "../../x.png", or a link out of the root
+                    raise DataError(f"folder: {s}.csv names {filename!r}, outside the data root")
+                classes.setdefault(label, []).append(path)
             out[s] = classes
         return out, MINI_SIZE
-    classes = {d.name: list_images(d) for d in sorted(base.iterdir()) if d.is_dir()}
+    classes = {
+        d.name: list_images(d, base)
+        for d in sorted(base.iterdir())
+        if d.is_dir() and inside(d, base)  # a class folder linked from elsewhere is not read
+    }
     classes = {k: v for k, v in classes.items() if v}
     if len(classes) < 3:
         raise DataError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from metalearn.data.base import DataError
 
+log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 
@@ -52,6 +54,23 @@ def decode(data: bytes | Path, channels: int, size: int, ink: bool = False) -> t
     return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1).contiguous()
 
 
-def list_images(folder: Path) -> list[Path]:
-    """Image files directly in `folder`, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path` lies under `root`, links resolved on both (a link cannot lead out)."""
+    real, top = path.resolve(), root.resolve()
+    return real == top or top in real.parents
+
+
+def list_images(folder: Path, root: Path | None = None) -> list[Path]:
+    """Image files directly in `folder`, sorted by name: regular files only (no FIFO or device
+    that would block a read), and none that links out of `root` (default: `folder`)."""
+    found = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if not inside(p, root or folder):
+            log.warning("skipped %s: it links outside the data root", p.name)
+        elif not p.is_file():
+            log.warning("skipped %s: not a regular file", p.name)
+        else:
+            found.append(p)
+    return found

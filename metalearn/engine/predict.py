@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from metalearn.data import DataError, Episode
-from metalearn.data.images import decode, list_images
+from metalearn.data.images import decode, inside, list_images
 from metalearn.engine.kinds import kind_of
 from metalearn.engine.run import restore
 from metalearn.store import Store
@@ -87,7 +87,11 @@ def predict_folder(store: Store, run_id: str, support_dir: str, query_dir: str) 
     for what, path in (("support", support_root), ("query", query_root)):
         if not path.is_dir():
             raise DataError(f"the {what} folder {path} is not a folder")
-    classes = {d.name: list_images(d) for d in sorted(support_root.iterdir()) if d.is_dir()}
+    classes = {
+        d.name: list_images(d, support_root)
+        for d in sorted(support_root.iterdir())
+        if d.is_dir() and inside(d, support_root)
+    }
     classes = {k: v for k, v in classes.items() if v}
     if len(classes) < 2:
         raise DataError(
