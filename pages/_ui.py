@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -20,6 +21,7 @@ from metalearn import catalog
 from metalearn.engine.kinds import RunKind
 from metalearn.engine.records import RunRecord, kind_of_row
 from metalearn.store import Store, StoreError, artifact_path, damaged, home, store_file
+from pages._guard import Backoff
 from pages._server import jobs, reap  # noqa: F401  (jobs: re-exported for the pages)
 
 ACTIVE = ("queued", "running")
@@ -39,10 +41,35 @@ def viewer_mode() -> bool:
     return env or bool(_secret("viewer_mode"))
 
 
+# Where a session keeps its unlocked state: a name no client can guess (a client may send
+# state for widget keys it makes up, such as "presenter").
+UNLOCKED = f"_metalearn_unlocked_{secrets.token_hex(8)}"
+
+
+def _unlocked() -> bool:
+    try:
+        return st.session_state.get(UNLOCKED) is True
+    except KeyError:  # state a client sent for a key no widget declared
+        return False
+
+
 def can_control() -> bool:
     """Whether this browser session may launch, stop, delete and upload: always, unless the
     dashboard is in viewer mode and the presenter password was not given in this session."""
-    return not viewer_mode() or bool(st.session_state.get("presenter"))
+    return not viewer_mode() or _unlocked()
+
+
+@st.cache_resource
+def guesses() -> Backoff:
+    """The server's one record of wrong presenter passwords (per client, and overall)."""
+    return Backoff()
+
+
+def _client() -> str:
+    try:
+        return st.context.ip_address or "unknown"
+    except Exception:  # no request context (a test harness)
+        return "unknown"
 
 
 def viewer_notice(what: str) -> None:
@@ -56,17 +83,40 @@ def presenter_unlock() -> None:
     st.caption(":material/lock: View-only mode")
     if not password:
         return
-    if st.session_state.get("presenter"):
+    if _unlocked():
         if st.button("Lock controls"):
-            st.session_state["presenter"] = False
+            st.session_state[UNLOCKED] = False
             st.rerun()
         return
-    given = st.text_input("Presenter password", type="password", key="presenter_password")
-    if given:
-        if hmac.compare_digest(given.encode(), str(password).encode()):
-            st.session_state["presenter"] = True
-            st.rerun()
-        st.error("Wrong password.")
+    st.text_input(
+        "Presenter password",
+        type="password",
+        key="presenter_password",
+        on_change=_try_password,  # once per entered value, not on every rerun
+        args=(str(password),),
+    )
+    if refusal := st.session_state.get(REFUSAL):
+        st.error(refusal)
+
+
+REFUSAL = "_metalearn_password_refusal"
+
+
+def _try_password(password: str) -> None:
+    given = str(st.session_state.get("presenter_password") or "")
+    st.session_state[REFUSAL] = None
+    if not given:
+        return
+    client, backoff = _client(), guesses()
+    wait = backoff.wait(client)
+    if wait > 0:  # not even compared: a guesser learns nothing while it waits
+        st.session_state[REFUSAL] = f"Too many wrong passwords: try again in {wait:.0f} s."
+    elif hmac.compare_digest(given.encode(), password.encode()):
+        backoff.succeeded(client)
+        st.session_state[UNLOCKED] = True
+    else:
+        backoff.failed(client)
+        st.session_state[REFUSAL] = "Wrong password."
 
 
 def runs() -> list[dict]:

@@ -144,7 +144,7 @@ def test_meta_rl_from_the_train_page_to_the_navigation_viewer(page, server):
     page.get_by_text("Launch a run").or_(page.get_by_text("Test accuracy")).first.wait_for()
     page.get_by_label("Dataset").click()
     page.get_by_role("option", name="nav2d").click()
-    # The default algorithm (ProtoNet) does not do reinforcement: the page says so and names
+    # The first algorithm listed does not do reinforcement: the page says so and names
     # the algorithms that do.
     page.get_by_text("Algorithms that do reinforcement").wait_for()
     page.get_by_label("Algorithm").click()
