@@ -68,6 +68,15 @@ def share_cpu(device: str) -> None:
         os.nice(int(nice))
 
 
+def worker_env() -> dict[str, str]:
+    """The environment of a worker: this one, with the folder that holds the `metalearn`
+    package first on PYTHONPATH, so a worker finds it whatever directory the dashboard was
+    started from (`streamlit run /elsewhere/app.py`) and whether or not it is installed."""
+    package_parent = str(Path(__file__).resolve().parents[2])
+    paths = [package_parent, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+
+
 class JobManager:
     """Starts and stops workers; one per dashboard process (held in `st.cache_resource`)."""
 
@@ -116,6 +125,7 @@ class JobManager:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # survives the dashboard and its reruns
+                env=worker_env(),
             )
         self._children[run_id] = proc
         self.store.set_pid(run_id, proc.pid)

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,3 +108,27 @@ def test_log_tail_reads_only_the_end_of_a_large_log(tmp_path):
     assert tail.splitlines() == ["x" * 99, "episode 39/40 loss=1.2", "episode 40/40 loss=1.1"]
     assert jobs.log_tail(run_id, 10_000).count("\n") < 1000  # one window, not the whole file
     assert JobManager(tmp_path / "other").log_tail(run_id) == ""
+
+
+def test_a_dashboard_started_elsewhere_starts_workers_that_find_the_package(tmp_path):
+    """`streamlit run /path/to/app.py` from another directory: the dashboard imports metalearn
+    from the script's folder, and its workers must find it too (not end as lost)."""
+    repo = Path(__file__).resolve().parents[2]
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(repo)!r})
+from metalearn.config import RunConfig
+from metalearn.engine.jobs import JobManager
+jobs = JobManager({str(tmp_path / "home")!r})
+run_id = jobs.launch(RunConfig(episodes=2, eval_episodes=2, val_every=0, device="cpu"))
+deadline = time.time() + 240
+while jobs.store.get_run(run_id)["status"] in ("queued", "running") and time.time() < deadline:
+    time.sleep(0.5)
+    jobs.reap()
+print(jobs.store.get_run(run_id)["status"])
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "completed", proc.stderr
