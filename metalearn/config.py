@@ -60,20 +60,39 @@ class RunConfig:
         None, "Query examples per class in training", "None: as the test episodes", low=1
     )
     episodes: int = _spec(
-        600, "Training episodes", "episodes (or batches, for batch-trained baselines)", low=0
+        600,
+        "Training episodes",
+        "episodes (or batches, for batch-trained baselines)",
+        low=0,
+        high=10**9,  # with --max-seconds, "until the time is up"
     )
-    meta_batch: int = _spec(1, "Episodes per update (meta-batch)", "tasks per update", low=1)
+    meta_batch: int = _spec(
+        1, "Episodes per update (meta-batch)", "tasks per update", low=1, high=1024
+    )
     image_size: int | None = _spec(
-        None, "Image side (pixels)", "resize images to this side (None: the dataset's)", low=1
+        None,
+        "Image side (pixels)",
+        "resize images to this side (None: the dataset's)",
+        low=1,
+        high=512,
     )
     eval_episodes: int = _spec(
-        600, "Test episodes", "seeded test episodes, the same for every run of a kind", low=1
+        600,
+        "Test episodes",
+        "seeded test episodes, the same for every run of a kind",
+        low=1,
+        high=100_000,
     )
     val_every: int = _spec(
         250, "Validate every (episodes)", "episodes between validation passes (0: none)", low=0
     )
     val_episodes: int = _spec(
-        100, "Validation episodes", "episodes per validation pass", low=1, advanced=True
+        100,
+        "Validation episodes",
+        "episodes per validation pass",
+        low=1,
+        high=10_000,
+        advanced=True,
     )
     log_every: int = _spec(
         25, "Log every (episodes)", "episodes between logged points", low=1, advanced=True

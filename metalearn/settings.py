@@ -141,7 +141,7 @@ PRECISION = Setting(
     advanced=True,
 )
 INNER_STEPS = Setting(
-    "inner_steps", int, 1, "Adaptation steps in training", "inner gradient steps per task", 1
+    "inner_steps", int, 1, "Adaptation steps in training", "inner gradient steps per task", 1, 100
 )
 INNER_STEPS_TEST = Setting(
     "inner_steps_test",
@@ -150,9 +150,10 @@ INNER_STEPS_TEST = Setting(
     "Adaptation steps at test time",
     "inner gradient steps on a test task's support set",
     0,
+    1000,
 )
 BATCH_SIZE = Setting(
-    "batch_size", int, 64, "Images per pre-training batch", "batch-trained (transfer) runs", 1
+    "batch_size", int, 64, "Images per pre-training batch", "batch-trained (transfer) runs", 1, 4096
 )
 
 

@@ -332,6 +332,7 @@ class Store:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        (self.home / run_id / "failure.txt").unlink(missing_ok=True)  # an old failure's note
 
     def request_stop(self, run_id: str) -> None:
         with self.db:
@@ -389,6 +390,22 @@ class Store:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+
+    def note_failure(self, run_id: str, reason: str) -> None:
+        """Leaves why a run failed in its folder (`failure.txt`) when the database cannot take
+        it (disk full): whoever marks the run lost later reads it (`failure_note`)."""
+        try:
+            (self.home / run_id / "failure.txt").write_text(reason[:2000])
+        except OSError as err:
+            log.error(
+                "run %s failed (%s); not even its note could be written: %s", run_id, reason, err
+            )
+
+    def failure_note(self, run_id: str) -> str | None:
+        try:
+            return (self.home / run_id / "failure.txt").read_text()[:2000] or None
+        except OSError:
+            return None
 
     def mark_lost(self, run_id: str, error: str) -> bool:
         """Marks an active run lost; False if it had finished meanwhile (then nothing changes)."""

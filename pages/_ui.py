@@ -7,13 +7,16 @@ Nothing here imports torch: menus come from the static catalogue, kinds load no 
 from __future__ import annotations
 
 import hmac
+import json
 import os
 import secrets
 import shutil
 import sqlite3
 import subprocess
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -221,6 +224,36 @@ def has_artifact(run: dict, name: str) -> bool:
 
 def artifact(run: dict, name: str) -> Path:
     return artifact_path(home(), run["id"], name)
+
+
+UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _npz(path: str, mtime: float) -> dict:
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def read_npz(run: dict, name: str) -> dict | None:
+    """A run's .npz artifact as arrays (cached per file version); None, with an error shown
+    naming the file, when it cannot be read (truncated, overwritten)."""
+    path = artifact(run, name)
+    try:
+        return _npz(str(path), path.stat().st_mtime)
+    except UNREADABLE as err:
+        st.error(f"{path.name} of run {run['id']} cannot be read ({err}); run it again.")
+        return None
+
+
+def read_json(run: dict, name: str):
+    """A run's JSON artifact; None, with an error shown naming the file, when unreadable."""
+    path = artifact(run, name)
+    try:
+        return json.loads(path.read_text())
+    except (*UNREADABLE, UnicodeDecodeError) as err:
+        st.error(f"{path.name} of run {run['id']} cannot be read ({err}); run it again.")
+        return None
 
 
 def label(run: dict) -> str:

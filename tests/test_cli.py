@@ -146,6 +146,15 @@ def test_predict_own_images(trained, tmp_path):
         (["train", "--dataset", "omniglot", "--data-root", "/nonexistent/data"], "not found"),
         (["train", "--n-way", "five"], "invalid int value"),
         (["eval", "--run", "missing"], "no run with id"),
+        (["train", "--episodes", str(10**12)], "episodes must be a number in [0, 1000000000]"),
+        (
+            ["train", "--eval-episodes", str(10**12)],
+            "eval_episodes must be a number in [1, 100000]",
+        ),
+        (["train", "--meta-batch", str(10**9)], "meta_batch must be a number in [1, 1024]"),
+        (["train", "--image-size", "4096"], "image_size must be a number in [1, 512]"),
+        (["train", "--algorithm", "finetune", "--finetune-epochs", str(10**9)], "finetune_epochs"),
+        (["train", "--algorithm", "maml", "--inner-steps", str(10**9)], "inner_steps must be"),
         (["predict", "--run", "x", "--support", "/nope", "--query", "/nope"], "not a folder"),
     ],
 )

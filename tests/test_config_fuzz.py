@@ -1,12 +1,14 @@
 """Generated settings, good and bad: each is either accepted or refused with a ConfigError that
 says what is wrong - never another exception (which would be a traceback in the UI or CLI)."""
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metalearn.algorithms import ALGORITHMS
-from metalearn.config import ConfigError, RunConfig
+from metalearn.config import SPEC, ConfigError, RunConfig
 from metalearn.data import DataError
 from metalearn.engine.run import execute
 from metalearn.engine.validate import validate
@@ -102,3 +104,72 @@ def test_generated_settings_run_or_are_clearly_refused(tmp_path_factory, data):
         assert str(err)
         return
     assert "test_accuracy" in result or "test_mse" in result
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+SETTING_NAMES = st.sampled_from(sorted(SPEC) + ["inner_lr", "head", "backbone", "first_order"])
+
+
+def _train_args_accepted_or_refused(argv: list[str]) -> None:
+    """The CLI's train path up to the point it would write a run: parse, read the settings,
+    resolve and validate. Only argparse's exit 2 or a ConfigError / DataError may come out."""
+    from metalearn import cli
+    from metalearn.engine.validate import make_config
+
+    try:
+        args = cli.build_parser().parse_args(argv)
+        validate(make_config(cli.given_settings(args)))
+    except SystemExit as err:
+        assert err.code == 2
+    except (ConfigError, DataError) as err:
+        assert str(err)
+
+
+@settings(max_examples=200, deadline=10_000, derandomize=True)
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        JSON.map(lambda v: json.dumps(v).encode()),
+        st.dictionaries(SETTING_NAMES, JSON, max_size=4).map(lambda v: json.dumps(v).encode()),
+    )
+)
+def test_generated_config_files_never_traceback(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("cfg") / "settings.json"
+    path.write_bytes(content)
+    _train_args_accepted_or_refused(["train", "--config", str(path)])
+
+
+FLAGS = st.sampled_from(
+    [
+        "--n-way",
+        "--n-shot",
+        "--episodes",
+        "--seed",
+        "--lr",
+        "--inner-lr",
+        "--device",
+        "--image-size",
+        "--meta-batch",
+        "--max-seconds",
+        "--dataset",
+        "--algorithm",
+        "--head",
+    ]
+)
+VALUES = st.one_of(
+    st.integers(-(2**70), 2**70).map(str),
+    st.floats().map(str),
+    st.text(max_size=6).filter(lambda t: not t.startswith("-")),
+)
+
+
+@settings(max_examples=200, deadline=10_000, derandomize=True)
+@given(st.lists(st.tuples(FLAGS, VALUES), max_size=4))
+def test_generated_flag_values_never_traceback(pairs):
+    _train_args_accepted_or_refused(["train", *[x for pair in pairs for x in pair]])

@@ -64,39 +64,54 @@ def test_metric_rows_are_unique_per_run_step_and_name(tmp_path):
     assert [(m["step"], m["value"]) for m in rows] == [(10, 1.5), (30, 0.8)]
 
 
-def _claim(home: str, run_id: str, go, done, out) -> None:
-    """One of several processes resuming the same run at the same moment."""
-    from metalearn.engine.jobs import pid_alive
-    from metalearn.store import ResumeRefused
-
-    store = Store(home)
-    go.wait()
-    try:
-        store.claim_resume(run_id, pid_alive)
-        out.put("claimed")
-    except ResumeRefused:
-        out.put("refused")
-    done.wait()  # the claimant lives on (a dashboard, or the CLI training the run)
+CLAIMANT = """
+import os, sys, time
+from metalearn.engine.jobs import pid_alive
+from metalearn.store import ResumeRefused, Store
+home, run_id, go, done = sys.argv[1:]
+store = Store(home)
+while not os.path.exists(go):
+    time.sleep(0.001)
+try:
+    store.claim_resume(run_id, pid_alive)
+    print("claimed", flush=True)
+except ResumeRefused:
+    print("refused", flush=True)
+while not os.path.exists(done):  # the claimant lives on (a dashboard, or the CLI training it)
+    time.sleep(0.01)
+"""
 
 
 def test_of_resumes_fired_at_once_exactly_one_claims_the_run(tmp_path):
-    import multiprocessing as mp
+    """Four processes (two dashboards, a double click, the CLI) resume one run at the same
+    moment: exactly one claims it."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
 
     store = Store(tmp_path)
     run_id = store.create_run(RunConfig().to_json())
     store.finish_run(run_id, "stopped")
-    ctx = mp.get_context("spawn")
-    go, done, out = ctx.Event(), ctx.Event(), ctx.Queue()
+    go, done = tmp_path / "go", tmp_path / "done"
+    repo = str(Path(__file__).resolve().parents[1])
     procs = [
-        ctx.Process(target=_claim, args=(str(tmp_path), run_id, go, done, out)) for _ in "abcd"
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMANT, str(tmp_path), run_id, str(go), str(done)],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
     ]
-    for p in procs:
-        p.start()
-    go.set()
-    answers = sorted(out.get(timeout=60) for _ in procs)
-    done.set()
-    for p in procs:
-        p.join(30)
+    time.sleep(2)  # all four started and waiting
+    go.touch()
+    try:
+        answers = sorted(p.stdout.readline().strip() for p in procs)
+    finally:
+        done.touch()
+        for p in procs:
+            p.wait(30)
     assert answers == ["claimed", "refused", "refused", "refused"]
     run = store.get_run(run_id)
     assert run["status"] == "queued" and run["pid"] in [p.pid for p in procs]

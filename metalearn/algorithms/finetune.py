@@ -36,6 +36,7 @@ FINETUNE_EPOCHS = Setting(
     "Fine-tuning passes per episode",
     "passes over the support set when fitting a new head (regression: SGD steps)",
     0,
+    10_000,
 )
 FINETUNE_LR = Setting(
     "finetune_lr", float, 0.01, "Fine-tuning learning rate", "of the new head", 0, 10, True

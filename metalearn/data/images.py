@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +46,29 @@ def decode(data: bytes | Path, channels: int, size: int, ink: bool = False) -> t
             arr = np.asarray(img, dtype=np.uint8)
     except DataError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
-        name = data if isinstance(data, Path) else "image"
-        raise DataError(f"cannot read {name} as an image: {err}") from err
+    except UnidentifiedImageError:
+        raise DataError(
+            f"{_name(data)} is not in an image format this reads (PNG, JPEG, BMP, GIF, WebP)"
+        ) from None
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,  # Pillow's "broken PNG file"
+        EOFError,
+        IndexError,
+        struct.error,
+        Image.DecompressionBombError,
+    ) as err:
+        raise DataError(f"cannot read {_name(data)} as an image: {err}") from None
     if ink and arr.mean() > 127:
         arr = 255 - arr
     t = torch.from_numpy(arr.copy())
     return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1).contiguous()
+
+
+def _name(data: bytes | Path) -> str:
+    """How an image is named in a message: its file name, never an object's repr."""
+    return data.name if isinstance(data, Path) else "the image"
 
 
 def inside(path: Path, root: Path) -> bool:

@@ -166,8 +166,9 @@ class JobManager:
             since = run["heartbeat"] or run["created_at"]  # a requeued run: since its requeue
             if run["pid"] is None and time.time() - since < 30:
                 continue  # being launched: its worker's pid is not recorded yet
+            note = self.store.failure_note(run["id"])  # a failure the store could not take
             if not pid_alive(run["pid"]) and self.store.mark_lost(
-                run["id"], "worker lost: its process ended without finishing the run"
+                run["id"], note or "worker lost: its process ended without finishing the run"
             ):
                 lost.append(run["id"])
         try:

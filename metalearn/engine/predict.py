@@ -15,6 +15,7 @@ from metalearn.engine.run import restore
 from metalearn.store import Store
 
 ImageSource = bytes | Path
+QUERY_BATCH = 256  # query images decoded and scored at once (20,000 at once would be gigabytes)
 
 
 def _read(items: list[tuple[str, ImageSource]], info, size: int) -> torch.Tensor:
@@ -62,23 +63,35 @@ def classify(
         )
     items = [item for n in names for item in support[n]]
     labels = torch.tensor([i for i, n in enumerate(names) for _ in support[n]])
-    episode = Episode(
-        _read(items, info, size),
-        labels,
-        _read(queries, info, size),
-        torch.zeros(len(queries), dtype=torch.long),
-        torch.arange(len(names)),
-        len(names),
-    ).to(device)
-    with torch.no_grad():
-        probs = algo.predict(episode).softmax(-1).cpu()
-    return {
-        q: {
-            "class": names[int(p.argmax())],
-            "scores": {n: round(float(v), 4) for n, v in zip(names, p, strict=True)},
-        }
-        for (q, _), p in zip(queries, probs, strict=True)
-    }
+    support_x = _read(items, info, size)
+    out: dict[str, Any] = {}
+    for start in range(0, len(queries), QUERY_BATCH):  # decoded and scored a batch at a time
+        chunk = queries[start : start + QUERY_BATCH]
+        episode = Episode(
+            support_x,
+            labels,
+            _read(chunk, info, size),
+            torch.zeros(len(chunk), dtype=torch.long),
+            torch.arange(len(names)),
+            len(names),
+        ).to(device)
+        with torch.no_grad():
+            probs = algo.predict(episode).softmax(-1).cpu()
+        for (q, _), p in zip(chunk, probs, strict=True):
+            out[_unique(q, out)] = {
+                "class": names[int(p.argmax())],
+                "scores": {n: round(float(v), 4) for n, v in zip(names, p, strict=True)},
+            }
+    return out
+
+
+def _unique(name: str, taken: dict[str, Any]) -> str:
+    """`name`, or "name (2)", "name (3)", ... if an earlier query has it (one row per file)."""
+    k, candidate = 1, name
+    while candidate in taken:
+        k += 1
+        candidate = f"{name} ({k})"
+    return candidate
 
 
 def predict_folder(store: Store, run_id: str, support_dir: str, query_dir: str) -> dict[str, Any]:

@@ -5,8 +5,10 @@ Used by the CLI and by the dashboard's worker processes alike, so both record ru
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -14,11 +16,12 @@ import torch
 
 from metalearn.algorithms import Algorithm
 from metalearn.config import ConfigError, RunConfig
+from metalearn.data import DataError
 from metalearn.engine.build import build_algorithm
 from metalearn.engine.device import describe_device, resolve_device
 from metalearn.engine.evaluate import mean_ci95
 from metalearn.engine.kinds import Context, kind_of
-from metalearn.engine.trainer import load_checkpoint
+from metalearn.engine.trainer import DiskFull, load_checkpoint
 from metalearn.engine.validate import stored, validate
 from metalearn.store import NoSuchRun, Store
 
@@ -56,7 +59,11 @@ def execute(
         ctx = Context(cfg, store, run_id, device, resume, on_metrics, should_stop)
         result = kind.run(ctx)
     except BaseException as err:
-        store.finish_run(run_id, "failed", error=describe_failure(err, cfg))
+        reason = describe_failure(err, cfg)
+        try:
+            store.finish_run(run_id, "failed", error=reason)
+        except sqlite3.Error as db_err:  # e.g. the disk is full: leave the reason in the folder
+            store.note_failure(run_id, f"{reason} (the store could not record it: {db_err})")
         raise
     result.update(
         run_id=run_id,
@@ -77,6 +84,7 @@ def describe_failure(err: BaseException, cfg: RunConfig) -> str:
     if (
         isinstance(err, (torch.OutOfMemoryError, MemoryError))
         or "out of memory" in str(err).lower()
+        or "can't allocate memory" in str(err).lower()  # the CPU allocator's words
     ):
         batch = cfg.hyper.get("batch_size")
         return (
@@ -88,6 +96,12 @@ def describe_failure(err: BaseException, cfg: RunConfig) -> str:
         )
     if isinstance(err, KeyboardInterrupt):
         return "interrupted (Ctrl-C or SIGINT); resume it from its last checkpoint"
+    if isinstance(err, DiskFull):
+        return str(err)
+    if isinstance(err, sqlite3.OperationalError) and ("disk" in str(err) or "full" in str(err)):
+        return str(DiskFull("the run store", err))
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return str(DiskFull(f"{getattr(err, 'filename', None) or 'a file'}", err))
     return text
 
 
@@ -134,11 +148,23 @@ def restore(store: Store, run_id: str) -> tuple[Algorithm, RunConfig, torch.devi
     if store.get_run(run_id) is None:
         raise NoSuchRun(run_id)
     state = load_checkpoint(store.artifact(run_id, "checkpoint"))
-    cfg = stored(json.loads(state["config"]))
-    device = resolve_device(cfg.device)
-    algo = build_algorithm(cfg, _n_train_classes(state, cfg))
-    algo.load_state_dict(state["model"])
+    try:
+        cfg = stored(json.loads(state["config"]))
+        device = resolve_device(cfg.device)
+        algo = build_algorithm(cfg, _n_train_classes(state, cfg))
+        algo.load_state_dict(state["model"])
+    except (KeyError, TypeError, RuntimeError, json.JSONDecodeError) as err:
+        raise misfit(run_id, err) from None
     return algo.to(device).eval(), cfg, device
+
+
+def misfit(run_id: str, err: Exception) -> DataError:
+    """A checkpoint that loads but does not fit its run's model (wrong keys or shapes)."""
+    text = f"missing {err}" if isinstance(err, KeyError) else str(err).splitlines()[0][:300]
+    return DataError(
+        f"the checkpoint of run {run_id} (checkpoint.pt) does not fit its model ({text}); "
+        "train the run again"
+    )
 
 
 def _n_train_classes(state: dict, cfg: RunConfig) -> int:

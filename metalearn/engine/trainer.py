@@ -159,18 +159,44 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),  # e.g. MANN's sequence orders
         }
         tmp = self.checkpoint_path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        tmp.replace(self.checkpoint_path)
+        try:
+            torch.save(state, tmp)
+            tmp.replace(self.checkpoint_path)
+        except (OSError, RuntimeError) as err:  # torch words a short write as a RuntimeError
+            tmp.unlink(missing_ok=True)  # the last good checkpoint stays as it was
+            raise DiskFull(f"the checkpoint {self.checkpoint_path.name}", err) from None
 
     def load_checkpoint(self, path: Path) -> None:
+        """Continues from a checkpoint.
+
+        Raises:
+            DataError: it is unreadable, or does not fit this run's model and optimizer.
+        """
         state = load_checkpoint(path)
-        self.algo.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.sampler.generator.set_state(state["sampler_rng"])
-        if "torch_rng" in state:
-            torch.set_rng_state(state["torch_rng"])
-        self.stats.episodes = int(state["episodes"])
-        self.stats.train_seconds = float(state["train_seconds"])
+        try:
+            self.algo.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.sampler.generator.set_state(state["sampler_rng"])
+            if "torch_rng" in state:
+                torch.set_rng_state(state["torch_rng"])
+            self.stats.episodes = int(state["episodes"])
+            self.stats.train_seconds = float(state["train_seconds"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            text = f"missing {err}" if isinstance(err, KeyError) else str(err).splitlines()[0]
+            raise DataError(
+                f"checkpoint {path.name} does not fit this run's model ({text[:300]}); "
+                "launch the run again instead of resuming it"
+            ) from None
+
+
+class DiskFull(OSError):
+    """A write that failed for want of room (disk full, quota or file-size limit)."""
+
+    def __init__(self, what: str, err: Exception):
+        super().__init__(
+            f"disk full while writing {what} (or a quota or file-size limit reached): "
+            f"{str(err).splitlines()[0][:200]}; free some space, then resume the run"
+        )
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -7,18 +7,12 @@ import numpy as np
 import streamlit as st
 
 from metalearn.viz import embedding_figure
-from pages._ui import artifact, has_artifact, label, runs
-
-
-@st.cache_data(show_spinner=False)
-def load(path: str, mtime: float) -> dict:
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+from pages._ui import artifact, has_artifact, label, read_npz, runs
 
 
 @st.cache_data(show_spinner="Projecting…")
-def figure(path: str, mtime: float, index: int, method: str):
-    z = load(path, mtime)
+def figure(run_id: str, mtime: float, index: int, method: str, _z: dict):
+    z = _z  # the arrays (not hashed: the run and the file's version key the cache)
     return embedding_figure(
         z["support"][index],
         z["query"][index],
@@ -47,7 +41,9 @@ choice = st.selectbox(
 )
 run, path = with_snapshots[choice]
 mtime = os.path.getmtime(path)
-z = load(path, mtime)
+z = read_npz(run, "embeddings")
+if z is None:  # truncated or overwritten: said above; other runs stay selectable
+    st.stop()
 steps = [int(s) for s in z["steps"]]
 c1, c2 = st.columns([3, 1])
 step = c1.select_slider("Snapshot (training episodes)", steps, value=steps[-1])
@@ -57,7 +53,7 @@ method = c2.radio(
     horizontal=True,
     format_func=lambda m: {"pca": "PCA", "tsne": "t-SNE"}[m],
 )
-fig = figure(path, mtime, steps.index(step), method)
+fig = figure(run["id"], mtime, steps.index(step), method, z)
 event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="emb")
 st.caption(
     "Circles: support · stars: class prototypes (support means) · crosses: queries "

@@ -84,7 +84,11 @@ with tab_sample:
     )
     captions = [[f"true {int(t)}"] for t in episode.query_labels]
     for run_id in chosen:
-        algo, cfg, device = model(run_id)
+        try:
+            algo, cfg, device = model(run_id)
+        except DataError as err:  # a truncated or mismatched checkpoint: said, the rest works
+            st.error(str(err))
+            continue
         with torch.no_grad():
             pred = algo.predict(episode.to(device)).argmax(-1).cpu()
         for cap, p, t in zip(captions, pred, episode.query_labels, strict=True):
@@ -107,7 +111,7 @@ with tab_own:
             format_func=lambda i: label(next(r for r in finished if r["id"] == i)),
         )
         n_classes = st.number_input("Classes", 2, 10, 2)
-        support = {}
+        support, named = {}, []
         for k in range(n_classes):
             c1, c2 = st.columns([1, 3])
             name = c1.text_input("Class name", f"class {k + 1}", key=f"name{k}")
@@ -117,15 +121,26 @@ with tab_own:
                 accept_multiple_files=True,
                 key=f"up{k}",
             )
-            support[name] = [(f.name, f.getvalue()) for f in files or []]
+            named.append(name.strip())
+            support[name.strip()] = [(f.name, f.getvalue()) for f in files or []]
         queries = st.file_uploader(
             "Query images", ["png", "jpg", "jpeg"], accept_multiple_files=True
         )
-        if st.button("Classify", disabled=not queries):
+        twice = sorted({n for n in named if named.count(n) > 1})
+        if twice or "" in named:
+            st.error(
+                "Give each class its own, non-empty name"
+                + (f" ({', '.join(map(repr, twice))} is used twice)." if twice else ".")
+            )
+        if st.button("Classify", disabled=not queries or bool(twice) or "" in named):
             try:
                 out = classify(Store(), run_id, support, [(f.name, f.getvalue()) for f in queries])
-                st.dataframe(
-                    [{"image": k, "predicted": v["class"], **v["scores"]} for k, v in out.items()],
+                st.dataframe(  # a score column per class, named so no class can replace another
+                    [
+                        {"image": k, "predicted": v["class"]}
+                        | {f"P({c})": p for c, p in v["scores"].items()}
+                        for k, v in out.items()
+                    ],
                     hide_index=True,
                 )
             except DataError as err:

@@ -1,8 +1,5 @@
 """Inside the learners: what learned optimisers and memories do, from their runs' records."""
 
-import os
-
-import numpy as np
 import streamlit as st
 
 from metalearn import catalog
@@ -12,19 +9,13 @@ from metalearn.viz import (
     instance_training_figure,
     memory_figure,
 )
-from pages._ui import artifact, has_artifact, label, metrics, runs
+from pages._ui import has_artifact, label, metrics, read_npz, runs
 
 
 def views(run: dict) -> tuple[str, ...]:
     """What this page can show of a run: its algorithm's declared views ("gates", "memory")."""
     algo = catalog.algorithms().get(run["config"]["algorithm"])
     return algo.views if algo else ()
-
-
-@st.cache_data(show_spinner=False)
-def load_trace(path: str, mtime: float) -> dict:
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
 
 
 def show_memory(run: dict) -> None:
@@ -45,11 +36,12 @@ def show_memory(run: dict) -> None:
         )
     else:
         c2.info("The test curve appears when the run has finished.")
-    path = artifact(run, "memory")
     if not has_artifact(run, "memory"):
         st.info("Memory heat maps appear when the run has finished.")
         return
-    z = load_trace(str(path), os.path.getmtime(path))
+    z = read_npz(run, "memory")
+    if z is None:  # truncated or overwritten: said; the curves above still show
+        return
     n = len(z["labels"])
     which = st.radio(
         "Test sequence", list(range(n)), horizontal=True, format_func=lambda i: str(i + 1)

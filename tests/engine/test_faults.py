@@ -6,13 +6,17 @@ import os
 import random
 import signal
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from metalearn.config import RunConfig
 from metalearn.engine.jobs import JobManager
 from metalearn.engine.run import describe_failure
+from metalearn.store import Store
 
 LONG = {"episodes": 100000, "log_every": 5, "val_every": 0, "eval_episodes": 100}
 
@@ -123,3 +127,25 @@ def test_out_of_memory_says_what_to_shrink():
     cfg = RunConfig(meta_batch=32)
     text = describe_failure(RuntimeError("CUDA out of memory. Tried to allocate 2 GiB"), cfg)
     assert "meta_batch (now 32)" in text and "smaller" in text
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_disk_full_while_checkpointing_is_said_and_cleaned_up(tmp_path):
+    """`ulimit -f` (the issue's simulation): the checkpoint cannot be written. The run fails
+    saying the disk is full, no checkpoint.tmp is left, and the CLI prints no traceback."""
+    home = tmp_path / "home"
+    home.mkdir()
+    command = (
+        f"ulimit -f 400; exec {sys.executable} -m metalearn --home {home} train --episodes 40 "
+        "--checkpoint-every 20 --val-every 0 --eval-episodes 5 --no-progress --device cpu"
+    )
+    proc = subprocess.run(
+        ["bash", "-c", command], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 1 and "disk full while writing" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    [run] = Store(home).list_runs()
+    assert run["status"] == "failed" and run["error"].startswith("disk full while writing the ")
+    assert not list(home.glob("*/checkpoint.tmp"))

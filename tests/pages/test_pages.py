@@ -219,3 +219,25 @@ def test_reinforcement_runs_on_every_page(home):
     assert all(set(means) == {"0", "1", "2", "3"} and cis for means, cis in curves.values())
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("average return vs adaptation steps" in spec for spec in specs)
+
+
+def test_damaged_artifacts_are_named_and_the_rest_of_the_page_works(home):
+    """A truncated embeddings.npz on the Embeddings page, a truncated checkpoint chosen in the
+    Task explorer: an error naming the file, no exception, the page still drawn."""
+    from metalearn.engine.run import execute
+
+    store = Store(home)
+    cfg = RunConfig(episodes=6, eval_episodes=5, val_every=0, log_every=3, device="cpu")
+    run_id = store.create_run(cfg.to_json())
+    execute(cfg, store, run_id)
+    for name in ("embeddings", "checkpoint"):
+        path = store.artifact(run_id, name)
+        path.write_bytes(path.read_bytes()[:100])
+    at = app("pages/views/embeddings.py")
+    assert not at.exception
+    assert any("embeddings.npz of run" in e.value for e in at.error)
+    at = app("pages/views/explorer.py")
+    at.multiselect[0].select(run_id).run()
+    assert not at.exception
+    assert any("checkpoint" in e.value and "corrupt" in e.value for e in at.error)
+    assert at.get("imgs") or at.title  # the sampled episode is still drawn
