@@ -125,8 +125,10 @@ if problems:
     st.error("Fix these settings before launching:\n" + "\n".join(f"- {p}" for p in problems))
 
 locked = not can_control()
+notice = st.container()  # always there: unlocking does not shift the buttons below it
 if locked:
-    viewer_notice("launching runs")
+    with notice:
+        viewer_notice("launching runs")
 c1, c2, c3 = st.columns([1, 2, 1])
 if c1.button("Launch", type="primary", disabled=bool(problems) or locked) and can_control():
     st.session_state["watch"] = [jobs().launch(cfg)] + st.session_state.get("watch", [])
