@@ -15,8 +15,10 @@ found" notice on a fresh server's first request) is what serve.py turns off; und
 import streamlit as st
 
 from metalearn import catalog
-from pages._server import timed, warm_up
-from pages._ui import runs, sidebar, store_banner
+from pages._server import guard_uploads, timed, warm_up
+from pages._ui import runs, sidebar, store_banner, viewer_mode
+
+guard_uploads(viewer_mode)  # before anything else (serve.py did it already)
 
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
 pages = [

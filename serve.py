@@ -7,7 +7,8 @@ server is routed by the legacy router, which knows none of app.py's pages: a col
 (a shared `/learn` or `/runs?runs=...` as the server's first request) gets a "Page not found"
 notice, then the right page (streamlit/streamlit#8860, #9992; PR #10276 documents the
 behaviour). Streamlit has no setting for it; this clears the one flag that turns it on before
-the server starts. Nothing else imports this module. tests/e2e/test_browser.py checks that a
+the server starts, and refuses viewers' uploads from the first request on (pages/_server.py,
+`guard_uploads`). Nothing else imports this module. tests/e2e/test_browser.py checks that a
 cold deep link shows no notice.
 """
 
@@ -16,7 +17,11 @@ import sys
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+from pages._server import guard_uploads
+from pages._ui import viewer_mode
+
 if __name__ == "__main__":
     PagesManager.uses_pages_directory = False  # what st.navigation sets on its first call
+    guard_uploads(viewer_mode)  # viewer sessions' uploads refused from the server's first request
     sys.argv = ["streamlit", "run", "app.py", *sys.argv[1:]]
     sys.exit(cli.main())

@@ -69,3 +69,28 @@ class Backoff:
     def succeeded(self, client: str) -> None:
         with self._lock:
             self._clients.pop(client, None)
+
+
+class UploadGate:
+    """The browser sessions that may upload files while the dashboard is view-only: those a
+    presenter unlocked. Streamlit's upload endpoint asks it before it keeps a file (see
+    `pages._server.guard_uploads`); one instance per server process."""
+
+    def __init__(self) -> None:
+        self._open: set[str] = set()
+        self._lock = threading.Lock()
+
+    def open(self, session_id: str) -> None:
+        with self._lock:
+            self._open.add(session_id)
+
+    def close(self, session_id: str) -> None:
+        with self._lock:
+            self._open.discard(session_id)
+
+    def allows(self, session_id: str, viewer_mode: bool) -> bool:
+        """Whether a file sent by `session_id` may be kept."""
+        if not viewer_mode:
+            return True
+        with self._lock:
+            return session_id in self._open

@@ -4,15 +4,23 @@ module (never the other way round)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import streamlit as st
 
 from metalearn.engine.jobs import JobManager
 from metalearn.store import home
+from pages._guard import UploadGate
+
+log = logging.getLogger(__name__)
+
+uploads = UploadGate()  # the presenter sessions that may upload in viewer mode
+_viewer_mode: list[Callable[[], bool]] = []
 
 
 def jobs() -> JobManager:
@@ -68,3 +76,51 @@ def timed(what: str):
         if path:
             with open(path, "a") as f:
                 f.write(f"{what}\t{time.perf_counter() - t0:.4f}\n")
+
+
+def guard_uploads(viewer_mode: Callable[[], bool]) -> None:
+    """Makes Streamlit's upload endpoint (`PUT /_stcore/upload_file/<session>/<file>`) answer 403
+    and keep nothing for a session `uploads` does not allow while `viewer_mode()` holds.
+
+    Viewer pages show no uploader, but the endpoint takes files from any live session that sends
+    its session id and xsrf cookie, and keeps them in memory for the session's life. Streamlit has
+    no setting or hook for who may upload, so this wraps the one method every upload goes through,
+    `MemoryUploadedFileManager.add_file`. Called before the server starts (serve.py) and by app.py
+    (under a plain `streamlit run`); doing it again changes nothing. What remains: the endpoint
+    still reads a refused request's body (at most `server.maxUploadSize`, 10 MB) before it asks,
+    and frees it when the request ends.
+    """
+    from starlette.exceptions import HTTPException
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+    _viewer_mode[:] = [viewer_mode]
+    if getattr(MemoryUploadedFileManager.add_file, "guarded", False):
+        return
+    keep = MemoryUploadedFileManager.add_file
+
+    def add_file(self, session_id: str, file) -> None:
+        if not uploads.allows(session_id, _viewer_mode[0]()):
+            log.warning("refused a %d-byte upload from a viewer session", len(file.data))
+            raise HTTPException(
+                status_code=403, detail="uploads are switched off for viewers (view-only mode)"
+            )
+        keep(self, session_id, file)
+
+    add_file.guarded = True  # type: ignore[attr-defined]
+    MemoryUploadedFileManager.add_file = add_file  # type: ignore[method-assign]
+
+
+def session_id() -> str | None:
+    """This browser session's id in Streamlit's runtime (None outside a script run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else None
+
+
+def drop_uploads(sid: str) -> None:
+    """Frees the files a session uploaded (a presenter locking the controls again)."""
+    from streamlit import runtime
+
+    if runtime.exists():
+        runtime.get_instance().uploaded_file_mgr.remove_session_files(sid)

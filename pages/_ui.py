@@ -25,7 +25,13 @@ from metalearn.engine.kinds import RunKind
 from metalearn.engine.records import RunRecord, kind_of_row
 from metalearn.store import Store, StoreError, artifact_path, damaged, home, store_file
 from pages._guard import Backoff
-from pages._server import jobs, reap  # noqa: F401  (jobs: re-exported for the pages)
+from pages._server import (  # noqa: F401  (jobs: re-exported for the pages)
+    drop_uploads,
+    jobs,
+    reap,
+    session_id,
+    uploads,
+)
 
 ACTIVE = ("queued", "running")
 
@@ -89,6 +95,9 @@ def presenter_unlock() -> None:
     if _unlocked():
         if st.button("Lock controls"):
             st.session_state[UNLOCKED] = False
+            if sid := session_id():
+                uploads.close(sid)
+                drop_uploads(sid)
             st.rerun()
         return
     st.text_input(
@@ -117,6 +126,8 @@ def _try_password(password: str) -> None:
     elif hmac.compare_digest(given.encode(), password.encode()):
         backoff.succeeded(client)
         st.session_state[UNLOCKED] = True
+        if sid := session_id():
+            uploads.open(sid)
     else:
         backoff.failed(client)
         st.session_state[REFUSAL] = "Wrong password."

@@ -48,10 +48,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerURL(str):
+    """A dashboard server's URL, with the server's process id (`pid`)."""
+
+    pid: int
+
+
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str]):
     """`python serve.py` (the README's `streamlit run app.py`) on a free port with extra
-    environment; yields its URL."""
+    environment; yields its URL (a `ServerURL`)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -67,7 +73,8 @@ def streamlit_server(env: dict[str, str]):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = ServerURL(f"http://127.0.0.1:{port}")
+    url.pid = proc.pid
     try:
         for _ in range(60):
             try:

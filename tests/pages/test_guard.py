@@ -1,5 +1,7 @@
 """The presenter password's backoff, on its own clock."""
 
+import pytest
+
 from pages._guard import Backoff
 
 
@@ -36,3 +38,36 @@ def test_many_clients_failing_together_make_everyone_wait():
     assert b.wait("client 0") == 30 and b.wait("a newcomer") == 30
     clock.now += 601  # quiet for ten minutes: all forgotten
     assert b.wait("a newcomer") == 0 and b.wait("client 0") == 0
+
+
+def test_uploads_from_sessions_the_gate_does_not_open_are_refused_and_not_kept(monkeypatch):
+    from starlette.exceptions import HTTPException
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    from pages import _server
+
+    viewer = [True]
+    monkeypatch.setattr(_server, "_viewer_mode", [])
+    _server.guard_uploads(lambda: viewer[0])
+    wrapped = MemoryUploadedFileManager.add_file
+    _server.guard_uploads(lambda: viewer[0])  # again (serve.py, then app.py): one wrapper
+    assert MemoryUploadedFileManager.add_file is wrapped
+    manager = MemoryUploadedFileManager("/_stcore/upload_file")
+
+    def put(session: str, name: str) -> None:
+        manager.add_file(session, UploadedFileRec(name, name, "image/png", b"\0" * 1000))
+
+    with pytest.raises(HTTPException) as refused:
+        put("viewer", "a")
+    assert refused.value.status_code == 403 and "viewers" in refused.value.detail
+    assert manager.get_files("viewer", ["a"]) == []  # nothing kept
+    _server.uploads.open("presenter")
+    put("presenter", "b")
+    assert [f.file_id for f in manager.get_files("presenter", ["b"])] == ["b"]
+    _server.uploads.close("presenter")
+    with pytest.raises(HTTPException):
+        put("presenter", "c")
+    viewer[0] = False  # not a view-only dashboard: anyone's uploads are kept
+    put("viewer", "d")
+    assert [f.file_id for f in manager.get_files("viewer", ["d"])] == ["d"]
