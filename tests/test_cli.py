@@ -220,6 +220,19 @@ def test_bad_config_files_exit_2_and_leave_no_run(content, message, tmp_path):
     assert cli("runs", home=tmp_path / "home").stdout == ""  # no failed run row left behind
 
 
+def test_a_run_too_big_for_memory_is_refused_before_it_starts(tmp_path):
+    """Each setting within its bounds, together far beyond any machine's memory (100 GiB,
+    256 GiB): refused with the estimate and what is free, and no run is left behind."""
+    for args in (
+        ["--image-size", "512", "--meta-batch", "1024"],
+        ["--algorithm", "finetune", "--image-size", "512", "--batch-size", "4096"],
+    ):
+        proc = cli("train", "--device", "cpu", *args, home=tmp_path, check=False)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert "this run needs at least" in proc.stderr and "GiB free there" in proc.stderr
+    assert cli("runs", home=tmp_path).stdout.count("\n") <= 1  # no run rows (a header at most)
+
+
 def test_config_streams_and_odd_values_are_refused_at_once(tmp_path):
     """No read of a device or a FIFO (either would block or never end); counts below 1 and a
     runs directory that is a file are refused by name."""

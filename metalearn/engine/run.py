@@ -21,6 +21,7 @@ from metalearn.engine.build import build_algorithm
 from metalearn.engine.device import describe_device, resolve_device
 from metalearn.engine.evaluate import mean_ci95
 from metalearn.engine.kinds import Context, kind_of
+from metalearn.engine.memory import memory_problems
 from metalearn.engine.trainer import DiskFull, load_checkpoint
 from metalearn.engine.validate import stored, validate
 from metalearn.store import NoSuchRun, Store
@@ -48,6 +49,10 @@ def execute(
         cfg = validate(cfg)
         kind = kind_of(cfg)
         device = resolve_device(cfg.device)
+        if device.type == "cuda":  # its free memory, known once CUDA has started
+            torch.cuda.init()
+            if out := memory_problems(kind.memory(cfg, kind.describe(cfg)), str(device)):
+                raise ConfigError(out)
         store.start_run(run_id, describe_device(device))
         store.run_dir(run_id)  # the run's folder, for its checkpoint and artifacts
 

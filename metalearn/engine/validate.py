@@ -109,7 +109,12 @@ def _kind_problems(cfg: RunConfig) -> list[str]:
         return err.problems
     except DataError as err:
         return [str(err)]
-    return kind.problems(cfg, info, catalog.algorithms()[cfg.algorithm].same_way)
+    out = kind.problems(cfg, info, catalog.algorithms()[cfg.algorithm].same_way)
+    if not out:
+        from metalearn.engine.memory import memory_problems, planned_device
+
+        out = memory_problems(kind.memory(cfg, info), planned_device(cfg.device))
+    return out
 
 
 __all__ = ["KINDS", "make_config", "problems", "resolve", "stored", "validate"]

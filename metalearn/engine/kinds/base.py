@@ -200,6 +200,19 @@ class RunKind:
             out += self.split_problems(cfg, info, split, shape)
         return out + self.split_problems(cfg, info, "test", self.test_shape(cfg))
 
+    def memory(self, cfg: RunConfig, info: DatasetInfo):
+        """The least memory the run takes (an `engine.memory.Estimate`), or None where the kind
+        holds no images of the spec's size. Here: a meta-batch of episodes per update."""
+        if not self.uses_image_size or info.task != "classification":
+            return None
+        from metalearn.engine.memory import estimate
+
+        per_episode = max(
+            w * (s + q) for w, s, q in (self.training_shape(cfg), self.test_shape(cfg))
+        )
+        way, shot, query = self.training_shape(cfg)
+        return estimate(cfg, info, cfg.meta_batch * way * (shot + query), per_episode)
+
     def test_shape(self, cfg: RunConfig) -> tuple[int, int, int]:
         """(way, shot, query) of the test (and validation) episodes."""
         return cfg.test_shape

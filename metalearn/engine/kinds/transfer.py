@@ -25,3 +25,9 @@ class Transfer(RunKind):
 
     def per_update(self, cfg) -> int:
         return 1  # one batch counts as one training "episode"
+
+    def memory(self, cfg, info):
+        from metalearn.engine.memory import estimate
+
+        batch = cfg.hyper["batch_size"]
+        return estimate(cfg, info, batch, batch)  # one forward pass over the whole batch
