@@ -115,6 +115,35 @@ def write_cifar10(root: Path, per_class_train: int = 20, per_class_test: int = 1
         )
 
 
+CIFAR10_NAMES = "airplane automobile bird cat deer dog frog horse ship truck".split()
+
+
+def write_cifar10_images(
+    root: Path, per_class_train: int = 6, per_class_test: int = 3, zipped: bool = True
+) -> Path:
+    """CIFAR-10 as JPEG files, class folders in `cifar10-images/{train,test}/<class>/NNNN.jpg`,
+    inside `<root>/cifar10-images/cifar10-images.zip` (as the shared copy) or extracted under
+    `<root>/cifar10-images/`. Returns the zip or the folder."""
+    files = {}
+    for part, count, offset in (("train", per_class_train, 0), ("test", per_class_test, 5000)):
+        for c, name in enumerate(CIFAR10_NAMES):
+            for i in range(count):
+                buf = BytesIO()
+                Image.fromarray(pattern(c, offset + i)).save(buf, format="JPEG", quality=95)
+                files[f"cifar10-images/{part}/{name}/{i:04d}.jpg"] = buf.getvalue()
+    folder = root / "cifar10-images"
+    folder.mkdir(parents=True, exist_ok=True)
+    if zipped:
+        with zipfile.ZipFile(folder / "cifar10-images.zip", "w") as z:
+            for name, data in files.items():
+                z.writestr(name, data)
+        return folder / "cifar10-images.zip"
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return folder
+
+
 def write_cifar100(root: Path, names: list[str], per_class: int = 6) -> None:
     """<root>/cifar-100-python/{train,test,meta} in torchvision's format."""
     folder = root / "cifar-100-python"

@@ -52,6 +52,18 @@ FINETUNE_MODE = Setting(
     advanced=True,
 )
 
+FINETUNE_SUBSET = Setting(
+    "finetune_subset",
+    str,
+    "random",
+    "Fine-tuning images (seed pipeline)",
+    "the 1000 training images the seed pipeline fine-tunes on: random (seeded, from all), "
+    "balanced (100 per class), first (the seed's Subset(range(1000)); in the image-folder copy "
+    "of CIFAR-10 those are 1000 airplanes)",
+    choices=("random", "balanced", "first"),
+    advanced=True,
+)
+
 
 def cosine_scores(features: torch.Tensor, weight: torch.Tensor, scale: float) -> torch.Tensor:
     """scale * cos(f, w). features [..., N, D], weight [..., C, D] -> [..., N, C]."""
@@ -117,6 +129,7 @@ for a test episode:
         FINETUNE_EPOCHS,
         FINETUNE_LR,
         FINETUNE_MODE,
+        FINETUNE_SUBSET,
         INNER_STEPS_TEST.but(help="SGD steps on a regression task's support points at test time"),
     )
 

@@ -1,8 +1,11 @@
-"""CIFAR in torchvision's on-disk format (the python pickles of the official archives).
+"""CIFAR in torchvision's on-disk format (the python pickles of the official archives), and
+CIFAR-10 as image files (`cifar_images`).
 
-- `cifar10`: <root>/cifar-10-batches-py/{data_batch_1..5, test_batch, batches.meta}. Episodes use
-  a class split (airplane..deer train, dog/frog validation, horse/ship/truck test) over all 60000
-  images; `load_standard` gives the usual 50000/10000 image split for the seed's transfer pipeline.
+- `cifar10`: <root>/cifar-10-batches-py/{data_batch_1..5, test_batch, batches.meta}, else
+  <root>/cifar10-images/cifar10-images.zip or a folder of train/ and test/ class folders.
+  Episodes use a class split (airplane..deer train, dog/frog validation, horse/ship/truck
+  test) over all 60000 images; `load_standard` gives the usual 50000/10000 image split for the
+  seed's transfer pipeline.
 - `cifar-fs` (Bertinetto et al. 2019): <root>/cifar-100-python/{train, test, meta}, 100 fine
   classes split 64 / 16 / 20, all 600 images of each class.
 """
@@ -16,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from metalearn.data import cifar_images
 from metalearn.data.base import (
     DataError,
     Dataset,
@@ -75,12 +79,21 @@ def _folder(root: str | None, name: str) -> Path:
     )
     missing = [n for n in needed if not (folder / n).is_file()]
     if missing:
+        images = " (or cifar10-images/cifar10-images.zip, or train/ and test/ class folders)"
         raise DataError(
-            f"{name}: {', '.join(missing)} not found in {folder}. Extract the official archive "
+            f"{name}: {', '.join(missing)} not found in {folder}"
+            f"{images if name == 'cifar10' else ''}. Extract the official archive "
             f"({ARCHIVES[name][0].rsplit('/', 1)[1]}) under the data root, or download it when "
             "online."
         )
     return folder
+
+
+def _pickles_or_images(root: str | None) -> Path:
+    """CIFAR-10's source under the data root: the pickles' folder, else the image copy."""
+    if (data_root(root) / "cifar-10-batches-py").is_dir():
+        return _folder(root, "cifar10")
+    return cifar_images.find(data_root(root)) or _folder(root, "cifar10")
 
 
 def download(root: str | None, name: str) -> None:
@@ -97,7 +110,9 @@ def load_standard(
     root: str | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
     """CIFAR-10's own image split: (train uint8 [N,3,32,32], labels, test images, labels, names)."""
-    folder = _folder(root, "cifar10")
+    folder = _pickles_or_images(root)
+    if folder.name != "cifar-10-batches-py":
+        return cifar_images.load(folder)
     names = _unpickle(folder / "batches.meta")["label_names"]
     parts = [_unpickle(folder / f"data_batch_{i}") for i in range(1, 6)]
     train_x = torch.cat([_to_images(p["data"]) for p in parts])
@@ -108,7 +123,10 @@ def load_standard(
 
 def _pooled(root: str | None, name: str) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """All images of the archive (train and test parts) with fine labels; cached."""
-    folder = _folder(root, name)
+    folder = _pickles_or_images(root) if name == "cifar10" else _folder(root, name)
+    if folder.name != "cifar-10-batches-py" and name == "cifar10":  # image files, cached apart
+        tx, ty, vx, vy, names = cifar_images.load(folder)
+        return torch.cat([tx, vx]), torch.cat([ty, vy]), names
     stamp = "|".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(folder.iterdir()))
     key = f"{name}-{hashlib.sha1((str(folder.resolve()) + stamp).encode()).hexdigest()[:12]}.pt"
     cached = load_cache(key)

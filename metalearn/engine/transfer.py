@@ -2,7 +2,9 @@
 
 SimpleCNN is trained on CIFAR-10's training images (SGD, lr 0.001, momentum 0.9, batches of 100,
 random flips and 4-pixel-padded crops, inputs normalised to [-1, 1]); then fine-tuned for one pass
-over a 1000-image subset; then scored on the test images. Here `episodes` counts training batches
+over a 1000-image subset (`finetune_subset`: seeded random by default; "first" is the seed's
+`Subset(range(1000))`, which in a class-ordered copy is one class); then scored on the test
+images. Here `episodes` counts training batches
 (the seed's 10 epochs are 5000 batches of 100).
 """
 
@@ -68,7 +70,7 @@ def run_seed_pipeline(cfg: RunConfig, device: torch.device, on_metrics) -> dict[
             losses.clear()
     pretrain_seconds = time.perf_counter() - started
     pre_acc = _accuracy(model, norm(test_x), test_y, device)
-    subset = torch.randperm(min(SUBSET, n), generator=g)  # one pass over the first 1000 images
+    subset = fine_tuning_images(train_y, cfg.hyper.get("finetune_subset", "random"), g)
     ft_losses = [step(subset[i : i + bs]) for i in range(0, len(subset), bs)]
     on_metrics(done + 1, {"finetune_loss": float(torch.stack(ft_losses).mean())})
     acc = _accuracy(model, norm(test_x), test_y, device)
@@ -76,13 +78,39 @@ def run_seed_pipeline(cfg: RunConfig, device: torch.device, on_metrics) -> dict[
     return {
         "test_accuracy": acc,
         "test_ci95": 1.96 * math.sqrt(acc * (1 - acc) / len(test_y)),
-        "pretrain_test_accuracy": pre_acc,
+        "test_accuracy_pretrained": pre_acc,
+        "test_accuracy_finetuned": acc,
+        "finetune_subset": cfg.hyper.get("finetune_subset", "random"),
+        "finetune_classes": int(train_y[subset].unique().numel()),
         "test_images": len(test_y),
         "train_episodes": done,
         "train_seconds": seconds,
         "pretrain_seconds": pretrain_seconds,
         "episodes_per_second": done / pretrain_seconds if pretrain_seconds else 0.0,
     }
+
+
+def fine_tuning_images(labels: torch.Tensor, how: str, g: torch.Generator) -> torch.Tensor:
+    """Indices of the SUBSET training images to fine-tune on, in a shuffled order.
+
+    Args:
+        labels: [N] class of each training image.
+        how: "random" (seeded, from all N), "balanced" (an equal share of every class) or
+            "first" (the first SUBSET images, as the seed's `Subset(range(1000))`).
+    """
+    n = len(labels)
+    if how == "first":
+        return torch.randperm(min(SUBSET, n), generator=g)
+    if how == "balanced":
+        classes = labels.unique()
+        share = SUBSET // len(classes)
+        picked = []
+        for c in classes:
+            members = (labels == c).nonzero().squeeze(1)
+            picked.append(members[torch.randperm(len(members), generator=g)[:share]])
+        chosen = torch.cat(picked)
+        return chosen[torch.randperm(len(chosen), generator=g)]
+    return torch.randperm(n, generator=g)[:SUBSET]
 
 
 def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:

@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from metalearn.config import RunConfig
 from metalearn.engine.run import execute
@@ -29,3 +30,39 @@ def test_seed_pipeline_end_to_end_on_generated_cifar10(tmp_path):
     assert result["test_accuracy"] > 0.4, result
     assert store.get_run(run_id)["status"] == "completed"
     assert [m["step"] for m in store.metrics(run_id) if m["name"] == "loss"][:2] == [50, 100]
+
+
+def test_the_fine_tuning_images_random_balanced_or_the_seeds_first_1000():
+    from metalearn.engine.transfer import fine_tuning_images
+
+    labels = torch.arange(10).repeat_interleave(500)  # class-ordered, as an image-folder copy
+    g = torch.Generator().manual_seed(0)
+    first = fine_tuning_images(labels, "first", g)
+    assert sorted(first.tolist()) == list(range(1000)) and labels[first].unique().tolist() == [0, 1]
+    rand = fine_tuning_images(labels, "random", g)
+    assert len(rand) == 1000 == len(set(rand.tolist())) and len(labels[rand].unique()) == 10
+    balanced = fine_tuning_images(labels, "balanced", g)
+    assert torch.bincount(labels[balanced]).tolist() == [100] * 10
+
+
+def test_seed_pipeline_on_an_image_folder_copy_reports_both_accuracies(tmp_path):
+    from tests.formats import write_cifar10_images
+
+    write_cifar10_images(tmp_path, per_class_train=20, per_class_test=5)
+    store = Store(tmp_path / "runs")
+    cfg = RunConfig(
+        algorithm="finetune",
+        dataset="cifar10",
+        data_root=str(tmp_path),
+        finetune_mode="seed",
+        finetune_subset="first",
+        episodes=10,
+        batch_size=50,
+        log_every=5,
+        device="cpu",
+    )
+    result = execute(cfg, store, store.create_run(cfg.to_json()))
+    assert result["test_images"] == 50 and result["finetune_subset"] == "first"
+    assert result["test_accuracy_finetuned"] == result["test_accuracy"]
+    assert 0 <= result["test_accuracy_pretrained"] <= 1
+    assert result["finetune_classes"] == 10  # the first 1000 of 200 images: all of them

@@ -27,12 +27,15 @@ class Pipeline(RunKind):
         return "whole dataset"
 
     def summary(self, result) -> str:
+        before = result.get("test_accuracy_pretrained", result.get("pretrain_test_accuracy"))
+        before = float("nan") if before is None else before
         if self.metric not in result:
             return ""
         return (
             f"Test accuracy {result['test_accuracy']:.3f} ± {result['test_ci95']:.3f} "
             f"(95% CI, {result.get('test_images', '?')} test images; before fine-tuning "
-            f"{result.get('pretrain_test_accuracy', float('nan')):.3f})"
+            f"{before:.3f}"
+            f"; fine-tuned on {result.get('finetune_subset', 'the first')} 1000 images)"
         )
 
     def problems(self, cfg, info, same_way) -> list[str]:
