@@ -241,3 +241,11 @@ def test_damaged_artifacts_are_named_and_the_rest_of_the_page_works(home):
     assert not at.exception
     assert any("checkpoint" in e.value and "corrupt" in e.value for e in at.error)
     assert at.get("imgs") or at.title  # the sampled episode is still drawn
+
+
+def test_learn_page_shows_the_first_1000_trap_of_the_seed_pipeline(home):
+    at = app("pages/views/learn.py")
+    assert "Fine-tuning a pre-trained model, and a trap" in [h.value for h in at.header]
+    table = at.table[0].value
+    assert list(table["after"]) == [0.414, 0.108]  # docs/results/cifar_pipeline.md
+    assert any("Fine-tuning images (seed pipeline)" in c.value for c in at.caption)
