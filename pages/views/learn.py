@@ -132,7 +132,10 @@ pass over them teaches the network to answer "airplane" to everything. Measured 
 st.table(
     pd.DataFrame(
         {
-            "Fine-tuned on": ["1000 images drawn at random (default)", "the first 1000 (airplanes)"],
+            "Fine-tuned on": [
+                "1000 images drawn at random (default)",
+                "the first 1000 (airplanes)",
+            ],
             "Test accuracy before": [0.419, 0.419],
             "after": [0.414, 0.108],
         }
