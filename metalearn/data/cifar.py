@@ -89,11 +89,11 @@ def _folder(root: str | None, name: str) -> Path:
     return folder
 
 
-def _pickles_or_images(root: str | None) -> Path:
-    """CIFAR-10's source under the data root: the pickles' folder, else the image copy."""
+def _image_copy(root: str | None) -> Path | None:
+    """CIFAR-10 as image files under the data root, where its pickles' folder is absent."""
     if (data_root(root) / "cifar-10-batches-py").is_dir():
-        return _folder(root, "cifar10")
-    return cifar_images.find(data_root(root)) or _folder(root, "cifar10")
+        return None
+    return cifar_images.find(data_root(root))
 
 
 def download(root: str | None, name: str) -> None:
@@ -110,9 +110,9 @@ def load_standard(
     root: str | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
     """CIFAR-10's own image split: (train uint8 [N,3,32,32], labels, test images, labels, names)."""
-    folder = _pickles_or_images(root)
-    if folder.name != "cifar-10-batches-py":
-        return cifar_images.load(folder)
+    if images := _image_copy(root):
+        return cifar_images.load(images)
+    folder = _folder(root, "cifar10")
     names = _unpickle(folder / "batches.meta")["label_names"]
     parts = [_unpickle(folder / f"data_batch_{i}") for i in range(1, 6)]
     train_x = torch.cat([_to_images(p["data"]) for p in parts])
@@ -123,10 +123,10 @@ def load_standard(
 
 def _pooled(root: str | None, name: str) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """All images of the archive (train and test parts) with fine labels; cached."""
-    folder = _pickles_or_images(root) if name == "cifar10" else _folder(root, name)
-    if folder.name != "cifar-10-batches-py" and name == "cifar10":  # image files, cached apart
-        tx, ty, vx, vy, names = cifar_images.load(folder)
+    if name == "cifar10" and (images := _image_copy(root)):  # image files, cached apart
+        tx, ty, vx, vy, names = cifar_images.load(images)
         return torch.cat([tx, vx]), torch.cat([ty, vy]), names
+    folder = _folder(root, name)
     stamp = "|".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(folder.iterdir()))
     key = f"{name}-{hashlib.sha1((str(folder.resolve()) + stamp).encode()).hexdigest()[:12]}.pt"
     cached = load_cache(key)

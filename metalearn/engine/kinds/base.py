@@ -207,11 +207,9 @@ class RunKind:
             return None
         from metalearn.engine.memory import estimate
 
-        per_episode = max(
-            w * (s + q) for w, s, q in (self.training_shape(cfg), self.test_shape(cfg))
-        )
-        way, shot, query = self.training_shape(cfg)
-        return estimate(cfg, info, cfg.meta_batch * way * (shot + query), per_episode)
+        shapes = (self.training_shape(cfg), self.test_shape(cfg))
+        train, test = (way * (shot + query) for way, shot, query in shapes)  # images per episode
+        return estimate(cfg, info, cfg.meta_batch * train, max(train, test))
 
     def test_shape(self, cfg: RunConfig) -> tuple[int, int, int]:
         """(way, shot, query) of the test (and validation) episodes."""
