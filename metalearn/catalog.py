@@ -53,6 +53,7 @@ class AlgorithmInfo:
     formula: str = ""
     pseudocode: str = ""
     seed_family: str | None = None
+    modalities: tuple[str, ...] = ("image",)
     order: int = 100
     doc: str = ""
 
@@ -78,6 +79,11 @@ class DatasetEntry:
     needs_root: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def modality(self) -> str:
+        """What its examples are: "image" (also generated tasks' inputs) or "text"."""
+        return self.extra.get("modality", "image")
+
 
 ALGORITHM_FIELDS = (
     "name",
@@ -93,6 +99,7 @@ ALGORITHM_FIELDS = (
     "formula",
     "pseudocode",
     "seed_family",
+    "modalities",
 )
 
 

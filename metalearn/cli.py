@@ -89,10 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list runs")
     runs.add_argument("--json", action="store_true")
 
-    pr = sub.add_parser("predict", help="classify your own images with a trained run")
+    pr = sub.add_parser("predict", help="classify your own images or sentences with a trained run")
     pr.add_argument("--run", required=True)
-    pr.add_argument("--support", required=True, help="folder with one sub-folder per class")
-    pr.add_argument("--query", required=True, help="folder of images to classify")
+    pr.add_argument(
+        "--support",
+        required=True,
+        help="images: a folder with one sub-folder per class; text: a .csv (columns text, "
+        "label) or .json ([text, label] pairs) of labelled utterances",
+    )
+    pr.add_argument(
+        "--query",
+        required=True,
+        help="images: a folder of images; text: a .csv or .json of utterances (labels optional)",
+    )
     pr.add_argument("--json", action="store_true")
     return parser
 
@@ -296,9 +305,11 @@ def cmd_eval(args, store) -> int:
 
 
 def cmd_predict(args, store) -> int:
-    from metalearn.engine.predict import predict_folder
+    from metalearn.engine.predict import predict_folder, predict_text_files
 
-    _emit(predict_folder(store, args.run, args.support, args.query), args.json)
+    text = Path(args.support).suffix.lower() in (".csv", ".json")
+    predict = predict_text_files if text else predict_folder
+    _emit(predict(store, args.run, args.support, args.query), args.json)
     return 0
 
 

@@ -75,6 +75,7 @@ class RunConfig:
         "resize images to this side (None: the dataset's)",
         low=1,
         high=512,
+        modality="image",
     )
     eval_episodes: int = _spec(
         600,

@@ -31,6 +31,10 @@ class Setting:
         choices: the allowed values of a str setting.
         optional: None is allowed (e.g. "training way: as the test way").
         advanced: shown folded away on the Train page.
+        modality: the one kind of data it applies to ("image", "text"); None: every kind.
+        modal_choices: for a choice that depends on the data: (modality, the choices that fit
+            it) pairs (the backbone menu offers text encoders for text, image networks for
+            images).
     """
 
     name: str
@@ -44,6 +48,17 @@ class Setting:
     choices: tuple[str, ...] | None = None
     optional: bool = False
     advanced: bool = False
+    modality: str | None = None
+    modal_choices: tuple[tuple[str, tuple[str, ...]], ...] | None = None  # pairs: hashable
+
+    def fitting(self, modality: str) -> tuple[str, ...] | None:
+        """The choices that fit data of this modality (None: not a modal choice)."""
+        return dict(self.modal_choices or ()).get(modality)
+
+    def offered(self, modality: str) -> Setting:
+        """The setting as a dataset of this modality offers it (its fitting choices only)."""
+        fitting = self.fitting(modality)
+        return self if fitting is None else self.but(choices=fitting)
 
     def but(self, **changes: Any) -> Setting:
         """A copy with some attributes changed, e.g. an algorithm's own default."""
@@ -122,14 +137,48 @@ LR_DECAY_EVERY = Setting(
     advanced=True,
 )
 BACKBONES = ("conv4", "simple_cnn", "resnet12")  # metalearn.models.BACKBONES (a test checks)
+TEXT_BACKBONES = ("minilm", "bag")  # metalearn.models.text: the pretrained encoder, from scratch
 BACKBONE = Setting(
     "backbone",
     str,
     "conv4",
     "Feature network",
-    "conv4 (four conv blocks), simple_cnn (the seed's small CNN) or resnet12",
-    choices=BACKBONES,
+    "images: conv4 (four conv blocks), simple_cnn (the seed's small CNN) or resnet12; text: "
+    "minilm (the pretrained all-MiniLM-L6-v2 sentence encoder) or bag (a bag of word "
+    "embeddings learned from scratch)",
+    choices=BACKBONES + TEXT_BACKBONES,
+    modal_choices=(("image", BACKBONES), ("text", TEXT_BACKBONES)),
 )
+FINETUNE_ENCODER = Setting(
+    "finetune_encoder",
+    str,
+    "none",
+    "Fine-tune the pretrained encoder",
+    "text with minilm: none keeps it frozen (its features computed once and cached), top trains "
+    "its last two transformer layers, all trains every layer",
+    choices=("none", "top", "all"),
+    modality="text",
+)
+ENCODER_LR = Setting(
+    "encoder_lr",
+    float,
+    2e-5,
+    "Learning rate of the pretrained encoder",
+    "step size for the pretrained encoder's own weights when it is fine-tuned (the usual BERT "
+    "fine-tuning rate; the learning rate above would wreck them); new layers use the learning "
+    "rate",
+    0,
+    1,
+    True,
+    modality="text",
+)
+
+
+def backbone_modality(name: str) -> str:
+    """What a backbone reads: "text" for the text encoders, else "image"."""
+    return next(m for m, names in BACKBONE.modal_choices if name in names)
+
+
 PRECISION = Setting(
     "precision",
     str,

@@ -187,3 +187,48 @@ def write_mini_imagenet(root: Path, splits: dict[str, int], per_class: int) -> N
                     Image.fromarray(pattern(c, i, 90)).save(root / "images" / name)
                     w.writerow([name, label])
                 c += 1
+
+
+INTENTS = {
+    "book_flight": ("flight", "plane ticket", "airline seat", "trip to paris"),
+    "check_balance": ("balance", "money in my account", "savings total", "bank funds"),
+    "play_music": ("song", "music", "playlist", "some jazz"),
+    "set_alarm": ("alarm", "wake up call", "timer for six", "morning alarm"),
+    "weather": ("weather", "forecast", "rain today", "temperature outside"),
+    "order_pizza": ("pizza", "pepperoni pie", "food delivery", "a large margherita"),
+    "translate": ("translation", "word in spanish", "phrase in french", "meaning in german"),
+    "tell_joke": ("joke", "something funny", "a pun", "a laugh"),
+    "reset_pin": ("pin", "card code", "password for my card", "new pin number"),
+}
+OPENERS = ("please", "can you", "i want to", "could you", "i need to", "help me")
+VERBS = ("find", "get", "show", "check", "sort out", "look up")
+
+
+def utterances(intent: str, n: int) -> list[str]:
+    """`n` distinct made-up utterances of one intent (its own topic words, shared openers)."""
+    topics = INTENTS[intent]
+    return [
+        f"{OPENERS[i % 6]} {VERBS[(i // 6) % 6]} the {topics[i % len(topics)]} {i}"
+        for i in range(n)
+    ]
+
+
+def write_clinc150(root: Path, per_intent: int = 12, oos: int = 3) -> Path:
+    """<root>/clinc150/data_full.json in CLINC150's layout: in-scope [utterance, intent] pairs
+    split train / val / test within each intent, plus out-of-scope rows that loaders skip."""
+    import json
+
+    data: dict[str, list] = {p: [] for p in ("train", "val", "test", "oos_train", "oos_val")}
+    for intent in INTENTS:
+        rows = [[t, intent] for t in utterances(intent, per_intent)]
+        third = per_intent // 3
+        data["train"] += rows[: per_intent - 2 * third]
+        data["val"] += rows[per_intent - 2 * third : per_intent - third]
+        data["test"] += rows[per_intent - third :]
+    data["oos_train"] = [[f"what is the meaning of life {i}", "oos"] for i in range(oos)]
+    data["oos_val"] = [[f"tell me about volcanoes {i}", "oos"] for i in range(oos)]
+    folder = root / "clinc150"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "data_full.json"
+    path.write_text(json.dumps(data))
+    return path

@@ -32,6 +32,7 @@ the body phi is adapted by the outer update alone (its features are reused)
 """
     seed_family = "model"  # the seed: it learns an initial model
     order = 40
+    modalities = ("image", "text")
     kinds = {"classification": "episodes", "regression": "regression"}
 
     def adapted_names(self) -> list[str]:

@@ -49,6 +49,8 @@ class Algorithm(nn.Module):
         formula, pseudocode: the Learn page's LaTeX and short pseudo-code of the method.
         seed_family: the family the seed document files it under, where that differs from
             `family` (the literature's); e.g. MAML: "model".
+        modalities: what its classification runs read: "image", and "text" where its networks
+            take the text encoders' features.
     """
 
     name: ClassVar[str]
@@ -65,6 +67,7 @@ class Algorithm(nn.Module):
     formula: ClassVar[str] = ""
     pseudocode: ClassVar[str] = ""
     seed_family: ClassVar[str | None] = None
+    modalities: ClassVar[tuple[str, ...]] = ("image",)  # the kinds of examples it classifies
     order: ClassVar[int] = 100
 
     def __init__(self, cfg: RunConfig, info: DatasetInfo, n_train_classes: int):
@@ -73,7 +76,20 @@ class Algorithm(nn.Module):
         self.hp = SimpleNamespace(**with_defaults(self.settings, cfg.hyper))
 
     def make_optimizer(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hp.lr)
+        return torch.optim.Adam(self.param_groups(), lr=self.hp.lr)
+
+    def param_groups(self) -> list[dict[str, Any]]:
+        """The optimiser's parameter groups: the weights of pretrained modules (those with
+        `pretrained = True`, e.g. a fine-tuned text encoder) at `encoder_lr`, the rest at
+        `lr`."""
+        pretrained = {
+            id(p) for m in self.modules() if getattr(m, "pretrained", False) for p in m.parameters()
+        }
+        if not pretrained:
+            return [{"params": list(self.parameters())}]
+        own = [p for p in self.parameters() if id(p) not in pretrained]
+        theirs = [p for p in self.parameters() if id(p) in pretrained]
+        return [{"params": own}, {"params": theirs, "lr": self.hp.encoder_lr}]
 
     def run_facts(self) -> dict[str, Any]:
         """What a finished run reports about how it was computed (e.g. MAML's chosen path)."""

@@ -11,7 +11,14 @@ from torch import nn
 from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
-from metalearn.settings import BACKBONE, INNER_STEPS_TEST, LR, LR_DECAY_EVERY
+from metalearn.settings import (
+    BACKBONE,
+    ENCODER_LR,
+    FINETUNE_ENCODER,
+    INNER_STEPS_TEST,
+    LR,
+    LR_DECAY_EVERY,
+)
 
 WIDTH = 128  # the paper's encoder and decoder width
 
@@ -60,9 +67,12 @@ for each task (context C = support, targets T = query and context):
     gradient step on h and g
 """
     order = 6
+    modalities = ("image", "text")
     kinds = {"classification": "episodes", "regression": "regression"}
     settings = (
         BACKBONE,
+        FINETUNE_ENCODER,
+        ENCODER_LR,
         LR,
         LR_DECAY_EVERY,
         INNER_STEPS_TEST.but(
@@ -79,9 +89,7 @@ for each task (context C = support, targets T = query and context):
             self.encoder = mlp(2, WIDTH)  # (x, y) -> r_i
             self.decoder = mlp(1 + WIDTH, 2)  # (x, r) -> (mu, raw sigma)
             return
-        self.backbone = build_backbone(
-            self.hp.backbone, info.channels, cfg.image_size or info.image_size
-        )
+        self.backbone = build_backbone(self.hp, info, cfg)
         d = self.backbone.out_dim
         self.encoder = mlp(d, WIDTH)
         self.decoder = mlp(d + WIDTH, 1)  # (query features, class r) -> score

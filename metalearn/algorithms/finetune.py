@@ -15,6 +15,8 @@ from metalearn.models.policy import GaussianPolicy
 from metalearn.settings import (
     BACKBONE,
     BATCH_SIZE,
+    ENCODER_LR,
+    FINETUNE_ENCODER,
     INNER_STEPS_TEST,
     LR,
     LR_DECAY_EVERY,
@@ -113,6 +115,7 @@ for a test episode:
     classify the queries with it
 """
     order = 20
+    modalities = ("image", "text")
     kinds = {
         "classification": "transfer",
         "regression": "regression",
@@ -122,6 +125,8 @@ for a test episode:
     mode_setting = "finetune_mode"
     settings = (
         BACKBONE,
+        FINETUNE_ENCODER,
+        ENCODER_LR,
         LR,
         LR_DECAY_EVERY,
         HEAD,
@@ -143,9 +148,7 @@ for a test episode:
         if self.reinforcement:
             self.policy = GaussianPolicy(d_obs=4 if self.observe_goal else 2)
             return
-        self.backbone = build_backbone(
-            self.hp.backbone, info.channels, cfg.image_size or info.image_size
-        )
+        self.backbone = build_backbone(self.hp, info, cfg)
         d = self.backbone.out_dim
         self.classifier = nn.Linear(d, n_train_classes, bias=self.hp.head == "linear")
 

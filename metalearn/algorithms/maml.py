@@ -51,7 +51,8 @@ MAML_PATH = Setting(
 
 
 def build_learner(cfg, info) -> nn.Module:
-    """The sinusoid MLP (1-40-40-1) for regression; Conv4 + linear head for classification; the
+    """The sinusoid MLP (1-40-40-1) for regression; Conv4 + linear head for classification of
+    images; for text, one hidden layer + linear head over the frozen MiniLM features; the
     Gaussian MLP policy (2-100-100-2) for reinforcement learning.
 
     Batch norm keeps no running statistics: like the original MAML it normalises every forward
@@ -61,7 +62,12 @@ def build_learner(cfg, info) -> nn.Module:
         return MLP()
     if info.task == "reinforcement":
         return GaussianPolicy()
-    body = Conv4(info.channels, cfg.image_size or info.image_size, running_stats=False)
+    if info.modality == "text":
+        from metalearn.models.text import FeatureBody
+
+        body = FeatureBody()
+    else:
+        body = Conv4(info.channels, cfg.image_size or info.image_size, running_stats=False)
     return nn.Sequential(body, nn.Linear(body.out_dim, cfg.n_way))
 
 
@@ -99,6 +105,7 @@ for each meta-batch of tasks:
 """
     seed_family = "model"  # the seed: it learns an initial model
     order = 30
+    modalities = ("image", "text")
     kinds = {
         "classification": "episodes",
         "regression": "regression",

@@ -98,6 +98,7 @@ the outer learning rate annealed along a cosine
 """
     seed_family = "model"  # the seed: it learns an initial model
     order = 35
+    modalities = ("image",)  # per-step batch norm sits in the Conv4 blocks
     kinds = {"classification": "episodes", "regression": "regression"}
     settings = (
         LR,

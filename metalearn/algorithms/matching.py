@@ -10,7 +10,15 @@ from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
-from metalearn.settings import BACKBONE, LR, LR_DECAY_EVERY, PRECISION, Setting
+from metalearn.settings import (
+    BACKBONE,
+    ENCODER_LR,
+    FINETUNE_ENCODER,
+    LR,
+    LR_DECAY_EVERY,
+    PRECISION,
+    Setting,
+)
 
 FCE = Setting(
     "fce",
@@ -95,13 +103,21 @@ for each episode (support S, query Q):
     loss = -log P(true label | q); gradient step on f, g
 """
     order = 12
-    settings = (BACKBONE, LR, LR_DECAY_EVERY, PRECISION, FCE, FCE_STEPS)
+    modalities = ("image", "text")
+    settings = (
+        BACKBONE,
+        FINETUNE_ENCODER,
+        ENCODER_LR,
+        LR,
+        LR_DECAY_EVERY,
+        PRECISION,
+        FCE,
+        FCE_STEPS,
+    )
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
-        self.backbone = build_backbone(
-            self.hp.backbone, info.channels, cfg.image_size or info.image_size
-        )
+        self.backbone = build_backbone(self.hp, info, cfg)
         d = self.backbone.out_dim
         self.context = ContextEmbeddings(d, self.hp.fce_steps) if self.hp.fce else None
 

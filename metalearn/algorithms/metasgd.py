@@ -32,6 +32,7 @@ meta-learned together with the initialisation
 """
     seed_family = "model"  # the seed: it learns an initial model
     order = 50
+    modalities = ("image", "text")
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)

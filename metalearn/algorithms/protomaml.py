@@ -48,6 +48,7 @@ for each task: prototypes c_k of the support features
 """
     seed_family = "model"  # the seed: it learns an initial model
     order = 42
+    modalities = ("image", "text")
     kinds = {"classification": "episodes"}
     settings = (
         LR,

@@ -8,7 +8,7 @@ from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
-from metalearn.settings import BACKBONE, LR, LR_DECAY_EVERY, PRECISION
+from metalearn.settings import BACKBONE, ENCODER_LR, FINETUNE_ENCODER, LR, LR_DECAY_EVERY, PRECISION
 
 
 def prototypes(features: torch.Tensor, labels: torch.Tensor, n_way: int) -> torch.Tensor:
@@ -54,14 +54,20 @@ for each episode (support S, query Q):
     gradient step on the embedding f
 """
     order = 10
+    modalities = ("image", "text")
     # The paper: Adam, its learning rate halved every 2000 episodes.
-    settings = (BACKBONE, LR, LR_DECAY_EVERY.but(default=2000), PRECISION)
+    settings = (
+        BACKBONE,
+        FINETUNE_ENCODER,
+        ENCODER_LR,
+        LR,
+        LR_DECAY_EVERY.but(default=2000),
+        PRECISION,
+    )
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
-        self.backbone = build_backbone(
-            self.hp.backbone, info.channels, cfg.image_size or info.image_size
-        )
+        self.backbone = build_backbone(self.hp, info, cfg)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return run_features(self.backbone, x, self.hp.precision)

@@ -10,7 +10,7 @@ from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
-from metalearn.settings import BACKBONE, LR, LR_DECAY_EVERY, PRECISION
+from metalearn.settings import BACKBONE, ENCODER_LR, FINETUNE_ENCODER, LR, LR_DECAY_EVERY, PRECISION
 
 
 def ridge_woodbury(x: torch.Tensor, y: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
@@ -51,13 +51,12 @@ for each episode (support S, query Q):
     gradient step on f, lambda, alpha, beta (through the solve)
 """
     order = 16
-    settings = (BACKBONE, LR, LR_DECAY_EVERY, PRECISION)
+    modalities = ("image", "text")
+    settings = (BACKBONE, FINETUNE_ENCODER, ENCODER_LR, LR, LR_DECAY_EVERY, PRECISION)
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
-        self.backbone = build_backbone(
-            self.hp.backbone, info.channels, cfg.image_size or info.image_size
-        )
+        self.backbone = build_backbone(self.hp, info, cfg)
         self.log_lambda = nn.Parameter(torch.zeros(()))  # lambda = 1 at the start
         self.scale = nn.Parameter(torch.ones(()))  # alpha, learned: the scores' temperature
         self.bias = nn.Parameter(torch.zeros(()))

@@ -80,6 +80,7 @@ at test: k' steps on the support set from phi
 """
     seed_family = "model"  # the seed: it learns an initial model
     order = 45
+    modalities = ("image", "text")
     kinds = {
         "classification": "episodes",
         "regression": "regression",

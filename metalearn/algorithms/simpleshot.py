@@ -11,7 +11,16 @@ from metalearn.algorithms.protonet import neg_sq_distances, prototypes
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
-from metalearn.settings import BACKBONE, BATCH_SIZE, LR, LR_DECAY_EVERY, PRECISION, Setting
+from metalearn.settings import (
+    BACKBONE,
+    BATCH_SIZE,
+    ENCODER_LR,
+    FINETUNE_ENCODER,
+    LR,
+    LR_DECAY_EVERY,
+    PRECISION,
+    Setting,
+)
 
 TRANSFORM = Setting(
     "feature_transform",
@@ -60,14 +69,22 @@ for a test episode: transform every feature (minus f_bar, unit length)
     a query goes to the nearest class centroid
 """
     order = 18
+    modalities = ("image", "text")
     kinds = {"classification": "transfer"}
-    settings = (BACKBONE, LR, LR_DECAY_EVERY, BATCH_SIZE, PRECISION, TRANSFORM)
+    settings = (
+        BACKBONE,
+        FINETUNE_ENCODER,
+        ENCODER_LR,
+        LR,
+        LR_DECAY_EVERY,
+        BATCH_SIZE,
+        PRECISION,
+        TRANSFORM,
+    )
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
-        self.backbone = build_backbone(
-            self.hp.backbone, info.channels, cfg.image_size or info.image_size
-        )
+        self.backbone = build_backbone(self.hp, info, cfg)
         self.classifier = nn.Linear(self.backbone.out_dim, n_train_classes)
         self.register_buffer("base_mean", torch.zeros(self.backbone.out_dim))
 

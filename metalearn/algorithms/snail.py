@@ -11,7 +11,7 @@ from torch import nn
 from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
-from metalearn.settings import BACKBONE, LR, LR_DECAY_EVERY
+from metalearn.settings import BACKBONE, ENCODER_LR, FINETUNE_ENCODER, LR, LR_DECAY_EVERY
 
 
 class CausalConv(nn.Module):
@@ -104,14 +104,13 @@ for each episode:
     gradient step on f and the sequence network
 """
     order = 5
+    modalities = ("image", "text")
     same_way = True  # the label inputs and the output layer have n_way units
-    settings = (BACKBONE, LR, LR_DECAY_EVERY)
+    settings = (BACKBONE, FINETUNE_ENCODER, ENCODER_LR, LR, LR_DECAY_EVERY)
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
-        self.backbone = build_backbone(
-            self.hp.backbone, info.channels, cfg.image_size or info.image_size
-        )
+        self.backbone = build_backbone(self.hp, info, cfg)
         n_way = cfg.n_way
         length = n_way * max(cfg.n_shot, cfg.train_shape[1]) + 1
         c = self.backbone.out_dim + n_way

@@ -2,6 +2,7 @@
 
 from metalearn.data.base import DataError, Dataset, DatasetInfo, Split, data_root
 from metalearn.data.cifar import Cifar10, CifarFS
+from metalearn.data.clinc150 import Clinc150
 from metalearn.data.digits import Digits
 from metalearn.data.episodes import BatchSampler, Episode, EpisodeSampler, to_device
 from metalearn.data.folder import Folder
@@ -10,7 +11,7 @@ from metalearn.data.omniglot import Omniglot
 from metalearn.data.sinusoid import Sinusoid, SinusoidSampler, TaskSampler
 
 DATASETS: dict[str, type[Dataset]] = {
-    d.name: d for d in (Glyphs, Omniglot, Sinusoid, Cifar10, CifarFS, Digits, Folder)
+    d.name: d for d in (Glyphs, Omniglot, Sinusoid, Cifar10, CifarFS, Clinc150, Digits, Folder)
 }
 
 __all__ = [

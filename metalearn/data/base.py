@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
+
+if TYPE_CHECKING:
+    from metalearn.config import RunConfig
 
 SPLITS = ("train", "val", "test")
 
@@ -33,6 +36,7 @@ class DatasetInfo:
     mean: float = 0.0  # normalisation that `Split.to_float` applies
     std: float = 1.0
     ink: bool = False  # drawings: strokes bright on dark (user images are inverted to match)
+    modality: str = "image"  # "text": utterances (`metalearn.data.text`)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Dataset:
     summary: ClassVar[str] = ""
     how_to_get: ClassVar[str] = ""
     standard_split: ClassVar[bool] = False  # has its own train/test images (whole-dataset runs)
+    modality: ClassVar[str] = "image"  # what its examples are: "image" or "text"
 
     @classmethod
     def download(cls, root: str | None) -> None:
@@ -86,6 +91,12 @@ class Dataset:
     @classmethod
     def load(cls, root: str | None, split: str, image_size: int | None = None) -> Split:
         raise NotImplementedError
+
+    @classmethod
+    def load_for(cls, cfg: RunConfig, split: str) -> Split:
+        """One split as the run `cfg` reads it (images at its `image_size`; a text dataset's
+        utterances in the form its encoder takes)."""
+        return cls.load(cfg.data_root, split, cfg.image_size)
 
     @classmethod
     def available(cls, root: str | None) -> bool:

@@ -1,5 +1,6 @@
-"""Bring-your-own task: classify query images given labelled support images, with a trained run.
-Used by `python -m metalearn predict` (folders) and the dashboard (uploads)."""
+"""Bring-your-own task: classify query images (or utterances) given labelled support examples,
+with a trained run. Used by `python -m metalearn predict` (folders of images, files of
+utterances) and the dashboard (uploads, typed sentences)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from metalearn.engine.kinds import kind_of
 from metalearn.engine.run import restore
 from metalearn.store import Store
 
-ImageSource = bytes | Path
+ImageSource = bytes | Path | str  # an image file's bytes or path; for text, the utterance
 QUERY_BATCH = 256  # query images decoded and scored at once (20,000 at once would be gigabytes)
 
 
@@ -27,6 +28,24 @@ def _read(items: list[tuple[str, ImageSource]], info, size: int) -> torch.Tensor
             raise DataError(f"{name}: not a readable image ({err})") from err
     x = torch.stack(tensors).float() / 255
     return (x - info.mean) / info.std
+
+
+def _inputs(items: list[tuple[str, ImageSource]], cfg, info, size: int) -> torch.Tensor:
+    """What the run's network reads: images, or utterances in its encoder's form."""
+    if info.modality != "text":
+        return _read(items, info, size)
+    from metalearn.models.text import MAX_TOKENS, encode, input_form, tokenize, tokenizer
+
+    texts = [str(data) for _, data in items]
+    for (name, _), ids in zip(items, tokenizer()(texts)["input_ids"], strict=True):
+        if len(ids) > MAX_TOKENS:
+            raise DataError(
+                f"{name}: {len(ids)} word pieces; the encoder reads at most {MAX_TOKENS}, so "
+                "shorten it"
+            )
+    if input_form(cfg.hyper) == "features":
+        return encode(texts)
+    return tokenize(texts, fixed_width=True)  # support and queries of one width
 
 
 def classify(
@@ -42,7 +61,8 @@ def classify(
         queries: [(file name, bytes or path)].
 
     Raises:
-        DataError: fewer than two classes, no queries, unreadable images, or a regression run.
+        DataError: fewer than two classes, no queries, unreadable images, too long utterances,
+            or a run that does not classify.
     """
     support = {k: v for k, v in support.items() if v}
     if len(support) < 2:
@@ -52,7 +72,7 @@ def classify(
     algo, cfg, device = restore(store, run_id)
     kind = kind_of(cfg)
     if kind.task != "classification":
-        raise DataError(f"run {run_id} is a {kind.task} run; predict classifies images")
+        raise DataError(f"run {run_id} is a {kind.task} run; predict classifies examples")
     info = kind.describe(cfg)
     size = cfg.image_size or info.image_size
     names = list(support)
@@ -63,14 +83,14 @@ def classify(
         )
     items = [item for n in names for item in support[n]]
     labels = torch.tensor([i for i, n in enumerate(names) for _ in support[n]])
-    support_x = _read(items, info, size)
+    support_x = _inputs(items, cfg, info, size)
     out: dict[str, Any] = {}
     for start in range(0, len(queries), QUERY_BATCH):  # decoded and scored a batch at a time
         chunk = queries[start : start + QUERY_BATCH]
         episode = Episode(
             support_x,
             labels,
-            _read(chunk, info, size),
+            _inputs(chunk, cfg, info, size),
             torch.zeros(len(chunk), dtype=torch.long),
             torch.arange(len(names)),
             len(names),
@@ -116,3 +136,28 @@ def predict_folder(store: Store, run_id: str, support_dir: str, query_dir: str) 
         raise DataError(f"the query folder {query_root} holds no images (.png, .jpg, ...)")
     support = {k: [(p.name, p) for p in v] for k, v in classes.items()}
     return classify(store, run_id, support, [(p.name, p) for p in queries])
+
+
+def predict_text_files(
+    store: Store, run_id: str, support_file: str, query_file: str
+) -> dict[str, Any]:
+    """`classify` over files of utterances (`metalearn.data.text.read_rows`): support rows
+    (text, label), query rows (text) or (text, label). A query's label, where given, must be a
+    support class; it is kept as "true" beside the prediction."""
+    from metalearn.data.text import read_rows
+
+    support: dict[str, list[tuple[str, ImageSource]]] = {}
+    for i, (text, label) in enumerate(read_rows(support_file, need_labels=True), start=1):
+        support.setdefault(label.strip(), []).append((f"support row {i}", text))
+    rows = read_rows(query_file, need_labels=False)
+    for i, (_, label) in enumerate(rows, start=1):
+        if label and label.strip() not in support:
+            raise DataError(
+                f"{Path(query_file).name}, row {i}: label {label!r} is not a support class; "
+                f"the support classes: {', '.join(sorted(support))}"
+            )
+    out = classify(store, run_id, support, [(text, text) for text, _ in rows])
+    for row, (_, label) in zip(out.values(), rows, strict=True):
+        if label:
+            row["true"] = label.strip()
+    return out

@@ -1,7 +1,8 @@
 """Embedding snapshots of one fixed test episode during training, for the embeddings view.
 
 Saved as a numpy `.npz` (the dashboard reads it without torch): features of the support and query
-images at each snapshot, the predictions then, the labels and the images themselves.
+examples at each snapshot, the predictions then, the labels and the examples themselves (images,
+or for text the utterances: `support_texts`, `query_texts`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,18 @@ class EmbeddingSnapshots:
         # The same draw gives the features and the images shown for them (test episode 0).
         self.algo, self.path, self.episode = algo, path, sampler.build(classes, idx)
         n_shot = shape[1]
-        self.images = test.images[idx[:, :n_shot].flatten()], test.images[idx[:, n_shot:].flatten()]
+        rows = idx[:, :n_shot].flatten(), idx[:, n_shot:].flatten()
+        texts = getattr(test, "texts", None)  # a text split's utterances
+        if texts:
+            self.examples = {
+                f"{part}_texts": np.array([texts[int(i)] for i in r])
+                for part, r in zip(("support", "query"), rows, strict=True)
+            }
+        else:
+            self.examples = {
+                f"{part}_images": test.images[r].numpy()  # uint8 [n, C, H, W]
+                for part, r in zip(("support", "query"), rows, strict=True)
+            }
         self.class_names = [test.class_names[int(c)] for c in classes]
         self.steps: list[int] = []
         self.support: list[np.ndarray] = []
@@ -61,9 +73,8 @@ class EmbeddingSnapshots:
             predictions=np.stack(self.predictions),  # [snapshots, n_way * n_query]
             support_labels=e.support_labels.cpu().numpy(),
             query_labels=e.query_labels.cpu().numpy(),
-            support_images=self.images[0].numpy(),  # uint8 [n, C, H, W]
-            query_images=self.images[1].numpy(),
             class_names=np.array(self.class_names),
+            **self.examples,
         )
         os.replace(tmp, self.path)
 

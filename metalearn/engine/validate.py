@@ -13,7 +13,7 @@ import dataclasses
 from metalearn import catalog
 from metalearn.config import ConfigError, RunConfig
 from metalearn.engine.kinds import KINDS, RunKind, kind_of
-from metalearn.settings import with_defaults
+from metalearn.settings import BACKBONE, backbone_modality, with_defaults
 
 
 def resolve(cfg: RunConfig, drop_unknown: bool = False) -> RunConfig:
@@ -38,7 +38,8 @@ def make_config(values: dict) -> RunConfig:
     quick start): where the user gave none, the algorithm's own starting spec values
     (`spec_defaults`, e.g. MANN's 10 instances per class), then its run kind's (e.g. 20
     trajectories per step in reinforcement learning), then the hyperparameters' defaults (the
-    kind's first: MAML's 0.1 inner step size on navigation)."""
+    kind's and the dataset's first: MAML's 0.1 inner step size on navigation, the pretrained
+    text encoder on a text dataset)."""
     default = RunConfig()
     name = values.get("algorithm", default.algorithm)
     algo = catalog.algorithms().get(name) if isinstance(name, str) else None
@@ -49,7 +50,9 @@ def make_config(values: dict) -> RunConfig:
         kind = None  # unknown names: `validate` says so
     if kind is not None and algo is not None:
         declared = {s.name for s in algo.settings}
-        hyper = {k: v for k, v in kind.hyper_defaults.items() if k in declared}
+        data = catalog.datasets()[values.get("dataset", default.dataset)]
+        given = {**kind.hyper_defaults, **data.extra.get("hyper_defaults", {})}
+        hyper = {k: v for k, v in given.items() if k in declared}
         start = {**kind.spec_defaults, **hyper, **start}
     return resolve(RunConfig.from_dict({**start, **values}))
 
@@ -81,6 +84,37 @@ def problems(cfg: RunConfig) -> list[str]:
             )
         else:
             out += declared[name].problems(value)
+    data = datasets.get(cfg.dataset) if isinstance(cfg.dataset, str) else None
+    return out if out or data is None else out + modality_problems(cfg, algo, data)
+
+
+def modality_problems(
+    cfg: RunConfig, algo: catalog.AlgorithmInfo, data: catalog.DatasetEntry
+) -> list[str]:
+    """An algorithm, its feature network and its encoder settings against what the dataset's
+    examples are (images or text)."""
+    if data.task != "classification":
+        return []
+    modality, out = data.modality, []
+    if modality not in algo.modalities:
+        able = [a.name for a in catalog.algorithms().values() if modality in a.modalities]
+        return [
+            f"{algo.name} does not classify {modality} (dataset {cfg.dataset!r}); "
+            f"algorithms that do: {', '.join(able)}"
+        ]
+    backbone = cfg.hyper.get("backbone")
+    if backbone is not None and backbone_modality(backbone) != modality:
+        fitting = BACKBONE.fitting(modality)
+        out.append(
+            f"backbone {backbone!r} reads {backbone_modality(backbone)}s, but {cfg.dataset!r} "
+            f"holds {modality}; choose one of {', '.join(fitting)}"
+        )
+    tuned = cfg.hyper.get("finetune_encoder", "none")
+    if tuned != "none" and backbone != "minilm":
+        out.append(
+            f"finetune_encoder {tuned!r} fine-tunes the pretrained encoder, and the backbone is "
+            f"{backbone!r}; set backbone to minilm, or finetune_encoder to none"
+        )
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -12,6 +13,10 @@ from metalearn.models.mlp import MLP
 from metalearn.models.resnet12 import ResNet12
 from metalearn.models.simple_cnn import SimpleCNN
 
+if TYPE_CHECKING:
+    from metalearn.config import RunConfig
+    from metalearn.data import DatasetInfo
+
 BACKBONES: dict[str, Callable[..., nn.Module]] = {
     "conv4": Conv4,
     "simple_cnn": SimpleCNN,
@@ -19,9 +24,14 @@ BACKBONES: dict[str, Callable[..., nn.Module]] = {
 }
 
 
-def build_backbone(name: str, channels: int, image_size: int) -> nn.Module:
-    """A backbone with `out_dim` set, for images [B, channels, image_size, image_size]."""
-    return BACKBONES[name](channels, image_size)
+def build_backbone(hp: Any, info: DatasetInfo, cfg: RunConfig) -> nn.Module:
+    """The backbone `hp.backbone` names, with `out_dim` set, for the run's data: images
+    [B, C, S, S] at the run's side, or text in the form its encoder reads (`models.text`)."""
+    if info.modality == "text":
+        from metalearn.models.text import build_text_backbone
+
+        return build_text_backbone(hp.backbone, getattr(hp, "finetune_encoder", "none"))
+    return BACKBONES[hp.backbone](info.channels, cfg.image_size or info.image_size)
 
 
 def feature_dim(model: nn.Module, channels: int, image_size: int) -> int:

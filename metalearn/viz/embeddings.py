@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -42,12 +44,20 @@ def embedding_figure(
     class_names: list[str],
     method: str = "pca",
     title: str = "",
+    texts: list[str] | None = None,
 ) -> go.Figure:
     """Support (circles), query (crosses: right, or open X: wrong) and prototypes (stars).
 
     Args:
         support: [S, D] features; query: [Q, D]; labels and predictions: episode class indices.
+        texts: for text episodes, the S support then Q query utterances, shown on hover.
     """
+    blank = [""] * (len(support) + len(query))
+    said = np.array(texts if texts is not None else blank, dtype=object)
+
+    def quote(t: str) -> str:  # the sentence on its own hover line, as text (not markup)
+        return f"<br>“{html.escape(t)}”" if texts is not None else ""
+
     n_way = len(class_names)
     protos = np.stack([support[support_labels == c].mean(0) for c in range(n_way)])
     points = project(np.concatenate([support, query, protos]), method)
@@ -65,7 +75,8 @@ def embedding_figure(
                 name=f"{name} support",
                 marker={"color": color, "size": 10, "line": {"width": 1, "color": "black"}},
                 customdata=np.flatnonzero(m),
-                hovertemplate=f"support · {name}<extra></extra>",
+                hovertext=[quote(t) for t in said[: len(support)][m]],
+                hovertemplate=f"support · {name}%{{hovertext}}<extra></extra>",
             )
         )
         for right in (True, False):
@@ -80,7 +91,10 @@ def embedding_figure(
                     name=f"{name} query {'right' if right else 'wrong'}",
                     marker={"color": color, "size": 8, "symbol": "cross" if right else "x-open"},
                     customdata=len(support) + np.flatnonzero(m),
-                    hovertemplate=(f"query · true {name} · predicted %{{text}}<extra></extra>"),
+                    hovertext=[quote(t) for t in said[len(support) :][m]],
+                    hovertemplate=(
+                        f"query · true {name} · predicted %{{text}}%{{hovertext}}<extra></extra>"
+                    ),
                     text=[class_names[int(k)] for k in predictions[m]],
                 )
             )

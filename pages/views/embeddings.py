@@ -22,7 +22,15 @@ def figure(run_id: str, mtime: float, index: int, method: str, _z: dict):
         [str(n) for n in z["class_names"]],
         method,
         title=f"{method.upper()} after {int(z['steps'][index])} training episodes",
+        texts=texts_of(z),
     )
+
+
+def texts_of(z: dict) -> list[str] | None:
+    """A text run's support then query utterances (None for images)."""
+    if "support_texts" not in z:
+        return None
+    return [str(t) for t in np.concatenate([z["support_texts"], z["query_texts"]])]
 
 
 st.title("Embeddings")
@@ -57,12 +65,19 @@ fig = figure(run["id"], mtime, steps.index(step), method, z)
 event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="emb")
 st.caption(
     "Circles: support · stars: class prototypes (support means) · crosses: queries "
-    "classified right · open X: wrong. Select a point to see its image."
+    "classified right · open X: wrong. Select a point to see its image (or sentence)."
 )
 points = (event or {}).get("selection", {}).get("points", []) if event else []
-images = np.concatenate([z["support_images"], z["query_images"]])
 shown = [p["customdata"] for p in points if isinstance(p.get("customdata"), int)][:8]
-if shown:
+said = texts_of(z)
+if shown and said is not None:  # text: the selected utterances
+    n_support = len(z["support_texts"])
+    st.dataframe(
+        [{"part": "support" if i < n_support else "query", "utterance": said[i]} for i in shown],
+        hide_index=True,
+    )
+elif shown:
+    images = np.concatenate([z["support_images"], z["query_images"]])
     cols = st.columns(len(shown))
     for col, i in zip(cols, shown, strict=True):
         img = images[i].transpose(1, 2, 0)

@@ -31,6 +31,24 @@ def test_split(dataset: str):
     return DATASETS[dataset].load(None, "test")
 
 
+@st.cache_resource(show_spinner="Loading data…", max_entries=4)
+def test_split_as(dataset: str, form: str):
+    """A text dataset's test split in the form a run's encoder reads (the same rows, in the
+    same order, as `test_split`'s)."""
+    return DATASETS[dataset].load(None, "test", form=form)
+
+
+def episode_for(run_cfg, dataset: str, classes, idx, episode):
+    """The sampled episode as this run reads it: images as they are; utterances as its
+    encoder's features or tokens."""
+    if catalog.datasets()[dataset].modality != "text":
+        return episode
+    from metalearn.models.text import input_form
+
+    split = test_split_as(dataset, input_form(run_cfg.hyper))
+    return EpisodeSampler(split, len(classes), n_shot, n_query, 0).build(classes, idx)
+
+
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
 def model(run_id: str):
     return restore(Store(), run_id)
@@ -67,14 +85,25 @@ with tab_sample:
         st.stop()
     classes, idx = sampler.sample_indices()
     episode = sampler.build(classes, idx)
-    images = test_split(dataset).images
+    split = test_split(dataset)
+    text = datasets[dataset].modality == "text"
     st.markdown("**Support set** (one row per class)")
-    for row in range(n_way):
-        st.image(
-            [show(images[int(i)].numpy()) for i in idx[row, :n_shot]],
-            width=56,
-            caption=[f"class {row}"] * n_shot,
+    if text:
+        st.dataframe(
+            [
+                {"class": row, "intent": split.class_names[int(classes[row])]}
+                | {f"example {k + 1}": split.texts[int(i)] for k, i in enumerate(idx[row, :n_shot])}
+                for row in range(n_way)
+            ],
+            hide_index=True,
         )
+    else:
+        for row in range(n_way):
+            st.image(
+                [show(split.images[int(i)].numpy()) for i in idx[row, :n_shot]],
+                width=56,
+                caption=[f"class {row}"] * n_shot,
+            )
     query_idx = idx[:, n_shot:].flatten()
     candidates = [r for r in finished if r["config"]["dataset"] == dataset]
     chosen = st.multiselect(
@@ -89,16 +118,26 @@ with tab_sample:
         except DataError as err:  # a truncated or mismatched checkpoint: said, the rest works
             st.error(str(err))
             continue
+        seen = episode_for(cfg, dataset, classes, idx, episode)
         with torch.no_grad():
-            pred = algo.predict(episode.to(device)).argmax(-1).cpu()
+            pred = algo.predict(seen.to(device)).argmax(-1).cpu()
         for cap, p, t in zip(captions, pred, episode.query_labels, strict=True):
             cap.append(f"{'right' if p == t else 'WRONG'} {run_id[-6:]}: {int(p)}")
     st.markdown("**Query set**")
-    st.image(
-        [show(images[int(i)].numpy()) for i in query_idx],
-        width=56,
-        caption=[" · ".join(c) for c in captions],
-    )
+    if text:
+        st.dataframe(
+            [
+                {"utterance": split.texts[int(i)], "runs": " · ".join(c)}
+                for i, c in zip(query_idx, captions, strict=True)
+            ],
+            hide_index=True,
+        )
+    else:
+        st.image(
+            [show(split.images[int(i)].numpy()) for i in query_idx],
+            width=56,
+            caption=[" · ".join(c) for c in captions],
+        )
 with tab_own:
     if not finished:
         st.info("Train a run first; its model classifies your images.")
@@ -110,22 +149,33 @@ with tab_own:
             [r["id"] for r in finished],
             format_func=lambda i: label(next(r for r in finished if r["id"] == i)),
         )
+        data_of_run = next(r for r in finished if r["id"] == run_id)["config"]["dataset"]
+        text = catalog.datasets()[data_of_run].modality == "text"
         n_classes = st.number_input("Classes", 2, 10, 2)
         support, named = {}, []
         for k in range(n_classes):
             c1, c2 = st.columns([1, 3])
             name = c1.text_input("Class name", f"class {k + 1}", key=f"name{k}")
-            files = c2.file_uploader(
-                f"Support images of {name}",
-                ["png", "jpg", "jpeg"],
-                accept_multiple_files=True,
-                key=f"up{k}",
-            )
+            if text:  # one support sentence per line
+                lines = c2.text_area(f"Sentences of {name} (one per line)", key=f"say{k}")
+                items = [(f"{name}, line {j + 1}", t) for j, t in enumerate(lines.splitlines())]
+                support[name.strip()] = [(n, t.strip()) for n, t in items if t.strip()]
+            else:
+                files = c2.file_uploader(
+                    f"Support images of {name}",
+                    ["png", "jpg", "jpeg"],
+                    accept_multiple_files=True,
+                    key=f"up{k}",
+                )
+                support[name.strip()] = [(f.name, f.getvalue()) for f in files or []]
             named.append(name.strip())
-            support[name.strip()] = [(f.name, f.getvalue()) for f in files or []]
-        queries = st.file_uploader(
-            "Query images", ["png", "jpg", "jpeg"], accept_multiple_files=True
-        )
+        if text:
+            typed = st.text_area("Sentences to classify (one per line)", key="say-query")
+            queries = [t.strip() for t in typed.splitlines() if t.strip()]
+        else:
+            queries = st.file_uploader(
+                "Query images", ["png", "jpg", "jpeg"], accept_multiple_files=True
+            )
         twice = sorted({n for n in named if named.count(n) > 1})
         if twice or "" in named:
             st.error(
@@ -134,10 +184,14 @@ with tab_own:
             )
         if st.button("Classify", disabled=not queries or bool(twice) or "" in named):
             try:
-                out = classify(Store(), run_id, support, [(f.name, f.getvalue()) for f in queries])
+                if text:
+                    asked = [(q, q) for q in queries]
+                else:
+                    asked = [(f.name, f.getvalue()) for f in queries]
+                out = classify(Store(), run_id, support, asked)
                 st.dataframe(  # a score column per class, named so no class can replace another
                     [
-                        {"image": k, "predicted": v["class"]}
+                        {"sentence" if text else "image": k, "predicted": v["class"]}
                         | {f"P({c})": p for c, p in v["scores"].items()}
                         for k, v in out.items()
                     ],

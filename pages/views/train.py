@@ -82,10 +82,12 @@ with left:
         st.warning(f"Not available here. {datasets[dataset].how_to_get}")
     data_root = st.text_input(SPEC["data_root"].label, "", help=SPEC["data_root"].help)
 start = make_config({"algorithm": algo_name, "dataset": dataset})
+modality = datasets[dataset].modality  # images or text: settings of the other kind are hidden
 with right:
     hyper_box, spec_box = st.container(), st.container()
     hyper_box.markdown(f"**{algo_name} settings**")
-    hyper = setting_grid(list(algo.settings), start.hyper, hyper_box)
+    own = [s.offered(modality) for s in algo.settings if s.modality in (None, modality)]
+    hyper = setting_grid(own, start.hyper, hyper_box)
 try:
     kind = KINDS[kind_name(algo_name, dataset, hyper)]
 except ConfigError as err:
@@ -96,7 +98,11 @@ except ConfigError as err:
     st.stop()
 if kind.description:
     left.caption(kind.description)
-shown = [kind.setting(s) for n, s in SPEC.items() if n not in FIXED and n not in kind.hidden]
+shown = [
+    kind.setting(s)
+    for n, s in SPEC.items()
+    if n not in FIXED and n not in kind.hidden and s.modality in (None, modality)
+]
 spec_box.markdown(f"**Run: {kind.label.lower()}**")
 spec = setting_grid([*shown, SPEC["device"]], start.to_dict(), spec_box)
 values = {**spec, **hyper, "algorithm": algo_name, "dataset": dataset}

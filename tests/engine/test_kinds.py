@@ -170,3 +170,4 @@ def test_the_catalogue_knows_every_dataset():
             assert entry.extra["kind"] == generated[name] and not entry.needs_root
             continue
         assert entry.task == DATASETS[name].task and entry.summary == DATASETS[name].summary
+        assert entry.modality == DATASETS[name].modality  # images or text, read without torch

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from metalearn.config import SPEC, RunConfig
 from metalearn.engine.jobs import JobManager
+from metalearn.settings import BACKBONE
 from metalearn.store import Store
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -249,3 +250,64 @@ def test_learn_page_shows_the_first_1000_trap_of_the_seed_pipeline(home):
     table = at.table[0].value
     assert list(table["after"]) == [0.414, 0.108]  # docs/results/cifar_pipeline.md
     assert any("Fine-tuning images (seed pipeline)" in c.value for c in at.caption)
+
+
+def test_text_runs_on_every_page(home, tmp_path, monkeypatch):
+    """Text on the dashboard: the Train page offers the text encoders and hides the image side;
+    the Task explorer shows a sampled episode's utterances and a run's predictions, and
+    classifies sentences typed in; the Embeddings page and Compare work for text runs."""
+    from metalearn.engine.run import execute
+    from metalearn.engine.validate import make_config
+    from tests.formats import write_clinc150
+
+    write_clinc150(tmp_path, per_intent=12)
+    monkeypatch.setenv("METALEARN_DATA", str(tmp_path))
+    st.cache_resource.clear()
+    at = app("pages/views/train.py")
+    widget(at.selectbox, "Dataset").set_value("clinc150").run()
+    assert not at.exception
+    backbone = widget(at.selectbox, BACKBONE.label)
+    assert list(backbone.options) == ["minilm", "bag"] and backbone.value == "minilm"
+    assert widget(at.selectbox, "Fine-tune the pretrained encoder").value == "none"
+    assert SPEC["image_size"].label not in {w.label for w in at.number_input}
+
+    store = Store(home)
+    shape = {"dataset": "clinc150", "n_way": 3, "n_query": 4, "eval_episodes": 8, "val_every": 0}
+    ids = []
+    for algorithm, episodes in (("protonet", 0), ("finetune", 6)):
+        cfg = make_config({"algorithm": algorithm, "episodes": episodes, **shape})
+        ids.append(store.create_run(cfg.to_json()))
+        execute(cfg, store, ids[-1])
+    assert [store.get_run(i)["status"] for i in ids] == ["completed", "completed"]
+
+    at = app("pages/views/explorer.py")
+    widget(at.selectbox, "Dataset").set_value("clinc150").run()
+    widget(at.number_input, "n_way").set_value(3).run()
+    at.multiselect[0].select(ids[0]).run()
+    assert not at.exception and not at.error
+    support, query = (t.value for t in at.dataframe[:2])
+    assert "example 1" in support.columns and len(support) == 3
+    assert len(query) == 6 and query["runs"].str.contains(ids[0][-6:]).all()
+
+    # The "Bring your own task" tab (AppTest draws every tab): type sentences, classify.
+    widget(at.selectbox, "Model").set_value(ids[0]).run()
+    areas = {a.label: a for a in at.text_area}
+    areas["Sentences of class 1 (one per line)"].input("book a flight\nplane tickets please")
+    areas["Sentences of class 2 (one per line)"].input("play some jazz\nput on a song")
+    at.text_area(key="say-query").input("i want to fly to rome\nplay my playlist")
+    at.run()
+    next(b for b in at.button if b.label == "Classify").click().run()
+    assert not at.exception and not at.error
+    table = next(t.value for t in at.dataframe if "sentence" in t.value.columns)
+    assert list(table["predicted"]) == ["class 1", "class 2"]
+
+    at = app("pages/views/embeddings.py")
+    assert not at.exception and not at.info
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/views/runs.py")
+    at.query_params["runs"] = ",".join(ids)
+    at.run()
+    assert not at.exception
+    assert any("mean A − B" in t.value.columns for t in at.dataframe)  # paired on one set

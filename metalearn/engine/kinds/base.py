@@ -189,7 +189,7 @@ class RunKind:
         from metalearn.config import MIN_IMAGE_SIZE
 
         small = cfg.image_size is not None and cfg.image_size < MIN_IMAGE_SIZE
-        if self.uses_image_size and small:
+        if self.uses_image_size and small and info.modality == "image":
             out.append(
                 f"image_size must be at least {MIN_IMAGE_SIZE} for the convolutional networks "
                 f"(their four poolings halve it each time), got {cfg.image_size}"
@@ -203,7 +203,7 @@ class RunKind:
     def memory(self, cfg: RunConfig, info: DatasetInfo):
         """The least memory the run takes (an `engine.memory.Estimate`), or None where the kind
         holds no images of the spec's size. Here: a meta-batch of episodes per update."""
-        if not self.uses_image_size or info.task != "classification":
+        if not self.uses_image_size or info.task != "classification" or info.modality != "image":
             return None
         from metalearn.engine.memory import estimate
 
@@ -275,7 +275,7 @@ class RunKind:
         """One split of the run's dataset, as tensors."""
         from metalearn.data import DATASETS
 
-        return DATASETS[cfg.dataset].load(cfg.data_root, split, cfg.image_size)
+        return DATASETS[cfg.dataset].load_for(cfg, split)
 
     def splits(self, cfg: RunConfig) -> dict[str, Split | None]:
         return {
