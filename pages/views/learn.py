@@ -146,6 +146,37 @@ st.caption(
     "(100 per class) or first; a run reports which it used and how many classes those images held."
 )
 
+st.header("Text: what a pretrained encoder buys")
+st.markdown("""
+Few-shot intent detection (dataset *clinc150*: sentences people say to a voice assistant, 150
+intents; the test intents are never seen in training). Each sentence is turned into a vector by
+an encoder, and ProtoNet classifies a query sentence by the nearest class mean. Three encoders:
+
+- **frozen**: *all-MiniLM-L6-v2*, a sentence encoder pretrained on a billion sentence pairs,
+  used as it is; no training at all (Train: backbone *minilm*, episodes 0);
+- **fine-tuned**: the same encoder, every layer trained further on the training intents'
+  episodes with a small learning rate (fine-tune the pretrained encoder: *all*) - the seed's
+  theme, meta-learning with a fine-tuned pretrained model;
+- **from scratch**: word embeddings learned only from the 50 training intents (backbone *bag*).
+
+Measured here, CPU, 20 minutes of training each, 600 test episodes:
+""")
+st.table(
+    pd.DataFrame(
+        {
+            "Encoder": ["frozen", "fine-tuned", "from scratch"],
+            "Training": ["none", "20 min (2602 episodes)", "20 min (62,550 episodes)"],
+            "5-way 1-shot": [0.955, 0.975, 0.647],
+            "10-way 1-shot": [0.920, 0.950, 0.529],
+        }
+    ).set_index("Encoder")
+)
+st.caption(
+    "docs/results/clinc_text.md: 95% CIs of ±0.003 to ±0.009. Pretraining is worth far more "
+    "than any amount of episodic training on 50 intents; fine-tuning it episodically adds a "
+    "little more on the unseen intents."
+)
+
 st.header("Meta-reinforcement learning")
 st.markdown("""
 In reinforcement learning a task is an *environment*, not a labelled set: here (`nav2d`, from the

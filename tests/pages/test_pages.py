@@ -311,3 +311,10 @@ def test_text_runs_on_every_page(home, tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert any("mean A − B" in t.value.columns for t in at.dataframe)  # paired on one set
+
+
+def test_learn_page_shows_what_a_pretrained_text_encoder_buys(home):
+    at = app("pages/views/learn.py")
+    assert "Text: what a pretrained encoder buys" in [h.value for h in at.header]
+    table = next(t.value for t in at.table if "10-way 1-shot" in t.value.columns)
+    assert list(table["10-way 1-shot"]) == [0.920, 0.950, 0.529]  # docs/results/clinc_text.md
