@@ -280,7 +280,9 @@ def _eval(node: ast.AST, env: dict[str, Any], classes: dict[str, dict]) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, (ast.Tuple, ast.List)):
-        items = [ev(e) for e in node.elts]
+        items = []
+        for e in node.elts:  # `(*NETWORK, LR)`: a declared group of settings spliced in
+            items.extend(ev(e.value)) if isinstance(e, ast.Starred) else items.append(ev(e))
         return tuple(items) if isinstance(node, ast.Tuple) else items
     if isinstance(node, ast.Dict):
         return {ev(k): ev(v) for k, v in zip(node.keys, node.values, strict=True)}

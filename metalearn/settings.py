@@ -173,6 +173,10 @@ ENCODER_LR = Setting(
     modality="text",
 )
 
+# The feature network and, for text, how its pretrained encoder trains: declared together by
+# every algorithm with a `backbone` (`settings = (*NETWORK, LR, ...)`).
+NETWORK = (BACKBONE, FINETUNE_ENCODER, ENCODER_LR)
+
 
 def backbone_modality(name: str) -> str:
     """What a backbone reads: "text" for the text encoders, else "image"."""

@@ -12,12 +12,10 @@ from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.settings import (
-    BACKBONE,
-    ENCODER_LR,
-    FINETUNE_ENCODER,
     INNER_STEPS_TEST,
     LR,
     LR_DECAY_EVERY,
+    NETWORK,
 )
 
 WIDTH = 128  # the paper's encoder and decoder width
@@ -70,9 +68,7 @@ for each task (context C = support, targets T = query and context):
     modalities = ("image", "text")
     kinds = {"classification": "episodes", "regression": "regression"}
     settings = (
-        BACKBONE,
-        FINETUNE_ENCODER,
-        ENCODER_LR,
+        *NETWORK,
         LR,
         LR_DECAY_EVERY,
         INNER_STEPS_TEST.but(

@@ -13,13 +13,11 @@ from metalearn.data import Episode
 from metalearn.models import MLP, build_backbone
 from metalearn.models.policy import GaussianPolicy
 from metalearn.settings import (
-    BACKBONE,
     BATCH_SIZE,
-    ENCODER_LR,
-    FINETUNE_ENCODER,
     INNER_STEPS_TEST,
     LR,
     LR_DECAY_EVERY,
+    NETWORK,
     Setting,
 )
 
@@ -124,9 +122,7 @@ for a test episode:
     }
     mode_setting = "finetune_mode"
     settings = (
-        BACKBONE,
-        FINETUNE_ENCODER,
-        ENCODER_LR,
+        *NETWORK,
         LR,
         LR_DECAY_EVERY,
         HEAD,

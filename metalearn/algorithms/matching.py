@@ -11,11 +11,9 @@ from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
 from metalearn.settings import (
-    BACKBONE,
-    ENCODER_LR,
-    FINETUNE_ENCODER,
     LR,
     LR_DECAY_EVERY,
+    NETWORK,
     PRECISION,
     Setting,
 )
@@ -105,9 +103,7 @@ for each episode (support S, query Q):
     order = 12
     modalities = ("image", "text")
     settings = (
-        BACKBONE,
-        FINETUNE_ENCODER,
-        ENCODER_LR,
+        *NETWORK,
         LR,
         LR_DECAY_EVERY,
         PRECISION,

@@ -8,7 +8,7 @@ from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
-from metalearn.settings import BACKBONE, ENCODER_LR, FINETUNE_ENCODER, LR, LR_DECAY_EVERY, PRECISION
+from metalearn.settings import LR, LR_DECAY_EVERY, NETWORK, PRECISION
 
 
 def prototypes(features: torch.Tensor, labels: torch.Tensor, n_way: int) -> torch.Tensor:
@@ -57,9 +57,7 @@ for each episode (support S, query Q):
     modalities = ("image", "text")
     # The paper: Adam, its learning rate halved every 2000 episodes.
     settings = (
-        BACKBONE,
-        FINETUNE_ENCODER,
-        ENCODER_LR,
+        *NETWORK,
         LR,
         LR_DECAY_EVERY.but(default=2000),
         PRECISION,

@@ -10,7 +10,7 @@ from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
-from metalearn.settings import BACKBONE, ENCODER_LR, FINETUNE_ENCODER, LR, LR_DECAY_EVERY, PRECISION
+from metalearn.settings import LR, LR_DECAY_EVERY, NETWORK, PRECISION
 
 
 def ridge_woodbury(x: torch.Tensor, y: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
@@ -52,7 +52,7 @@ for each episode (support S, query Q):
 """
     order = 16
     modalities = ("image", "text")
-    settings = (BACKBONE, FINETUNE_ENCODER, ENCODER_LR, LR, LR_DECAY_EVERY, PRECISION)
+    settings = (*NETWORK, LR, LR_DECAY_EVERY, PRECISION)
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)

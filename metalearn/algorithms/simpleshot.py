@@ -12,12 +12,10 @@ from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
 from metalearn.settings import (
-    BACKBONE,
     BATCH_SIZE,
-    ENCODER_LR,
-    FINETUNE_ENCODER,
     LR,
     LR_DECAY_EVERY,
+    NETWORK,
     PRECISION,
     Setting,
 )
@@ -72,9 +70,7 @@ for a test episode: transform every feature (minus f_bar, unit length)
     modalities = ("image", "text")
     kinds = {"classification": "transfer"}
     settings = (
-        BACKBONE,
-        FINETUNE_ENCODER,
-        ENCODER_LR,
+        *NETWORK,
         LR,
         LR_DECAY_EVERY,
         BATCH_SIZE,

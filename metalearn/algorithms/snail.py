@@ -11,7 +11,7 @@ from torch import nn
 from metalearn.algorithms.base import Algorithm, episodic_loss, register
 from metalearn.data import Episode
 from metalearn.models import build_backbone
-from metalearn.settings import BACKBONE, ENCODER_LR, FINETUNE_ENCODER, LR, LR_DECAY_EVERY
+from metalearn.settings import LR, LR_DECAY_EVERY, NETWORK
 
 
 class CausalConv(nn.Module):
@@ -106,7 +106,7 @@ for each episode:
     order = 5
     modalities = ("image", "text")
     same_way = True  # the label inputs and the output layer have n_way units
-    settings = (BACKBONE, FINETUNE_ENCODER, ENCODER_LR, LR, LR_DECAY_EVERY)
+    settings = (*NETWORK, LR, LR_DECAY_EVERY)
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)

@@ -138,12 +138,17 @@ if locked:
 c1, c2, c3 = st.columns([1, 2, 1])
 if c1.button("Launch", type="primary", disabled=bool(problems) or locked) and can_control():
     st.session_state["watch"] = [jobs().launch(cfg)] + st.session_state.get("watch", [])
-able = [n for n, a in algorithms.items() if datasets[dataset].task in a.tasks]
-baseline = next(n for n in ("finetune", *able) if n in able and n != algo_name)
+able = [  # those that do the dataset's task on its kind of examples
+    n
+    for n, a in algorithms.items()
+    if datasets[dataset].task in a.tasks
+    and (datasets[dataset].task != "classification" or modality in a.modalities)
+]
+baseline = next((n for n in ("finetune", *able) if n in able and n != algo_name), None)
 others = c2.multiselect(
     "Compare in one click: same data and episodes, several algorithms",
     able,
-    default=[algo_name, baseline],  # this algorithm against the transfer baseline
+    default=[n for n in (algo_name, baseline) if n in able],  # this one against the baseline
     key=f"compare-{algo_name}-{datasets[dataset].task}",
 )
 if c3.button("Compare", disabled=bool(problems) or len(others) < 2 or locked) and can_control():

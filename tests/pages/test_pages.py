@@ -36,6 +36,18 @@ def app(page: str | None = None) -> AppTest:
     return at
 
 
+def compare_page(run_ids) -> AppTest:
+    """The Runs and Compare page with these runs selected (as a shared link selects them)."""
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/views/runs.py")
+    at.query_params["runs"] = ",".join(run_ids)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def widget(elements, label):
     return next(w for w in elements if w.label == label)
 
@@ -204,13 +216,7 @@ def test_reinforcement_runs_on_every_page(home):
     at = app("pages/views/explorer.py")
     charts = at.get("plotly_chart")
     assert len(charts) == 2 * 4  # two runs x (0, 1, 2, 3 steps), for the first test goal
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/views/runs.py")
-    at.query_params["runs"] = ",".join(ids)
-    at.run()
-    assert not at.exception
+    at = compare_page(ids)
     assert any("mean A − B" in t.value.columns for t in at.dataframe)
     assert [s.value for s in at.slider if s.label.startswith("Target")] == [-20.0]
     from pages._compare import steps_curves
@@ -270,6 +276,11 @@ def test_text_runs_on_every_page(home, tmp_path, monkeypatch):
     assert list(backbone.options) == ["minilm", "bag"] and backbone.value == "minilm"
     assert widget(at.selectbox, "Fine-tune the pretrained encoder").value == "none"
     assert SPEC["image_size"].label not in {w.label for w in at.number_input}
+    compare = next(m for m in at.multiselect if m.label.startswith("Compare in one click"))
+    assert "relation" not in compare.options and "finetune" in compare.value
+    widget(at.selectbox, "Algorithm").set_value("relation").run()  # an image-only method
+    assert not at.exception
+    assert any("relation does not classify text" in e.value for e in at.error)
 
     store = Store(home)
     shape = {"dataset": "clinc150", "n_way": 3, "n_query": 4, "eval_episodes": 8, "val_every": 0}
@@ -303,13 +314,7 @@ def test_text_runs_on_every_page(home, tmp_path, monkeypatch):
 
     at = app("pages/views/embeddings.py")
     assert not at.exception and not at.info
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/views/runs.py")
-    at.query_params["runs"] = ",".join(ids)
-    at.run()
-    assert not at.exception
+    at = compare_page(ids)
     assert any("mean A − B" in t.value.columns for t in at.dataframe)  # paired on one set
 
 
