@@ -66,7 +66,15 @@ def run_seed_pipeline(cfg: RunConfig, device: torch.device, on_metrics) -> dict[
         losses.append(step(order[pos : pos + bs]))
         done += 1
         if done % cfg.log_every == 0 or done == cfg.episodes:
-            on_metrics(done, {"loss": float(torch.stack(losses).mean())})
+            spent = time.perf_counter() - started  # the live panel's progress and time left
+            on_metrics(
+                done,
+                {
+                    "loss": float(torch.stack(losses).mean()),
+                    "episodes_per_second": done / spent,
+                    "train_seconds": spent,
+                },
+            )
             losses.clear()
     pretrain_seconds = time.perf_counter() - started
     pre_acc = _accuracy(model, norm(test_x), test_y, device)

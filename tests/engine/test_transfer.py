@@ -61,8 +61,11 @@ def test_seed_pipeline_on_an_image_folder_copy_reports_both_accuracies(tmp_path)
         log_every=5,
         device="cpu",
     )
-    result = execute(cfg, store, store.create_run(cfg.to_json()))
+    run_id = store.create_run(cfg.to_json())
+    result = execute(cfg, store, run_id)
     assert result["test_images"] == 50 and result["finetune_subset"] == "first"
+    speed = [m for m in store.metrics(run_id) if m["name"] == "episodes_per_second"]
+    assert [m["step"] for m in speed] == [5, 10] and all(m["value"] > 0 for m in speed)
     assert result["test_accuracy_finetuned"] == result["test_accuracy"]
     assert 0 <= result["test_accuracy_pretrained"] <= 1
     assert result["finetune_classes"] == 10  # the first 1000 of 200 images: all of them
