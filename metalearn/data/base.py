@@ -175,11 +175,20 @@ def split_by_class(
     images: torch.Tensor, labels: torch.Tensor, names: list[str], keep: list[int], **norm: float
 ) -> Split:
     """The images of the classes `keep` (indices into `names`), relabelled 0..len(keep)-1."""
-    lookup = torch.full((len(names),), -1, dtype=torch.long)
+    rows, new = class_rows(labels, len(names), keep)
+    return Split(images[rows].contiguous(), new, [names[i] for i in keep], **norm)
+
+
+def class_rows(
+    labels: torch.Tensor, n_classes: int, keep: list[int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rows of the classes `keep` (int64 [M], in their order) and their labels renumbered
+    0..len(keep)-1 in the order of `keep` ([M])."""
+    lookup = torch.full((n_classes,), -1, dtype=torch.long)
     lookup[torch.tensor(keep, dtype=torch.long)] = torch.arange(len(keep))
     new = lookup[labels]
-    mask = new >= 0
-    return Split(images[mask].contiguous(), new[mask], [names[i] for i in keep], **norm)
+    rows = torch.nonzero(new >= 0).squeeze(1)
+    return rows, new[rows]
 
 
 def counts_info(labels: torch.Tensor, keep: list[int]) -> tuple[int, int]:

@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
-from metalearn.data.base import DataError, Dataset, DatasetInfo, Split, load_cache, save_cache
+from metalearn.data.base import (
+    DataError,
+    Dataset,
+    DatasetInfo,
+    Split,
+    class_rows,
+    load_cache,
+    save_cache,
+)
 
 if TYPE_CHECKING:
     from metalearn.config import RunConfig
@@ -87,10 +95,7 @@ class TextDataset(Dataset):
             raise ValueError(f"form must be one of {FORMS}, got {form!r}")
         data = cls.utterances(root)
         keep = data.splits[split]
-        lookup = torch.full((len(data.class_names),), -1, dtype=torch.long)
-        lookup[torch.tensor(keep, dtype=torch.long)] = torch.arange(len(keep))
-        relabelled = lookup[data.labels]
-        rows = torch.nonzero(relabelled >= 0).squeeze(1)
+        rows, relabelled = class_rows(data.labels, len(data.class_names), keep)
         texts = [data.texts[i] for i in rows.tolist()]
         if form == "features":
             inputs = cls.features(data)[rows]
@@ -99,7 +104,7 @@ class TextDataset(Dataset):
 
             inputs = tokenize(texts)
         names = [data.class_names[i] for i in keep]
-        return TextSplit(inputs, relabelled[rows], names, texts=texts)
+        return TextSplit(inputs, relabelled, names, texts=texts)
 
     @classmethod
     def load_for(cls, cfg: RunConfig, split: str) -> TextSplit:

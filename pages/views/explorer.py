@@ -40,13 +40,15 @@ def test_split_as(dataset: str, form: str):
 
 def episode_for(run_cfg, dataset: str, classes, idx, episode):
     """The sampled episode as this run reads it: images as they are; utterances as its
-    encoder's features or tokens."""
+    encoder's features or tokens. classes [n_way] and idx [n_way, n_shot + n_query] are the
+    draw `episode` was built from."""
     if catalog.datasets()[dataset].modality != "text":
         return episode
     from metalearn.models.text import input_form
 
     split = test_split_as(dataset, input_form(run_cfg.hyper))
-    return EpisodeSampler(split, len(classes), n_shot, n_query, 0).build(classes, idx)
+    shot = episode.n_shot  # the same shape, from the episode itself
+    return EpisodeSampler(split, len(classes), shot, idx.shape[1] - shot, 0).build(classes, idx)
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
