@@ -1,19 +1,25 @@
-"""`python -m metalearn`: train, eval, runs, predict. Bad input exits with code 2 and a message."""
+"""`python -m metalearn`: train, sweep, eval, runs, predict. Bad input exits with code 2."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metalearn import catalog
 from metalearn.config import SPEC, ConfigError
+from metalearn.engine.sweep import AXES, EXECUTORS
+from metalearn.engine.trackers import TRACKING, tracking_env
 from metalearn.settings import Setting
 from metalearn.store import NoSuchRun
+
+if TYPE_CHECKING:
+    from metalearn.engine.sweep import SweepPlan
 
 log = logging.getLogger("metalearn")
 
@@ -28,9 +34,14 @@ def all_settings() -> dict[str, tuple[Setting, list[str]]]:
     return out
 
 
-def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+def add_setting_flags(parser: argparse.ArgumentParser, many: dict[str, str] | None = None) -> None:
     """One flag per declared setting (`--n-way`, `--inner-lr`, `--first-order/--no-first-order`),
-    its help from the declaration; a flag left out keeps the default (None here)."""
+    its help from the declaration; a flag left out keeps the default (None here).
+
+    Args:
+        many: settings that take a list of values here (a sweep's axes), with their flag.
+    """
+    many = many or {}
     spec = parser.add_argument_group("run spec")
     hyper = parser.add_argument_group("hyperparameters (each read by the algorithms named)")
     registered = {"algorithm": catalog.algorithms(), "dataset": catalog.datasets()}
@@ -40,7 +51,11 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
         if name in registered:  # the spec's two names: list what is registered
             text += f"; one of: {', '.join(registered[name])}"
         text = text.replace("%", "%%")
-        if s.type is bool:
+        if name in many:
+            group.add_argument(
+                many[name], dest=name, type=s.type, nargs="+", help=f"one or more: {text}"
+            )
+        elif s.type is bool:
             group.add_argument(s.flag, dest=name, action=argparse.BooleanOptionalAction, help=text)
         else:
             group.add_argument(s.flag, dest=name, type=s.type, help=text, metavar=name.upper())
@@ -83,6 +98,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     be.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    sw = sub.add_parser(
+        "sweep", help="a grid of runs (algorithms x seeds x shots ...) launched as one group"
+    )
+    add_setting_flags(sw, many=AXES)
+    sw.add_argument("--grid", help="a JSON grid file {name, axes, settings}; flags add to it")
+    sw.add_argument("--name", help="a name for the sweep")
+    sw.add_argument("--executor", choices=EXECUTORS, help="local worker processes (default) or ray")
+    sw.add_argument(
+        "--ray-address",
+        help="Ray cluster: auto or ray://host:port (default $METALEARN_RAY_ADDRESS, "
+        "else a local Ray started for the sweep)",
+    )
+    sw.add_argument("--cpus-per-run", type=float, help="Ray: CPUs each run asks for (default 1)")
+    sw.add_argument(
+        "--gpus-per-run", type=float, help="Ray: share of a GPU each run asks for (default 0.25)"
+    )
+    sw.add_argument("--stop", metavar="SWEEP_ID", help="stop every run of a sweep")
+    sw.add_argument("--resume", metavar="SWEEP_ID", help="run a sweep's unfinished runs again")
+    sw.add_argument("--no-wait", action="store_true", help="launch, print the ids, return")
+    sw.add_argument("--json", action="store_true", help="print the sweep as one JSON line")
+    for parser_ in (train, sw):
+        add_tracking_flags(parser_)
+
     doc = sub.add_parser("doctor", help="check the run store; restore its backup if damaged")
     doc.add_argument("--restore", action="store_true", help="replace it by its last backup")
 
@@ -104,6 +142,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pr.add_argument("--json", action="store_true")
     return parser
+
+
+def add_tracking_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("mirrors of the metrics (off unless given)")
+    for s in TRACKING:
+        group.add_argument(s.flag, dest=s.name, help=s.describe(), metavar=s.name.upper())
+
+
+def switch_on_tracking(args: argparse.Namespace) -> dict[str, str]:
+    """The tracking flags given, as the environment the runs' processes inherit."""
+    env = tracking_env({s.name: getattr(args, s.name, None) for s in TRACKING})
+    os.environ.update(env)
+    return env
 
 
 CONFIG_LIMIT = 1 << 20  # bytes: a settings file is a few hundred
@@ -191,6 +242,7 @@ def claim_resume(args, store):
 def cmd_train(args, store) -> int:
     from metalearn.engine.kinds import kind_of
     from metalearn.engine.run import execute
+    from metalearn.engine.trackers import Mirrors
     from metalearn.engine.validate import make_config, validate
 
     if args.resume:
@@ -217,7 +269,11 @@ def cmd_train(args, store) -> int:
             dynamic_ncols=True,
         )
 
+    switch_on_tracking(args)
+    mirrors = Mirrors.open(run_id, store)
+
     def progress(step: int, values: dict[str, float]) -> None:
+        mirrors.log(step, values)
         if bar is not None:
             bar.update(step - bar.n)
             bar.set_postfix({k: f"{v:.3f}" for k, v in values.items() if k in shown})
@@ -225,11 +281,92 @@ def cmd_train(args, store) -> int:
     try:
         result = execute(cfg, store, run_id, resume=bool(args.resume), progress=progress)
     finally:
+        mirrors.close((store.get_run(run_id) or {}).get("status", "failed"))
         if bar is not None:
             bar.close()
     store.backup()
     _emit(result, args.json)
     return 0
+
+
+def sweep_plan(args: argparse.Namespace) -> SweepPlan:
+    """The grid the flags (and a --grid file, which they add to) describe."""
+    from metalearn.engine.sweep import SweepPlan
+
+    plan = SweepPlan.from_dict(read_config_file(args.grid)) if args.grid else SweepPlan()
+    for name, value in given_settings(args).items():
+        if name in AXES:
+            plan.axes[name] = list(value)
+        else:
+            plan.settings[name] = value
+    plan.name = args.name or plan.name
+    plan.executor = args.executor or plan.executor
+    options = {"address": args.ray_address, "cpus_per_run": args.cpus_per_run}
+    options["gpus_per_run"] = args.gpus_per_run
+    plan.ray.update({k: v for k, v in options.items() if v is not None})
+    plan.tracking.update(
+        {s.name: getattr(args, s.name) for s in TRACKING if getattr(args, s.name, None)}
+    )
+    return plan
+
+
+def cmd_sweep(args, store) -> int:
+    """Launches a grid (or stops / resumes one) and, unless --no-wait, waits for its runs,
+    printing each as it ends; Ctrl-C stops the sweep. Exit 0 when every run completed."""
+    from metalearn.engine.jobs import JobManager
+    from metalearn.engine.sweep import sweep_rows, wait_for
+
+    jobs = JobManager(store.home)
+    if args.stop:
+        if store.get_sweep(args.stop) is None:
+            raise NoSuchRun(args.stop)
+        stopped = jobs.stop_group(args.stop)
+        print(f"asked {len(stopped)} runs of {args.stop} to stop", file=sys.stderr)
+        return 0
+    if args.resume:
+        try:
+            run_ids, sweep_id = jobs.resume_sweep(args.resume), args.resume
+        except ValueError as err:
+            raise ConfigError([str(err)]) from None
+    else:
+        plan = sweep_plan(args)
+        if not plan.axes:
+            raise ConfigError(
+                [
+                    "a sweep needs at least one axis: --algorithms, --seeds, --n-shot, --n-way, "
+                    "--dataset or --backbone with one or more values"
+                ]
+            )
+        sweep_id, run_ids = jobs.launch_sweep(plan)
+    print(f"sweep {sweep_id}: {len(run_ids)} runs", file=sys.stderr)
+    if not args.no_wait:
+
+        def ended(run: dict) -> None:
+            res = run["result"] or {}
+            value = res.get("test_accuracy", res.get("test_mse"))
+            print(
+                f"  {run['id']} {run['status']}" + (f" {value:.4f}" if value is not None else ""),
+                file=sys.stderr,
+            )
+
+        try:
+            wait_for(store, run_ids, jobs.reap, on_change=ended)
+        except KeyboardInterrupt:
+            print(f"stopping sweep {sweep_id} ...", file=sys.stderr)
+            jobs.stop_group(sweep_id)
+            wait_for(store, run_ids, jobs.reap)
+    rows = sweep_rows(store, sweep_id)
+    if args.json:
+        print(json.dumps({"sweep_id": sweep_id, "runs": rows}, sort_keys=True))
+    else:
+        for r in rows:
+            value = "" if r["value"] is None else f"{r['value']:.4f} ± {r['ci95']:.4f}"
+            print(
+                f"{r['run_id']}  {r['status']:<9} {r['algorithm']:<10} seed {r['seed']:<3} "
+                f"{r['n_way']}-way {r['n_shot']}-shot  {r['metric']} {value}"
+            )
+    done = all(r["status"] == "completed" for r in rows)
+    return 0 if done or args.no_wait else 1
 
 
 def cmd_bench(args, store) -> int:
@@ -338,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         "eval": cmd_eval,
         "predict": cmd_predict,
         "bench": cmd_bench,
+        "sweep": cmd_sweep,
     }
     try:
         if args.command == "doctor":  # works on a store that does not open

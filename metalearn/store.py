@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS episodes (
     value REAL NOT NULL,  -- the episode's accuracy (classification) or MSE (regression)
     PRIMARY KEY (run_id, episode)
 );
+CREATE TABLE IF NOT EXISTS sweeps (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    plan TEXT NOT NULL,  -- its grid: shared settings, axes, executor (JSON)
+    created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS artifacts (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     kind TEXT NOT NULL,
@@ -445,6 +451,33 @@ class Store:
     def delete_run(self, run_id: str) -> None:
         with self.db:
             self.db.execute("DELETE FROM runs WHERE id=?", (run_id,))
+
+    # -- sweeps -----------------------------------------------------------------------------
+    def create_sweep(self, name: str, plan: dict[str, Any]) -> str:
+        """Records a sweep (its runs are created with `group_id` = its id). Returns its id."""
+        sweep_id = "sweep-" + time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+        with self.db:
+            self.db.execute(
+                "INSERT INTO sweeps (id, name, plan, created_at) VALUES (?,?,?,?)",
+                (sweep_id, name, json.dumps(plan, sort_keys=True), time.time()),
+            )
+        return sweep_id
+
+    def get_sweep(self, sweep_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM sweeps WHERE id=?", (sweep_id,)).fetchone()
+        return {**dict(row), "plan": json.loads(row["plan"])} if row else None
+
+    def list_sweeps(self) -> list[dict[str, Any]]:
+        """Every sweep, newest first."""
+        rows = self.db.execute("SELECT * FROM sweeps ORDER BY created_at DESC").fetchall()
+        return [{**dict(r), "plan": json.loads(r["plan"])} for r in rows]
+
+    def group_runs(self, group_id: str) -> list[dict[str, Any]]:
+        """The runs of a sweep or comparison group, in the order they were created."""
+        rows = self.db.execute(
+            "SELECT * FROM runs WHERE group_id=? ORDER BY created_at, rowid", (group_id,)
+        ).fetchall()
+        return [_run(r) for r in rows]
 
     # -- metrics ----------------------------------------------------------------------------
     def log_metrics(self, run_id: str, step: int, values: dict[str, float]) -> None:

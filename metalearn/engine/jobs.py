@@ -19,12 +19,16 @@ import time
 from pathlib import Path
 
 from metalearn.config import RunConfig
+from metalearn.engine.executors import executor_from
+from metalearn.engine.sweep import SweepPlan
+from metalearn.engine.trackers import tracking_env
 from metalearn.engine.validate import validate
 from metalearn.store import NoSuchRun, Store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMITS = {"cpu": 1, "cuda": 2, "mps": 1}
+ACTIVE = ("queued", "running")
 
 
 def max_runs(device: str) -> int:
@@ -89,7 +93,7 @@ class JobManager:
         """Validates, records and starts a run. Raises ConfigError before anything is written."""
         cfg = validate(cfg)
         run_id = self.store.create_run(cfg.to_json(), group_id)
-        self._start_worker(run_id)
+        self.start_worker(run_id)
         return run_id
 
     def resume(self, run_id: str) -> None:
@@ -105,9 +109,10 @@ class JobManager:
         if not self.store.has_artifact(run_id, "checkpoint"):
             raise ValueError(f"run {run_id} has no checkpoint yet; launch it again instead")
         self.store.claim_resume(run_id, pid_alive)  # atomic: of two resumes, one wins
-        self._start_worker(run_id, resume=True)
+        self.start_worker(run_id, resume=True)
 
-    def _start_worker(self, run_id: str, resume: bool = False) -> None:
+    def start_worker(self, run_id: str, resume: bool = False, env: dict | None = None) -> None:
+        """Starts the local worker process of a queued run (the local executor's one step)."""
         self.store.run_dir(run_id)
         with open(self.store.artifact(run_id, "log"), "ab") as out:
             proc = subprocess.Popen(
@@ -125,10 +130,15 @@ class JobManager:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # survives the dashboard and its reruns
-                env=worker_env(),
+                env={**worker_env(), **(env or {})},
             )
-        self._children[run_id] = proc
-        self.store.set_pid(run_id, proc.pid)
+        self.adopt(proc, [run_id])
+
+    def adopt(self, proc: subprocess.Popen, run_ids: list[str]) -> None:
+        """Records the process that runs `run_ids` (a worker, or a Ray driver for several)."""
+        for run_id in run_ids:
+            self._children[run_id] = proc
+            self.store.set_pid(run_id, proc.pid)
 
     def launch_group(self, configs: list[RunConfig]) -> tuple[str, list[str]]:
         """Several runs as one comparison group (they share the seeded test episodes)."""
@@ -136,6 +146,59 @@ class JobManager:
             validate(cfg)
         group_id = "group-" + os.urandom(3).hex()
         return group_id, [self.launch(cfg, group_id) for cfg in configs]
+
+    # -- sweeps ----------------------------------------------------------------------------
+    def launch_sweep(self, plan: SweepPlan) -> tuple[str, list[str]]:
+        """Validates every run of the grid (all problems at once), records the sweep and its
+        runs, and hands them to the plan's executor. Returns the sweep's id and its runs'.
+
+        Raises:
+            ConfigError: the grid's problems, or its runs'.
+        """
+        configs = plan.configs()
+        executor = executor_from(plan.to_dict())
+        name = plan.name or f"{len(configs)} runs: " + " × ".join(
+            f"{len(dict.fromkeys(map(repr, v)))} {k}" for k, v in plan.axes.items()
+        )
+        sweep_id = self.store.create_sweep(name, plan.to_dict())
+        run_ids = [self.store.create_run(cfg.to_json(), sweep_id) for cfg in configs]
+        executor.start(self, run_ids, set(), tracking_env(plan.tracking))
+        return sweep_id, run_ids
+
+    def stop_group(self, group_id: str) -> list[str]:
+        """Asks every queued or running run of a sweep or group to stop. Returns their ids."""
+        active = [r["id"] for r in self.store.group_runs(group_id) if r["status"] in ACTIVE]
+        for run_id in active:
+            self.stop(run_id)
+        return active
+
+    def resume_sweep(self, sweep_id: str) -> list[str]:
+        """Runs again, through the sweep's executor, each of its runs that did not complete:
+        from its checkpoint where it has one, else from the start. Returns their ids.
+
+        Raises:
+            NoSuchRun: no such sweep.
+            ValueError: some of its runs are still active (stop the sweep first), or none is
+                left to run.
+        """
+        sweep = self.store.get_sweep(sweep_id)
+        if sweep is None:
+            raise NoSuchRun(sweep_id)
+        runs = self.store.group_runs(sweep_id)
+        busy = [r["id"] for r in runs if r["status"] in ACTIVE and pid_alive(r["pid"])]
+        if busy:
+            raise ValueError(f"sweep {sweep_id} still has {len(busy)} active runs; stop it first")
+        todo = [r["id"] for r in runs if r["status"] != "completed"]
+        if not todo:
+            raise ValueError(f"every run of sweep {sweep_id} is completed; nothing to resume")
+        again = {i for i in todo if self.store.has_artifact(i, "checkpoint")}
+        for run_id in todo:
+            self.store.claim_resume(run_id, pid_alive)
+            if run_id not in again:
+                self.store.drop_metrics_after(run_id, -1)  # from scratch: no stale points
+        plan = SweepPlan.from_dict(sweep["plan"])
+        executor_from(sweep["plan"]).start(self, todo, again, tracking_env(plan.tracking))
+        return todo
 
     def stop(self, run_id: str) -> None:
         """Asks the worker to stop after its current step; it checkpoints and marks it stopped.

@@ -13,9 +13,11 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 
 from metalearn.config import ConfigError
 from metalearn.engine.jobs import max_runs, share_cpu
+from metalearn.engine.trackers import Mirrors
 from metalearn.engine.validate import stored
 from metalearn.store import NoSuchRun, Store
 
@@ -51,20 +53,37 @@ def run_worker(store: Store, run_id: str, resume: bool = False) -> None:
         store.heartbeat(run_id)
         time.sleep(0.5)
     log.info("run %s started: %s on %s", run_id, cfg.algorithm, cfg.dataset)
+    mirrors = Mirrors.open(run_id, store)
+    line = progress_logger(cfg)
+
+    def progress(step: int, values: dict[str, float]) -> None:
+        line(step, values)
+        mirrors.log(step, values)
+
+    status = "failed"
+    try:
+        result = execute(
+            cfg,
+            store,
+            run_id,
+            resume=resume,
+            progress=progress,
+            should_stop=lambda: store.stop_requested(run_id),
+        )
+        status = (store.get_run(run_id) or {}).get("status", "completed")
+    finally:
+        mirrors.close(status)
+    log.info("run %s finished: %s", run_id, json.dumps(result, sort_keys=True))
+
+
+def progress_logger(cfg) -> Callable[[int, dict[str, float]], None]:
+    """The progress line a run logs at each log point ("episode 40/600 loss=1.2 ...")."""
 
     def progress(step: int, values: dict[str, float]) -> None:
         text = " ".join(f"{k}={v:.4g}" for k, v in values.items())
         log.info("episode %d/%d %s", step, cfg.episodes, text)
 
-    result = execute(
-        cfg,
-        store,
-        run_id,
-        resume=resume,
-        progress=progress,
-        should_stop=lambda: store.stop_requested(run_id),
-    )
-    log.info("run %s finished: %s", run_id, json.dumps(result, sort_keys=True))
+    return progress
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -117,7 +117,7 @@ def test_a_worker_that_raises_leaves_the_error_text(tmp_path):
     run_id = jobs.store.create_run(
         RunConfig(dataset="folder", data_root=str(tmp_path / "data")).to_json()
     )
-    jobs._start_worker(run_id)
+    jobs.start_worker(run_id)
     run = finished(jobs, run_id)
     assert run["status"] == "failed" and run["error"], run
     assert "Traceback" not in run["error"]
