@@ -25,6 +25,7 @@ pages = [
     st.Page("pages/views/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/views/train.py", title="Train", icon=":material/rocket_launch:"),
     st.Page("pages/views/runs.py", title="Runs and Compare", icon=":material/bar_chart:"),
+    st.Page("pages/views/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
     st.Page("pages/views/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
     st.Page("pages/views/explorer.py", title="Task explorer", icon=":material/search:"),
     st.Page("pages/views/learn.py", title="Learn", icon=":material/school:"),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from metalearn.config import RunConfig
 from metalearn.engine.executors import executor_from
-from metalearn.engine.sweep import SweepPlan
+from metalearn.engine.sweep import SweepPlan, describe_grid
 from metalearn.engine.trackers import tracking_env
 from metalearn.engine.validate import validate
 from metalearn.store import NoSuchRun, Store
@@ -157,9 +157,7 @@ class JobManager:
         """
         configs = plan.configs()
         executor = executor_from(plan.to_dict())
-        name = plan.name or f"{len(configs)} runs: " + " × ".join(
-            f"{len(dict.fromkeys(map(repr, v)))} {k}" for k, v in plan.axes.items()
-        )
+        name = plan.name or describe_grid(plan)
         sweep_id = self.store.create_sweep(name, plan.to_dict())
         run_ids = [self.store.create_run(cfg.to_json(), sweep_id) for cfg in configs]
         executor.start(self, run_ids, set(), tracking_env(plan.tracking))

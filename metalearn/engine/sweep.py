@@ -184,26 +184,53 @@ def describe(combo: dict[str, Any]) -> str:
     return ", ".join(words.get(k, "{}").format(v) for k, v in combo.items())
 
 
+AXIS_WORDS = {
+    "algorithm": "methods",
+    "seed": "seeds",
+    "n_shot": "shot counts",
+    "n_way": "way counts",
+    "dataset": "datasets",
+    "backbone": "backbones",
+}
+
+
+def describe_grid(plan: SweepPlan) -> str:
+    """A sweep's default name: its axes in words ("protonet, matching × 3 seeds × K 1, 5")."""
+    parts = []
+    for name, values in plan.axes.items():
+        unique = list(dict.fromkeys(map(str, values)))
+        if name == "algorithm":
+            parts.append(", ".join(unique))
+        elif name == "n_shot":
+            parts.append("K " + ", ".join(unique))
+        elif name == "n_way":
+            parts.append("N " + ", ".join(unique))
+        elif len(unique) > 1 or name == "seed":
+            parts.append(f"{len(unique)} {AXIS_WORDS.get(name, name)}")
+        else:
+            parts.append(unique[0])
+    return " × ".join(parts)
+
+
 def estimate_seconds(store: Store, configs: list[RunConfig], parallel: int = 1) -> float | None:
-    """Roughly how long the sweep takes: each run's training at the episodes per second that
-    past completed runs of its algorithm on its dataset reached (training and testing seconds
-    scaled by episodes), divided over `parallel` runs at once. None if any run has no such past
-    run to go by."""
-    rates: dict[tuple[str, str], tuple[float, float]] = {}
+    """Roughly how long the sweep takes: each run's training and testing at the seconds per
+    episode that the latest completed run of its algorithm on its dataset took, divided over
+    `parallel` runs at once. None if any run has no such past run to go by."""
+    rates: dict[tuple[str, str], tuple[float, float]] = {}  # s per training / test episode
     for run in store.list_runs():
         res, c = run["result"] or {}, run["config"]
         seconds, episodes = res.get("train_seconds"), c.get("episodes")
         if run["status"] != "completed" or not seconds or not episodes:
             continue
         ended, started = run["ended_at"] or 0.0, run["started_at"] or 0.0
-        rest = max(0.0, ended - started - seconds)  # testing and start-up
-        rates[(c["algorithm"], c["dataset"])] = (seconds / episodes, rest)
+        rest = max(0.0, ended - started - seconds)  # testing (and start-up)
+        rates[(c["algorithm"], c["dataset"])] = (seconds / episodes, rest / c["eval_episodes"])
     total = 0.0
     for cfg in configs:
         rate = rates.get((cfg.algorithm, cfg.dataset))
         if rate is None:
             return None
-        total += rate[0] * cfg.episodes + rate[1]
+        total += rate[0] * cfg.episodes + rate[1] * cfg.eval_episodes
     return total / max(1, parallel)
 
 

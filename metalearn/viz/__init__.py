@@ -15,6 +15,7 @@ from metalearn.viz.learners import (
     memory_figure,
 )
 from metalearn.viz.live import curves_svg
+from metalearn.viz.sweeps import score_vs_shots
 
 __all__ = [
     "accuracy_bars",
@@ -32,4 +33,5 @@ __all__ = [
     "paired_difference",
     "project",
     "score_by_steps",
+    "score_vs_shots",
 ]
