@@ -197,7 +197,8 @@ AXIS_WORDS = {
 def describe_grid(plan: SweepPlan) -> str:
     """A sweep's default name: its axes in words ("protonet, matching × 3 seeds × K 1, 5")."""
     parts = []
-    for name, values in plan.axes.items():
+    for name in [n for n in AXES if n in plan.axes]:  # the grid's order
+        values = plan.axes[name]
         unique = list(dict.fromkeys(map(str, values)))
         if name == "algorithm":
             parts.append(", ".join(unique))

@@ -134,7 +134,10 @@ def paired_tests(frame: pd.DataFrame, episodes: Callable[[str], list[float]]) ->
             ci = 1.96 * float(per_episode.std(ddof=1)) / math.sqrt(len(per_episode))
             higher = bool(part["higher_is_better"].iloc[0])
             if len(seeds) >= MIN_SEEDS_FOR_SEED_TEST:
-                p = float(stats.ttest_1samp(per_seed, 0.0).pvalue)
+                if max(per_seed) - min(per_seed) < 1e-12:  # no spread over seeds at all
+                    p = 0.0 if abs(per_seed[0]) > 1e-12 else 1.0
+                else:
+                    p = float(stats.ttest_1samp(per_seed, 0.0).pvalue)
                 significant, basis = p < ALPHA, f"paired t-test over {len(seeds)} seeds"
             else:
                 p = float("nan")
