@@ -21,7 +21,7 @@ from metalearn.engine.sweep_stats import (
     table_markdown,
 )
 from metalearn.viz import score_vs_shots
-from pages._sweeps import sweep_form, sweeps
+from pages._sweep_form import sweep_form, sweeps
 from pages._ui import can_control, episodes, jobs, viewer_notice
 
 
@@ -136,14 +136,13 @@ pairs = paired_tests(frame, episodes)
 if pairs.empty:
     st.caption("Pairs need two methods finished on the same setting and seed.")
 else:
-    pairs["p (seeds)"] = [None if math.isnan(p) else p for p in pairs["p (seeds)"]]
+    pairs["p (seeds)"] = ["–" if math.isnan(p) else f"{p:.3g}" for p in pairs["p (seeds)"]]
     st.dataframe(
         pairs,
         hide_index=True,
         column_config={
             "mean A − B": st.column_config.NumberColumn(format="%.4f"),
             "95% CI ± (episodes)": st.column_config.NumberColumn(format="%.4f"),
-            "p (seeds)": st.column_config.NumberColumn(format="%.3g"),
         },
     )
 

@@ -62,7 +62,7 @@ def test_a_sweep_through_ray_equals_the_same_sweep_run_locally(ray_address, tmp_
         assert r["status"] == twin["status"] == "completed"
         assert r["test_accuracy"] == pytest.approx(twin["test_accuracy"], abs=1e-6)
         remote_eps, local_eps = (
-            s.episodes(i) for s, i in zip(stores, (r["run_id"], twin["run_id"]))
+            s.episodes(i) for s, i in zip(stores, (r["run_id"], twin["run_id"]), strict=True)
         )
         assert len(remote_eps) == 12 and remote_eps == pytest.approx(local_eps, abs=1e-6)
         names = {(m["step"], m["name"]) for m in stores[0].metrics(r["run_id"])}

@@ -51,8 +51,8 @@ def sweep():
         for rec, s in (
             fake_run("protonet", seed, 1, [b + 0.1 for b in base]),
             fake_run("matching", seed, 1, base),
-            fake_run("protonet", seed, 5, [b + 0.3 + t for b, t in zip(base, tie)]),
-            fake_run("matching", seed, 5, [b + 0.3 - t for b, t in zip(base, tie)]),
+            fake_run("protonet", seed, 5, [b + 0.3 + t for b, t in zip(base, tie, strict=True)]),
+            fake_run("matching", seed, 5, [b + 0.3 - t for b, t in zip(base, tie, strict=True)]),
         ):
             runs.append(rec)
             scores[rec.id] = s

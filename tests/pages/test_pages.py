@@ -17,6 +17,7 @@ PAGES = [
     "pages/views/home.py",
     "pages/views/train.py",
     "pages/views/runs.py",
+    "pages/views/sweeps.py",
     "pages/views/embeddings.py",
     "pages/views/explorer.py",
     "pages/views/learn.py",
@@ -117,6 +118,34 @@ def test_launch_from_the_train_page_runs_a_real_worker(home):
     assert not at.exception
     assert any("Test accuracy" in s.value for s in at.success)
     assert {"loss", "accuracy", "val_accuracy"} <= {m["name"] for m in store.metrics(run["id"])}
+
+
+def test_a_sweep_from_the_form_to_its_statistics(home):
+    """The Sweep form counts the runs before launch, launches real workers, and the finished
+    sweep's table, curve and paired comparisons appear."""
+    at = app("pages/views/sweeps.py")
+    assert any("12 runs" in i.value for i in at.info)  # 2 methods x 3 seeds x K 1, 5
+    widget(at.number_input, "Seeds per setting").set_value(2)
+    widget(at.multiselect, "Shots per class (K)").set_value([1])
+    for name, value in {"episodes": 10, "eval_episodes": 20, "val_every": 0}.items():
+        widget(at.number_input, SPEC[name].label).set_value(value)
+    at.run()
+    assert any("4 runs" in i.value for i in at.info)
+    widget(at.button, "Launch sweep").click()
+    at.run()
+    assert not at.exception, at.exception
+    store = Store(home)
+    [sweep] = store.list_sweeps()
+    runs = store.group_runs(sweep["id"])
+    assert sweep["plan"]["axes"]["n_shot"] == [1] and len(runs) == 4
+    assert wait_finished(store, [r["id"] for r in runs]) == ["completed"] * 4
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception, at.exception
+    table = next(m.value for m in at.markdown if "| method | 5-way 1-shot |" in m.value)
+    assert "| protonet |" in table and "| matching |" in table and "**" in table
+    pairs = next(t.value for t in at.dataframe if "verdict" in t.value.columns)
+    assert list(pairs["seeds"]) == [2]
 
 
 @pytest.mark.slow

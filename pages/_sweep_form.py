@@ -1,4 +1,8 @@
-"""The Sweeps page's parts: the form that builds a sweep's plan, and cached reads of sweeps."""
+"""The Sweeps page's parts: the form that builds a sweep's plan, and cached reads of sweeps.
+
+Not named `_sweeps.py`: Streamlit's page index strips the leading underscore, and that name shadowed
+the Sweeps page (AppTest then rendered an empty page).
+"""
 
 from __future__ import annotations
 
