@@ -32,10 +32,11 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=540.0, help="seconds for everything")
     parser.add_argument(
         "--only",
-        choices=["all", "maml", "methods"],
+        choices=["all", "maml", "methods", "sweep"],
         default="all",
         help="maml: issue 3's GPU lines alone; methods: issue 14's methods on the papers' four "
-        "Omniglot settings (scripts/omniglot_methods.py)",
+        "Omniglot settings (scripts/omniglot_methods.py); sweep: issue 17's 8 ProtoNet runs "
+        "on one GPU through Ray against one alone (scripts/ray_gpu_sweep.py)",
     )
     args = parser.parse_args()
     device = os.environ.get("DEVICE", "cuda")
@@ -118,6 +119,16 @@ def main() -> None:
             [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/models/test_precision.py"],
             parse="text",
         )
+
+    if args.only == "sweep":  # issue 17: 8 runs sharing one GPU through Ray vs one alone
+        call(
+            "ray sweep 8 runs on one GPU",
+            [PY, "scripts/ray_gpu_sweep.py", "--data-root", args.data_root, "--device", device,
+             "--runs", "8", "--max-seconds", secs(90)],
+            need=60,
+        )  # fmt: skip
+        print(f"done in {time.time() - started:.0f} s", flush=True)
+        return
 
     if args.only == "methods":  # issue 14: every new method, the papers' four settings
         settings = ["5w1s", "5w5s", "20w1s", "20w5s"]
