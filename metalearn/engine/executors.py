@@ -13,6 +13,8 @@ flag, so the job manager's stop, reap and resume work the same over either.
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,6 +28,9 @@ class Executor(Protocol):
 
     name: str
 
+    def problems(self) -> list[str]:
+        """Why it cannot start runs now (checked before any run is recorded)."""
+
     def start(self, jobs: JobManager, run_ids: list[str], resume: set[str], env: dict) -> None:
         """Starts `run_ids`; those in `resume` continue from their checkpoints. `env`: extra
         environment for the processes (the tracking mirrors)."""
@@ -35,6 +40,9 @@ class LocalExecutor:
     """One worker process per run, on this machine."""
 
     name = "local"
+
+    def problems(self) -> list[str]:
+        return []
 
     def start(self, jobs: JobManager, run_ids: list[str], resume: set[str], env: dict) -> None:
         for run_id in run_ids:
@@ -62,6 +70,29 @@ class RayExecutor:
         self.address = address
         self.cpus_per_run = cpus_per_run
         self.gpus_per_run = gpus_per_run
+
+    def problems(self) -> list[str]:
+        """Ray installed, and the cluster's address answering (Ray itself waits minutes on an
+        address where nothing listens)."""
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            return ["the ray executor needs Ray: pip install -r requirements.txt"]
+        address = self.address or os.environ.get("METALEARN_RAY_ADDRESS")
+        if not address or address in ("auto", "local"):
+            return []
+        hostport = address.removeprefix("ray://").rsplit(":", 1)
+        if len(hostport) != 2 or not hostport[1].isdigit():
+            return [f"Ray address {address!r} is not host:port, ray://host:port or auto"]
+        try:
+            socket.create_connection((hostport[0], int(hostport[1])), timeout=3).close()
+        except OSError as err:
+            return [
+                f"nothing answers at the Ray address {address} ({err}); start the cluster "
+                "(`ray start --head`), fix --ray-address / METALEARN_RAY_ADDRESS, or leave it "
+                "empty for a local Ray"
+            ]
+        return []
 
     def start(self, jobs: JobManager, run_ids: list[str], resume: set[str], env: dict) -> None:
         from metalearn.engine.jobs import worker_env

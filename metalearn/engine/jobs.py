@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from metalearn.config import RunConfig
+from metalearn.config import ConfigError, RunConfig
 from metalearn.engine.executors import executor_from
 from metalearn.engine.sweep import SweepPlan, describe_grid
 from metalearn.engine.trackers import tracking_env
@@ -157,6 +157,8 @@ class JobManager:
         """
         configs = plan.configs()
         executor = executor_from(plan.to_dict())
+        if out := executor.problems():
+            raise ConfigError(out)
         name = plan.name or describe_grid(plan)
         sweep_id = self.store.create_sweep(name, plan.to_dict())
         run_ids = [self.store.create_run(cfg.to_json(), sweep_id) for cfg in configs]
@@ -189,13 +191,16 @@ class JobManager:
         todo = [r["id"] for r in runs if r["status"] != "completed"]
         if not todo:
             raise ValueError(f"every run of sweep {sweep_id} is completed; nothing to resume")
+        plan = SweepPlan.from_dict(sweep["plan"])
+        executor = executor_from(sweep["plan"])
+        if out := executor.problems():
+            raise ValueError("; ".join(out))
         again = {i for i in todo if self.store.has_artifact(i, "checkpoint")}
         for run_id in todo:
             self.store.claim_resume(run_id, pid_alive)
             if run_id not in again:
                 self.store.drop_metrics_after(run_id, -1)  # from scratch: no stale points
-        plan = SweepPlan.from_dict(sweep["plan"])
-        executor_from(sweep["plan"]).start(self, todo, again, tracking_env(plan.tracking))
+        executor.start(self, todo, again, tracking_env(plan.tracking))
         return todo
 
     def stop(self, run_id: str) -> None:

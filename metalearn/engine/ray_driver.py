@@ -359,7 +359,17 @@ def drive(
 ) -> None:
     """Runs `run_ids` (created in the store under `home`) through Ray until all have ended."""
     store = Store(home)
-    connect(address)
+    try:
+        connect(address)
+    except Exception as err:  # no cluster there, a version mismatch, ...: say so on every run
+        for run_id in run_ids:
+            store.finish_run(
+                run_id,
+                "failed",
+                error=f"could not join the Ray cluster ({type(err).__name__}: {str(err)[:300]}); "
+                "check --ray-address / METALEARN_RAY_ADDRESS, or run with the local executor",
+            )
+        raise
     try:
         driver = Driver(store, cpus_per_run, gpus_per_run)
         for run_id in run_ids:

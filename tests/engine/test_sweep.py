@@ -109,3 +109,17 @@ def test_a_grid_file_with_flags_added_runs_locally_and_resumes(tmp_path):
     configs = SweepPlan(axes={"seed": [5]}, settings={"episodes": 20}).configs()
     assert estimate_seconds(store, configs) > 0
     assert estimate_seconds(store, SweepPlan(axes={"algorithm": ["maml"]}).configs()) is None
+
+
+def test_a_ray_address_where_nothing_listens_is_refused_before_any_run(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port with nothing behind it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = cli(tmp_path, "--seeds", "0", "--executor", "ray", "--ray-address", f"127.0.0.1:{port}")
+    assert proc.returncode == 2
+    assert f"nothing answers at the Ray address 127.0.0.1:{port}" in proc.stderr
+    proc = cli(tmp_path, "--seeds", "0", "--executor", "ray", "--ray-address", "somewhere")
+    assert proc.returncode == 2 and "is not host:port" in proc.stderr
+    assert Store(tmp_path).list_runs() == [] and Store(tmp_path).list_sweeps() == []
