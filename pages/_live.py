@@ -121,7 +121,8 @@ def progress_row(run: dict, queue_position: int | None) -> None:
 
 
 def group_card(group_id: str, members: list[dict]) -> None:
-    st.markdown(f"**Comparison {group_id}** — {len(members)} runs, identical test episodes")
+    what = "Sweep" if group_id.startswith("sweep-") else "Comparison"
+    st.markdown(f"**{what} {group_id}** — {len(members)} runs, identical test episodes")
     df = metrics(tuple(r["id"] for r in members))
     if len(df):
         c1, c2 = st.columns(2)
@@ -131,6 +132,11 @@ def group_card(group_id: str, members: list[dict]) -> None:
     for r in members:
         with st.container(border=True):
             run_card(r, _queue_position(r))
+    if group_id.startswith("sweep-"):  # a sweep's statistics live on the Sweeps page
+        st.page_link(
+            "pages/views/sweeps.py", label="Open the sweep →", query_params={"sweep": group_id}
+        )
+        return
     if all(r["status"] not in ACTIVE for r in members):
         ids = ",".join(r["id"] for r in members)
         if st.session_state.get("opened_group") != group_id:
