@@ -17,10 +17,29 @@ import os
 import socket
 import subprocess
 import sys
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from metalearn.engine.jobs import JobManager
+
+class JobManager(Protocol):
+    """What an executor asks of the job manager (`metalearn.engine.jobs.JobManager`)."""
+
+    home: Path
+
+    def start_worker(self, run_id: str, resume: bool = False, env: dict | None = None) -> None:
+        """Starts the local worker process of a queued run."""
+
+    def adopt(self, proc: subprocess.Popen, run_ids: list[str]) -> None:
+        """Records the process that runs `run_ids`."""
+
+
+def worker_env() -> dict[str, str]:
+    """The environment of a worker: this one, with the folder that holds the `metalearn`
+    package first on PYTHONPATH, so a worker finds it whatever directory the dashboard was
+    started from (`streamlit run /elsewhere/app.py`) and whether or not it is installed."""
+    package_parent = str(Path(__file__).resolve().parents[2])
+    paths = [package_parent, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
 
 
 class Executor(Protocol):
@@ -95,8 +114,6 @@ class RayExecutor:
         return []
 
     def start(self, jobs: JobManager, run_ids: list[str], resume: set[str], env: dict) -> None:
-        from metalearn.engine.jobs import worker_env
-
         args = [sys.executable, "-m", "metalearn.engine.ray_driver", "--home", str(jobs.home)]
         args += ["--runs", *run_ids, "--cpus-per-run", str(self.cpus_per_run)]
         if resume:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from metalearn.config import ConfigError, RunConfig
-from metalearn.engine.executors import executor_from
+from metalearn.engine.executors import executor_from, worker_env
 from metalearn.engine.sweep import SweepPlan, describe_grid
 from metalearn.engine.trackers import tracking_env
 from metalearn.engine.validate import validate
@@ -70,15 +70,6 @@ def share_cpu(device: str) -> None:
     nice = os.environ.get("METALEARN_WORKER_NICE", "10")
     if nice.isdigit() and int(nice) > 0 and hasattr(os, "nice"):
         os.nice(int(nice))
-
-
-def worker_env() -> dict[str, str]:
-    """The environment of a worker: this one, with the folder that holds the `metalearn`
-    package first on PYTHONPATH, so a worker finds it whatever directory the dashboard was
-    started from (`streamlit run /elsewhere/app.py`) and whether or not it is installed."""
-    package_parent = str(Path(__file__).resolve().parents[2])
-    paths = [package_parent, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
 
 
 class JobManager:
