@@ -466,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     from metalearn.data import DataError
-    from metalearn.engine.trainer import DiskFull
+    from metalearn.engine.trainer import DiskFull, Diverged
     from metalearn.store import Store, StoreError, damaged, store_file
 
     commands = {
@@ -491,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"error: {text}", file=sys.stderr)
         return 2
-    except DiskFull as err:  # the run is marked failed with the same words
+    except (DiskFull, Diverged) as err:  # the run is marked failed with the same words
         print(f"error: {err}", file=sys.stderr)
         return 1
     except (ConfigError, DataError, NoSuchRun, StoreError) as err:

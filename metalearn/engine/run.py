@@ -22,7 +22,7 @@ from metalearn.engine.device import describe_device, resolve_device
 from metalearn.engine.evaluate import mean_ci95
 from metalearn.engine.kinds import Context, kind_of
 from metalearn.engine.memory import memory_problems
-from metalearn.engine.trainer import DiskFull, load_checkpoint
+from metalearn.engine.trainer import DiskFull, Diverged, load_checkpoint
 from metalearn.engine.validate import stored, validate
 from metalearn.store import NoSuchRun, Store
 
@@ -101,7 +101,7 @@ def describe_failure(err: BaseException, cfg: RunConfig) -> str:
         )
     if isinstance(err, KeyboardInterrupt):
         return "interrupted (Ctrl-C or SIGINT); resume it from its last checkpoint"
-    if isinstance(err, DiskFull):
+    if isinstance(err, (DiskFull, Diverged)):
         return str(err)
     if isinstance(err, sqlite3.OperationalError) and ("disk" in str(err) or "full" in str(err)):
         return str(DiskFull("the run store", err))

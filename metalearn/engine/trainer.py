@@ -4,6 +4,7 @@ device per step: metrics stay tensors until a log point, every `log_every` episo
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,6 +102,8 @@ class Trainer:
             if stop or out_of_time or stats.episodes >= next_log or stats.episodes >= cfg.episodes:
                 values = {k: torch.stack([m[k] for m in pending]).mean() for k in pending[0]}
                 values = {k: float(v) for k, v in values.items()}  # the one sync per log point
+                if not math.isfinite(values.get("loss", 0.0)):
+                    raise Diverged(stats.episodes, values["loss"])
                 pending.clear()
                 now = time.perf_counter()
                 stats.train_seconds += now - tick
@@ -196,6 +199,17 @@ class DiskFull(OSError):
         super().__init__(
             f"disk full while writing {what} (or a quota or file-size limit reached): "
             f"{str(err).splitlines()[0][:200]}; free some space, then resume the run"
+        )
+
+
+class Diverged(RuntimeError):
+    """Training ran away: the loss is no longer a finite number (no checkpoint is written over
+    the last good one)."""
+
+    def __init__(self, episode: int, loss: float):
+        super().__init__(
+            f"training diverged at episode {episode}: the loss became {loss}. Lower the "
+            "learning rate (lr) or the inner step size (inner_lr), then launch it again"
         )
 
 

@@ -140,3 +140,35 @@ def test_references_compute_the_same_gradients_as_the_product():
         a = torch.cat([g.flatten() for g in product])
         b = torch.cat([g.flatten() for g in reference])
         assert (a - b).norm() / a.norm() < 1e-3, (name, float((a - b).norm() / a.norm()))
+
+
+def test_sinusoid_starts_from_the_maml_papers_settings_not_classifications():
+    from metalearn.engine.validate import make_config
+
+    cfg = make_config({"algorithm": "maml", "dataset": "sinusoid"})
+    assert (cfg.n_way, cfg.n_shot, cfg.n_query, cfg.meta_batch) == (1, 10, 10, 25)
+    assert cfg.hyper["inner_lr"] == 0.01
+    mine = make_config({"algorithm": "maml", "dataset": "sinusoid", "inner_lr": 0.4, "n_shot": 5})
+    assert mine.hyper["inner_lr"] == 0.4 and mine.n_shot == 5  # what a user gives wins
+    assert make_config({"algorithm": "maml"}).hyper["inner_lr"] == 0.4  # classification's own
+
+
+def test_a_diverged_run_says_so(tmp_path):
+    from metalearn.store import Store
+
+    tiny = ["--algorithm", "maml", "--dataset", "sinusoid", "--eval-episodes", "10"]
+    tiny += ["--val-every", "0", "--no-progress", "--json"]
+    # Adaptation that runs away at test time: reported, not a quiet NaN.
+    proc = run("train", *tiny, "--episodes", "50", "--inner-lr", "0.4", home=tmp_path)
+    result = json.loads(proc.stdout.splitlines()[-1])
+    assert "adaptation diverged" in result["diverged"] and "inner_lr, now 0.4" in result["diverged"]
+    # Training that runs away: the run fails with the episode and what to lower.
+    proc = subprocess.run(
+        [sys.executable, "-m", "metalearn", "--home", str(tmp_path), "train", *tiny,
+         "--episodes", "2000", "--inner-lr", "2", "--lr", "10", "--log-every", "25"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "training diverged at episode" in proc.stderr and "Lower the" in proc.stderr
+    failed = [r for r in Store(tmp_path).list_runs() if r["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["error"].startswith("training diverged at episode")

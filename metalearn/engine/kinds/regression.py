@@ -5,6 +5,8 @@ regression run in one file (see `docs/adding-a-run-kind.md`)."""
 
 from __future__ import annotations
 
+import math
+
 from metalearn.engine.kinds.base import Draw, RunKind, Scores
 
 REGRESSION_STEPS = (0, 1, 10)  # adaptation steps reported (Finn et al. 2017, figure 2)
@@ -30,6 +32,10 @@ class Regression(RunKind):
     artifacts = ("checkpoint", "regression_curves")
     steps_key = "test_mse_by_steps"
     x_range = (-5.0, 5.0)  # inputs x ~ U[x_range]
+    # The MAML paper's sinusoid set-up (Finn et al. 2017, section 5.1): K = 10 points per task,
+    # 25 tasks per meta-update, inner step size 0.01 (classification's 0.4 blows up here).
+    spec_defaults = {"n_way": 1, "n_shot": 10, "n_query": 10, "meta_batch": 25}
+    hyper_defaults = {"inner_lr": 0.01}
 
     # -- the task family: sinusoids y = A sin(x - phase) (Finn et al. 2017, section 5.1) --------
     def parameters(self, generator):
@@ -82,7 +88,7 @@ class Regression(RunKind):
         return (
             f"Test MSE {result['test_mse']:.3f} ± {result['test_mse_ci95']:.3f} "
             f"({result['eval_episodes']} tasks) · by adaptation steps: {steps}"
-        )
+        ) + (f" · {result['diverged']}" if result.get("diverged") else "")
 
     def problems(self, cfg, info, same_way) -> list[str]:
         if same_way and cfg.train_shape[0] != cfg.n_way:
@@ -103,7 +109,14 @@ class Regression(RunKind):
         tasks = self.tasks(cfg.n_shot, points, self.seed(cfg, name), device)
         by_steps = evaluate_regression(algo, tasks, n, steps)
         means = {str(s): mean_ci95(v)[0] for s, v in by_steps.items()}
-        return Scores(by_steps[at], {"test_mse_by_steps": means})
+        extra: dict = {"test_mse_by_steps": means}
+        blown = [s for s, v in means.items() if not math.isfinite(v)]
+        if blown:  # adaptation at test time ran away: say so rather than report NaN quietly
+            extra["diverged"] = (
+                f"adaptation diverged: test MSE {means[blown[0]]} after {blown[0]} steps; "
+                f"lower the inner step size (inner_lr, now {cfg.hyper.get('inner_lr')})"
+            )
+        return Scores(by_steps[at], extra)
 
     def validate(self, algo, cfg, val, device) -> dict:
         from metalearn.engine.evaluate import mean_ci95
