@@ -34,20 +34,25 @@ def texts_of(z: dict) -> list[str] | None:
 
 
 st.title("Embeddings")
-with_snapshots = []
-for r in runs():
-    if has_artifact(r, "embeddings"):
-        with_snapshots.append((r, str(artifact(r, "embeddings"))))
+with_snapshots = {r["id"]: r for r in runs() if has_artifact(r, "embeddings")}
 if not with_snapshots:
     st.info("No run with embedding snapshots yet. Train ProtoNet or the fine-tuning baseline.")
     st.stop()
-choice = st.selectbox(
+# The choice is a run id (kept in the URL), never a list position: a run that gains its first
+# snapshot meanwhile must not move the page to another run.
+ids = list(with_snapshots)
+wanted = st.query_params.get("run")
+run_id = st.selectbox(
     "Run",
-    range(len(with_snapshots)),
-    len(with_snapshots) - 1,
-    format_func=lambda i: label(with_snapshots[i][0]),
+    ids,
+    index=ids.index(wanted) if wanted in with_snapshots else len(ids) - 1,
+    format_func=lambda i: label(with_snapshots[i]),
+    key="embeddings-run",
 )
-run, path = with_snapshots[choice]
+if run_id != wanted:
+    st.query_params["run"] = run_id
+run = with_snapshots[run_id]
+path = str(artifact(run, "embeddings"))
 mtime = os.path.getmtime(path)
 z = read_npz(run, "embeddings")
 if z is None:  # truncated or overwritten: said above; other runs stay selectable

@@ -352,3 +352,26 @@ def test_learn_page_shows_what_a_pretrained_text_encoder_buys(home):
     assert "Text: what a pretrained encoder buys" in [h.value for h in at.header]
     table = next(t.value for t in at.table if "10-way 1-shot" in t.value.columns)
     assert list(table["10-way 1-shot"]) == [0.920, 0.950, 0.529]  # docs/results/clinc_text.md
+
+
+def test_the_embeddings_page_stays_on_its_run_when_another_gains_snapshots(home):
+    """The chosen run is an id (and in the URL), not a list position: a run created earlier that
+    gets its first snapshot meanwhile does not move the page to another run."""
+    from metalearn.engine.run import execute
+
+    store = Store(home)
+    tiny = {"episodes": 10, "eval_episodes": 5, "val_every": 0}
+    late, first, second = (store.create_run(RunConfig(**tiny, seed=s).to_json()) for s in (3, 1, 2))
+    for run_id, seed in ((first, 1), (second, 2)):
+        execute(RunConfig(**tiny, seed=seed), store, run_id)
+    at = app("pages/views/embeddings.py")
+    assert widget(at.selectbox, "Run").value == second  # the newest by default
+    widget(at.selectbox, "Run").set_value(first)
+    at.run()
+    assert first in str(at.query_params["run"])  # a shareable link to this run's view
+    execute(RunConfig(**tiny, seed=3), store, late)  # sorts first in the list now
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception, at.exception
+    assert widget(at.selectbox, "Run").value == first
+    assert len(widget(at.selectbox, "Run").options) == 3
