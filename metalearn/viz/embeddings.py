@@ -35,6 +35,32 @@ def project(features: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndar
     return PCA(2, random_state=seed).fit_transform(features)
 
 
+def episode_points(
+    support: np.ndarray, query: np.ndarray, support_labels: np.ndarray
+) -> np.ndarray:
+    """Support [S, D], query [Q, D] and the class prototypes [N, D], stacked: [S + Q + N, D]."""
+    n_way = int(support_labels.max()) + 1
+    protos = np.stack([support[support_labels == c].mean(0) for c in range(n_way)])
+    return np.concatenate([support, query, protos])
+
+
+def aligned_pca(snapshots: list[np.ndarray]) -> list[np.ndarray]:
+    """Each snapshot's own 2-D PCA [N, 2], turned (rotation or reflection, no stretching:
+    orthogonal Procrustes, scipy) onto the last snapshot's, so that a slider over training
+    shows the points moving, not the axes flipping. Scale is left alone: features that grow
+    during training are part of what the view shows."""
+    from scipy.linalg import orthogonal_procrustes
+
+    flat = [project(f, "pca") for f in snapshots]
+    target = flat[-1] - flat[-1].mean(0)
+    out = []
+    for points in flat:
+        centred = points - points.mean(0)
+        turn, _ = orthogonal_procrustes(centred, target)
+        out.append(centred @ turn)
+    return out
+
+
 def embedding_figure(
     support: np.ndarray,
     query: np.ndarray,
@@ -45,12 +71,17 @@ def embedding_figure(
     method: str = "pca",
     title: str = "",
     texts: list[str] | None = None,
+    points: np.ndarray | None = None,
+    ranges: tuple[tuple[float, float], tuple[float, float]] | None = None,
 ) -> go.Figure:
     """Support (circles), query (crosses: right, or open X: wrong) and prototypes (stars).
 
     Args:
         support: [S, D] features; query: [Q, D]; labels and predictions: episode class indices.
         texts: for text episodes, the S support then Q query utterances, shown on hover.
+        points: the 2-D points already projected ([S + Q + N, 2], `episode_points` order;
+            e.g. from `aligned_pca`); None: projected here by `method`.
+        ranges: fixed (x, y) axis ranges, the same for every snapshot of a slider.
     """
     blank = [""] * (len(support) + len(query))
     said = np.array(texts if texts is not None else blank, dtype=object)
@@ -59,8 +90,8 @@ def embedding_figure(
         return f"<br>“{html.escape(t)}”" if texts is not None else ""
 
     n_way = len(class_names)
-    protos = np.stack([support[support_labels == c].mean(0) for c in range(n_way)])
-    points = project(np.concatenate([support, query, protos]), method)
+    if points is None:
+        points = project(episode_points(support, query, support_labels), method)
     s, q, p = np.split(points, [len(support), len(support) + len(query)])
     fig = go.Figure()
     for c in range(n_way):
@@ -119,4 +150,7 @@ def embedding_figure(
         height=480,
         margin={"l": 20, "r": 10, "t": 40, "b": 20},
     )
+    if ranges is not None:
+        fig.update_xaxes(range=list(ranges[0]))
+        fig.update_yaxes(range=list(ranges[1]))
     return fig

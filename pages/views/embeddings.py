@@ -6,13 +6,29 @@ import os
 import numpy as np
 import streamlit as st
 
-from metalearn.viz import embedding_figure
+from metalearn.viz import aligned_pca, embedding_figure, episode_points
 from pages._ui import artifact, has_artifact, label, read_npz, runs
+
+
+@st.cache_data(show_spinner="Projecting…")
+def aligned(run_id: str, mtime: float, _z: dict) -> tuple[list, tuple]:
+    """Every snapshot's PCA turned onto the last one's, and axis ranges that hold them all."""
+    z = _z
+    snaps = [
+        episode_points(z["support"][i], z["query"][i], z["support_labels"])
+        for i in range(len(z["steps"]))
+    ]
+    flat = aligned_pca(snaps)
+    everything = np.concatenate(flat)
+    pad = 0.05 * (everything.max(0) - everything.min(0))
+    low, high = everything.min(0) - pad, everything.max(0) + pad
+    return flat, ((low[0], high[0]), (low[1], high[1]))
 
 
 @st.cache_data(show_spinner="Projecting…")
 def figure(run_id: str, mtime: float, index: int, method: str, _z: dict):
     z = _z  # the arrays (not hashed: the run and the file's version key the cache)
+    points, ranges = aligned(run_id, mtime, z) if method == "pca" else (None, None)
     return embedding_figure(
         z["support"][index],
         z["query"][index],
@@ -23,6 +39,8 @@ def figure(run_id: str, mtime: float, index: int, method: str, _z: dict):
         method,
         title=f"{method.upper()} after {int(z['steps'][index])} training episodes",
         texts=texts_of(z),
+        points=None if points is None else points[index],
+        ranges=ranges,
     )
 
 

@@ -100,3 +100,21 @@ def test_adaptation_figure_and_gates():
     )
     fig = gates_figure(df, "input")
     assert [t.name for t in fig.data] == ["inner step 1", "inner step 2", "inner step 10"]
+
+
+def test_aligned_pca_removes_flips_between_snapshots_but_keeps_growth():
+    import numpy as np
+
+    from metalearn.viz import aligned_pca, episode_points, project
+
+    rng = np.random.default_rng(0)
+    early = rng.normal(size=(30, 8)) * np.array([5, 3, 1, 1, 1, 1, 1, 1])
+    turn, _ = np.linalg.qr(rng.normal(size=(8, 8)))  # the same cloud, turned in feature space
+    late = 3.0 * early @ turn  # ... and grown three times
+    flat = [project(f, "pca") for f in (early, late)]
+    assert not np.allclose(3 * flat[0], flat[1], atol=1e-3)  # plain PCA: axes flip
+    aligned = aligned_pca([early, late])
+    assert np.allclose(3 * aligned[0], aligned[1], atol=1e-6)  # aligned: only the growth left
+    labels = np.array([0, 0, 1, 1])
+    stacked = episode_points(early[:4], early[4:6], labels)
+    assert stacked.shape == (8, 8) and np.allclose(stacked[-1], early[2:4].mean(0))
