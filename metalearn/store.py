@@ -139,7 +139,26 @@ def store_file(runs_home: str | Path | None = None) -> Path:
     return home(runs_home) / "metalearn.db"
 
 
-class Store:
+class RunFolders:
+    """Where each run's files live: one folder per run under `home` (the store's, or a Ray
+    task's scratch folder whose files are shipped to the store's)."""
+
+    home: Path
+
+    def run_dir(self, run_id: str) -> Path:
+        path = self.home / run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def artifact(self, run_id: str, kind: str) -> Path:
+        """Where the artifact `kind` of a run lives (whether or not it exists yet)."""
+        return artifact_path(self.home, run_id, kind)
+
+    def has_artifact(self, run_id: str, kind: str) -> bool:
+        return self.artifact(run_id, kind).exists()
+
+
+class Store(RunFolders):
     """A connection to the run store. Cheap to create; one per process or thread."""
 
     def __init__(self, path: str | Path | None = None):
@@ -248,18 +267,6 @@ class Store:
         if found:
             log.warning("re-indexed %d runs from their folders", len(found))
         return found
-
-    def run_dir(self, run_id: str) -> Path:
-        path = self.home / run_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def artifact(self, run_id: str, kind: str) -> Path:
-        """Where the artifact `kind` of a run lives (whether or not it exists yet)."""
-        return artifact_path(self.home, run_id, kind)
-
-    def has_artifact(self, run_id: str, kind: str) -> bool:
-        return self.artifact(run_id, kind).exists()
 
     # -- runs -------------------------------------------------------------------------------
     def create_run(self, config_json: str, group_id: str | None = None) -> str:

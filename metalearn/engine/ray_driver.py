@@ -35,7 +35,7 @@ from typing import Any
 import ray
 
 from metalearn.engine.trackers import Mirrors
-from metalearn.store import Store, artifact_path
+from metalearn.store import RunFolders, Store
 
 LOG_NAME = "metalearn.engine.ray_driver"  # also when run as __main__
 log = logging.getLogger(LOG_NAME)
@@ -68,7 +68,7 @@ class Mailbox:
         return run_id in self._stops
 
 
-class RemoteStore:
+class RemoteStore(RunFolders):
     """The store as a run inside a Ray task sees it: the methods `metalearn.engine.run.execute`
     and the run kinds call. Files go to a scratch folder on the task's node and are shipped;
     every write is posted to the mailbox and waited for (once it returns, the driver holds it)."""
@@ -84,17 +84,6 @@ class RemoteStore:
     def _post(self, *items: tuple) -> None:
         batch, self._lines = [*self._lines, *items], []
         ray.get(self.mailbox.post.remote(batch))
-
-    def run_dir(self, run_id: str) -> Path:
-        path = self.home / run_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def artifact(self, run_id: str, kind: str) -> Path:
-        return artifact_path(self.home, run_id, kind)
-
-    def has_artifact(self, run_id: str, kind: str) -> bool:
-        return self.artifact(run_id, kind).exists()
 
     def start_run(self, run_id: str, device: str, pid: int | None = None) -> None:
         node = ray.get_runtime_context().get_node_id()[:12]
