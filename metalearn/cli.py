@@ -243,7 +243,7 @@ def cmd_train(args, store) -> int:
     from metalearn.engine.kinds import kind_of
     from metalearn.engine.run import execute
     from metalearn.engine.trackers import Mirrors
-    from metalearn.engine.validate import make_config, validate
+    from metalearn.engine.validate import make_config, notices, validate
 
     if args.resume:
         cfg, run_id = claim_resume(args, store), args.resume
@@ -255,6 +255,8 @@ def cmd_train(args, store) -> int:
             if cfg.dataset in DATASETS:  # generated tasks have nothing to fetch
                 DATASETS[cfg.dataset].download(cfg.data_root)
         cfg = validate(cfg)
+        for notice in notices(cfg):
+            print(f"note: {notice}", file=sys.stderr)
         run_id = store.create_run(cfg.to_json())
     shown = ("loss", *kind_of(cfg).curves)
     bar = None

@@ -252,3 +252,14 @@ def test_config_streams_and_odd_values_are_refused_at_once(tmp_path):
         proc = cli(*args, home=tmp_path / "home", check=False)
         assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
         assert "Traceback" not in proc.stderr
+
+
+def test_zero_training_episodes_is_said_not_silent(tmp_path):
+    proc = cli(
+        "train", "--episodes", "0", "--eval-episodes", "5", "--val-every", "0", "--json",
+        home=tmp_path,
+    )  # fmt: skip
+    assert "note: no training (0 episodes): the test scores the network as it starts" in (
+        proc.stderr
+    )
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["train_episodes"] == 0

@@ -151,4 +151,16 @@ def _kind_problems(cfg: RunConfig) -> list[str]:
     return out
 
 
-__all__ = ["KINDS", "make_config", "problems", "resolve", "stored", "validate"]
+def notices(cfg: RunConfig) -> list[str]:
+    """What a user should know about settings that are allowed but easy to give by mistake
+    (shown beside the launch, never blocking it)."""
+    out = []
+    if cfg.episodes == 0:
+        out.append(
+            "no training (0 episodes): the test scores the network as it starts, random "
+            "weights or a pretrained encoder's; give episodes > 0 to train it"
+        )
+    return out
+
+
+__all__ = ["KINDS", "make_config", "notices", "problems", "resolve", "stored", "validate"]

@@ -8,7 +8,7 @@ import streamlit as st
 from metalearn import catalog
 from metalearn.config import SPEC, ConfigError
 from metalearn.engine.kinds import KINDS, kind_name
-from metalearn.engine.validate import make_config, validate
+from metalearn.engine.validate import make_config, notices, validate
 from pages._live import live_panel
 from pages._ui import availability, can_control, jobs, viewer_notice
 from pages._widgets import setting_grid
@@ -83,6 +83,9 @@ else:
         problems = err.problems
 if problems:
     st.error("Fix these settings before launching:\n" + "\n".join(f"- {p}" for p in problems))
+else:
+    for notice in notices(cfg):
+        st.warning(notice[0].upper() + notice[1:] + ".")
 
 locked = not can_control()
 notice = st.container()  # always there: unlocking does not shift the buttons below it

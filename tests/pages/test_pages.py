@@ -102,6 +102,15 @@ def test_train_page_shows_validation_before_launch(home):
     assert widget(at.button, "Launch").disabled
 
 
+def test_train_page_says_when_a_run_would_not_train(home):
+    at = app("pages/views/train.py")
+    assert not at.warning
+    widget(at.number_input, SPEC["episodes"].label).set_value(0)
+    at.run()
+    assert any("No training (0 episodes)" in w.value for w in at.warning)
+    assert not widget(at.button, "Launch").disabled  # allowed (a pretrained encoder as is)
+
+
 @pytest.mark.slow
 def test_launch_from_the_train_page_runs_a_real_worker(home):
     at = app("pages/views/train.py")
