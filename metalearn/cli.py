@@ -141,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="images: a folder of images; text: a .csv or .json of utterances (labels optional)",
     )
     pr.add_argument("--json", action="store_true")
+
+    vs = sub.add_parser(
+        "versus", help="a run's error on seeded 20-way one-shot trials (Lake et al. 2015 style)"
+    )
+    vs.add_argument("--run", required=True, help="a completed run trained on drawings")
+    vs.add_argument("--trials", type=positive_int, default=400, help="how many trials (400)")
+    vs.add_argument("--seed", type=int, default=0, help="the trial set's seed (0)")
+    vs.add_argument("--data-root", help="where omniglot-py/ is (default: the run's data root)")
+    vs.add_argument("--json", action="store_true")
     return parser
 
 
@@ -452,6 +461,13 @@ def cmd_predict(args, store) -> int:
     return 0
 
 
+def cmd_versus(args, store) -> int:
+    from metalearn.engine.versus import model_error
+
+    _emit(model_error(store, args.run, args.trials, args.seed, args.data_root), args.json)
+    return 0
+
+
 def _emit(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(result, sort_keys=True))
@@ -478,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         "predict": cmd_predict,
         "bench": cmd_bench,
         "sweep": cmd_sweep,
+        "versus": cmd_versus,
     }
     try:
         if args.command == "doctor":  # works on a store that does not open

@@ -20,8 +20,12 @@ st.title("Train")
 algorithms, datasets = catalog.algorithms(), catalog.datasets()
 left, right = st.columns([1, 2])
 with left:
+    names = list(algorithms)  # menu order (the seed's families); the declared default first
     algo_name = st.selectbox(
-        "Algorithm", list(algorithms), format_func=lambda n: f"{n} — {algorithms[n].family}"
+        "Algorithm",
+        names,
+        index=names.index(SPEC["algorithm"].default) if SPEC["algorithm"].default in names else 0,
+        format_func=lambda n: f"{n} — {algorithms[n].family}",
     )
     algo = algorithms[algo_name]
     st.caption(algo.summary)

@@ -163,3 +163,36 @@ def test_meta_rl_from_the_train_page_to_the_navigation_viewer(page, server):
     page.locator(".js-plotly-plot:visible").nth(3).wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot:visible").count() == 4  # 0, 1, 2, 3 steps of one run
     shot(page, "10-navigation-viewer")
+
+
+def test_you_vs_the_model(page, server):
+    """A scripted person plays the 20 trials (right on all but two, known in advance from the
+    same seeded draw), then the ProtoNet trained above answers the same trials and 400 more."""
+    from metalearn.data.trials import draw_trials
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(server + "/versus")
+    caption = page.get_by_text("Trials drawn from").inner_text()
+    trials = draw_trials(20, 0, source="glyphs" if "Omniglot was not found" in caption else None)
+    wrong = {2, 10}
+    page.get_by_text("Trial 1 of 20").wait_for()
+    time.sleep(1)  # the 21 drawings arrive as separate images
+    shot(page, "10-versus-trial")
+    for k, t in enumerate(trials.trials):
+        choice = (t.answer + 1) % 20 if k in wrong else t.answer
+        page.get_by_role("button", name=str(choice + 1), exact=True).click()
+        if k + 1 < 20:
+            page.get_by_text(f"Trial {k + 2} of 20").wait_for()
+    page.get_by_text("You got 18 of 20 right").wait_for()
+    shot(page, "11-versus-scoreboard")  # replaced below; kept if what follows fails
+    page.get_by_role("button", name="Test the model on 400 trials").click()
+    board = page.locator(".js-plotly-plot").first
+    board.locator("text", has_text="The model, 400 trials").wait_for(timeout=120_000)
+    ticks = board.locator("g.ytick text").all_text_contents()
+    assert {"You", "The model, same 20 trials", "People (Lake 2015)"} <= set(ticks), ticks
+    assert board.locator("g.errorbar").count() >= 2, "no intervals on the score board"
+    rows = page.locator('[data-testid="stDataFrame"]')
+    assert rows.count() == 1
+    board.scroll_into_view_if_needed()
+    shot(page, "11-versus-scoreboard")
+    page.set_viewport_size({"width": 1400, "height": 1000})

@@ -21,6 +21,7 @@ PAGES = [
     "pages/views/embeddings.py",
     "pages/views/explorer.py",
     "pages/views/learn.py",
+    "pages/views/versus.py",
 ]
 
 
@@ -92,6 +93,12 @@ def test_learn_page_shows_the_seeds_four_families_with_every_method(home):
     assert table.loc["maml", "seed's family"] == "Model-based"
     assert table.loc["maml", "usual family in the literature"] == "Optimization-based"
     assert any("The literature: optimization-based" in i.value for i in at.info)
+
+
+def test_train_page_starts_on_the_declared_default_algorithm(home):
+    """Not the first of the menu (SNAIL, model-based, comes first in the seed's order)."""
+    at = app("pages/views/train.py")
+    assert widget(at.selectbox, "Algorithm").value == SPEC["algorithm"].default == "protonet"
 
 
 def test_train_page_shows_validation_before_launch(home):
