@@ -29,6 +29,7 @@ pages = [
     st.Page("pages/views/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
     st.Page("pages/views/explorer.py", title="Task explorer", icon=":material/search:"),
     st.Page("pages/views/versus.py", title="You vs the model", icon=":material/sports_esports:"),
+    st.Page("pages/views/draw.py", title="Draw your own", icon=":material/draw:"),
     st.Page("pages/views/learn.py", title="Learn", icon=":material/school:"),
 ]
 if not store_banner():

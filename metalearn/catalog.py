@@ -84,6 +84,11 @@ class DatasetEntry:
         """What its examples are: "image" (also generated tasks' inputs) or "text"."""
         return self.extra.get("modality", "image")
 
+    @property
+    def drawings(self) -> bool:
+        """Its examples are pen drawings (`metalearn.data.base.Dataset.drawings`)."""
+        return bool(self.extra.get("drawings", False))
+
 
 ALGORITHM_FIELDS = (
     "name",

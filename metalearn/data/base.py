@@ -76,6 +76,9 @@ class Dataset:
     needs_root: ClassVar[bool] = True
     summary: ClassVar[str] = ""
     how_to_get: ClassVar[str] = ""
+    # Pen drawings (one channel, ink bright on dark): a run trained on them can read a drawing
+    # made on the dashboard's canvas or a one-shot trial (`metalearn.data.trials`).
+    drawings: ClassVar[bool] = False
     standard_split: ClassVar[bool] = False  # has its own train/test images (whole-dataset runs)
     modality: ClassVar[str] = "image"  # what its examples are: "image" or "text"
 

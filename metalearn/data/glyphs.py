@@ -92,6 +92,7 @@ def all_images(seed: int = 0) -> torch.Tensor:
 class Glyphs(Dataset):
     name = "glyphs"
     needs_root = False
+    drawings = True
     summary = "Embedded handwriting-like symbols: 3200 classes x 20 drawings, 28x28, no download."
     how_to_get = "Always available: generated on first use in a few seconds."
 

@@ -148,6 +148,7 @@ def _decode_all(root: str | None) -> tuple[torch.Tensor, list[str]]:
 
 class Omniglot(Dataset):
     name = "omniglot"
+    drawings = True
 
     @classmethod
     def download(cls, root: str | None) -> None:

@@ -105,6 +105,67 @@ def classify(
     return out
 
 
+def drawing_misfit(run: dict[str, Any], n_way: int) -> str | None:
+    """Why a stored run cannot classify pen drawings among `n_way` classes (None: it can).
+
+    Args:
+        run: a run as `Store.list_runs` gives it (`id`, `status`, `config`).
+        n_way: how many classes each question has.
+    """
+    from metalearn import catalog
+
+    cfg = run["config"]
+    if run["status"] != "completed":
+        return f"run {run['id']} is {run['status']}; only a completed run has a trained model"
+    dataset = catalog.datasets().get(cfg.get("dataset"))
+    if dataset is None or not dataset.drawings:
+        return f"run {run['id']} was not trained on drawings ({cfg.get('dataset')})"
+    algo = catalog.algorithms().get(cfg["algorithm"])
+    if algo is not None and algo.same_way and cfg.get("n_way") != n_way:
+        return (
+            f"run {run['id']} ({cfg['algorithm']}) has an output layer for {cfg.get('n_way')} "
+            f"classes, not {n_way}; train it with {n_way} classes per episode"
+        )
+    return None
+
+
+def features(
+    store: Store,
+    run_id: str,
+    support: dict[str, list[tuple[str, ImageSource]]],
+    queries: list[tuple[str, ImageSource]],
+) -> dict[str, Any]:
+    """The run's features of support and query examples, read as `classify` reads them.
+
+    Returns:
+        {"support": float [S, D], "query": float [Q, D], "support_labels": int [S]} (numpy),
+        support in the order of `support`'s classes.
+
+    Raises:
+        DataError: as `classify`, or a run whose method has no feature space (MAML's family
+            adapts weights instead).
+    """
+    algo, cfg, device = restore(store, run_id)
+    info = kind_of(cfg).describe(cfg)
+    size = cfg.image_size or info.image_size
+    names = [n for n, items in support.items() if items]
+    items = [item for n in names for item in support[n]]
+    labels = [i for i, n in enumerate(names) for _ in support[n]]
+    try:
+        with torch.no_grad():
+            z_support = algo.embed(_inputs(items, cfg, info, size).to(device)).cpu()
+            z_query = algo.embed(_inputs(queries, cfg, info, size).to(device)).cpu()
+    except NotImplementedError:
+        raise DataError(
+            f"{cfg.algorithm} has no feature space to show; it adapts its weights instead"
+        ) from None
+    return {
+        "support": z_support.numpy(),
+        "query": z_query.numpy(),
+        "support_labels": torch.tensor(labels).numpy(),
+    }
+
+
 def _unique(name: str, taken: dict[str, Any]) -> str:
     """`name`, or "name (2)", "name (3)", ... if an earlier query has it (one row per file)."""
     k, candidate = 1, name

@@ -17,6 +17,7 @@ from metalearn.data import DataError, Episode
 from metalearn.data.base import resize
 from metalearn.data.trials import N_WAY, TrialSet, draw_trials
 from metalearn.engine.kinds import kind_of
+from metalearn.engine.predict import drawing_misfit
 from metalearn.engine.run import restore
 from metalearn.store import NoSuchRun, Store
 
@@ -43,28 +44,8 @@ CITATION = (
 
 
 def misfit(run: dict[str, Any]) -> str | None:
-    """Why a stored run cannot answer 20-way trials of drawings (None: it can).
-
-    Args:
-        run: a run as `Store.list_runs` gives it (`status`, `config`, `id`).
-    """
-    from metalearn import catalog
-    from metalearn.data import DATASETS
-
-    cfg = run["config"]
-    if run["status"] != "completed":
-        return f"run {run['id']} is {run['status']}; only a completed run has a trained model"
-    dataset = DATASETS.get(cfg.get("dataset"))
-    if dataset is None or dataset.task != "classification":
-        return f"run {run['id']} does not classify images ({cfg.get('dataset')})"
-    algo = catalog.algorithms().get(cfg["algorithm"])
-    if algo is not None and algo.same_way and cfg.get("n_way") != N_WAY:
-        return (
-            f"run {run['id']} ({cfg['algorithm']}) has an output layer for {cfg.get('n_way')} "
-            f"classes; the trials have {N_WAY} candidates, so train it with {N_WAY} classes per "
-            "episode"
-        )
-    return None
+    """Why a stored run cannot answer the 20-way trials (None: it can)."""
+    return drawing_misfit(run, N_WAY)
 
 
 def answer(store: Store, run_id: str, trials: TrialSet) -> list[int]:

@@ -7,7 +7,13 @@ No Streamlit, no I/O: the dashboard pages and the tests call these with plain da
 from metalearn.viz.adaptation import navigation_paths, score_by_steps
 from metalearn.viz.compare import accuracy_bars, convergence, paired_difference
 from metalearn.viz.curves import adaptation_comparison, adaptation_figure, learning_curves
-from metalearn.viz.embeddings import aligned_pca, embedding_figure, episode_points, project
+from metalearn.viz.embeddings import (
+    aligned_pca,
+    drawing_landing,
+    embedding_figure,
+    episode_points,
+    project,
+)
 from metalearn.viz.learners import (
     gates_figure,
     instance_accuracy_figure,
@@ -24,6 +30,7 @@ __all__ = [
     "adaptation_figure",
     "convergence",
     "curves_svg",
+    "drawing_landing",
     "embedding_figure",
     "episode_points",
     "gates_figure",

@@ -154,3 +154,36 @@ def embedding_figure(
         fig.update_xaxes(range=list(ranges[0]))
         fig.update_yaxes(range=list(ranges[1]))
     return fig
+
+
+def drawing_landing(
+    support: np.ndarray,
+    query: np.ndarray,
+    support_labels: np.ndarray,
+    predicted: int,
+    names: list[str],
+) -> go.Figure:
+    """Where one drawing of unknown class lands among the support examples and prototypes (PCA).
+
+    Args:
+        support: [S, D] features; query: [1, D]; support_labels: [S] class indices;
+        predicted: the class the model chose; names: the class names.
+    """
+    pred = np.array([predicted])
+    fig = embedding_figure(
+        support,
+        query,
+        support_labels,
+        pred,
+        pred,
+        names,
+        "pca",
+        title="Where your drawing lands (stars: each symbol's prototype)",
+    )
+    for trace in fig.data:
+        if " query " in (trace.name or ""):
+            trace.name = "your drawing"
+            trace.marker.size = 18
+            trace.marker.color = "black"
+            trace.hovertemplate = "your drawing · the model says %{text}<extra></extra>"
+    return fig

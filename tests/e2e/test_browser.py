@@ -196,3 +196,52 @@ def test_you_vs_the_model(page, server):
     board.scroll_into_view_if_needed()
     shot(page, "11-versus-scoreboard")
     page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def draw(page, strokes) -> None:
+    """Mouse strokes on the canvas; each stroke: a list of (x, y) in 0..1 of its side."""
+    box = page.locator("canvas").last.bounding_box()
+    for stroke in strokes:
+        (x0, y0), rest = stroke[0], stroke[1:]
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
+        page.mouse.up()
+
+
+def test_draw_your_own_task(page, server):
+    """Two symbols drawn once each with the mouse, then a query: the model trained above
+    classifies it and the embedding view shows where it lands."""
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(server + "/draw")
+    set_number(page, "Symbols (N)", 2)
+    vertical = [[(0.5, 0.15), (0.5, 0.85)]]
+    cross = [[(0.15, 0.15), (0.85, 0.85)], [(0.85, 0.15), (0.15, 0.85)]]
+    for symbol, strokes in ((1, vertical), (2, cross)):
+        draw(page, strokes)
+        add = page.get_by_role("button", name=f"Add to symbol {symbol} (0/1)")
+        expect_enabled(add)
+        add.click()
+        page.get_by_role("button", name=f"Add to symbol {symbol} (0/1)").wait_for(state="detached")
+    page.get_by_text("Step 2 of 2").wait_for()
+    draw(page, [[(0.2, 0.1), (0.8, 0.9)], [(0.9, 0.2), (0.1, 0.8)]])  # a cross, drawn anew
+    ask = page.get_by_role("button", name="Classify this drawing")
+    expect_enabled(ask)
+    ask.click()
+    said = page.get_by_text("The model says:").inner_text()
+    assert said.endswith(("symbol 1", "symbol 2")), said
+    page.locator(".js-plotly-plot").first.wait_for()
+    assert page.locator(".js-plotly-plot").first.locator("g.trace").count() >= 3
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    time.sleep(1)
+    shot(page, "12-draw-your-own")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def expect_enabled(button, timeout: float = 30) -> None:
+    """Waits for a Streamlit button to become enabled (the canvas's drawing reached the app)."""
+    deadline = time.time() + timeout
+    while button.is_disabled() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not button.is_disabled(), "the drawing did not reach the dashboard"

@@ -103,3 +103,44 @@ def test_a_checkpoint_that_does_not_fit_its_model_is_a_clean_error(run, tmp_path
     finally:
         path.write_bytes(good)
     restore(store, run_id)  # the real one still loads
+
+
+def test_drawings_go_the_upload_path_and_a_copy_of_an_example_is_its_symbol(run, monkeypatch):
+    """The "Draw your own" page's path with known drawings: canvas -> `drawing_png` ->
+    `classify` / `features`. A query drawn exactly like symbol 2's example has that example's
+    features, so it lands on symbol 2's prototype and is classified as symbol 2."""
+    from metalearn.algorithms.protonet import ProtoNet
+    from metalearn.data.drawings import drawing_png
+    from tests.data.test_drawings import canvas
+
+    store, run_id = run
+    strokes = {
+        "symbol 1": [(40, 140, 240, 140)],
+        "symbol 2": [(140, 40, 140, 240), (60, 60, 220, 60)],
+        "symbol 3": [(40, 40, 240, 240)],
+    }
+    support = {n: [(n, drawing_png(canvas(s)))] for n, s in strokes.items()}
+    query = [("your drawing", drawing_png(canvas(strokes["symbol 2"])))]
+    out = predict.classify(store, run_id, support, query)["your drawing"]
+    assert out["class"] == "symbol 2"
+    assert out["scores"]["symbol 2"] == max(out["scores"].values())
+    z = predict.features(store, run_id, support, query)
+    assert z["support"].shape[0] == 3 and z["query"].shape == (1, z["support"].shape[1])
+    assert list(z["support_labels"]) == [0, 1, 2]
+    assert abs(z["query"][0] - z["support"][1]).max() < 1e-5
+    monkeypatch.setattr(
+        ProtoNet, "embed", lambda self, x: (_ for _ in ()).throw(NotImplementedError)
+    )
+    with pytest.raises(DataError, match="no feature space"):
+        predict.features(store, run_id, support, query)
+
+
+def test_which_runs_can_read_drawings():
+    def stored(status="completed", **cfg):
+        return {"id": "r1", "status": status, "config": {"algorithm": "protonet", **cfg}}
+
+    assert predict.drawing_misfit(stored(dataset="omniglot", n_way=5), 3) is None
+    assert "only a completed run" in predict.drawing_misfit(stored("failed", dataset="glyphs"), 3)
+    assert "not trained on drawings" in predict.drawing_misfit(stored(dataset="cifar10"), 3)
+    maml = {"id": "r2", "status": "completed", "config": {"algorithm": "maml", "dataset": "glyphs"}}
+    assert "not 3" in predict.drawing_misfit({**maml, "config": {**maml["config"], "n_way": 5}}, 3)

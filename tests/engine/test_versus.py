@@ -68,7 +68,8 @@ def test_which_runs_can_answer():
 
     assert misfit(stored(dataset="glyphs", n_way=5)) is None  # ProtoNet takes any number
     assert "only a completed run" in misfit(stored("running", dataset="glyphs"))
-    assert "does not classify" in misfit(stored(dataset="sinusoid"))
+    assert "not trained on drawings" in misfit(stored(dataset="sinusoid"))
+    assert "not trained on drawings" in misfit(stored(dataset="cifar10"))
     maml = {"id": "r2", "status": "completed", "config": {"algorithm": "maml", "dataset": "glyphs"}}
     assert "train it with 20 classes" in misfit({**maml, "config": {**maml["config"], "n_way": 5}})
     assert misfit({**maml, "config": {**maml["config"], "n_way": 20}}) is None

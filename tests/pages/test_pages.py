@@ -22,6 +22,7 @@ PAGES = [
     "pages/views/explorer.py",
     "pages/views/learn.py",
     "pages/views/versus.py",
+    "pages/views/draw.py",
 ]
 
 

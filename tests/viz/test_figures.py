@@ -118,3 +118,37 @@ def test_aligned_pca_removes_flips_between_snapshots_but_keeps_growth():
     labels = np.array([0, 0, 1, 1])
     stacked = episode_points(early[:4], early[4:6], labels)
     assert stacked.shape == (8, 8) and np.allclose(stacked[-1], early[2:4].mean(0))
+
+
+def test_a_drawing_lands_as_one_black_cross_among_the_prototypes():
+    from metalearn.viz import drawing_landing
+
+    rng = np.random.default_rng(0)
+    support = rng.normal(size=(6, 16))
+    fig = drawing_landing(
+        support, support[4:5] + 0.01, np.array([0, 0, 1, 1, 2, 2]), 2, ["a", "b", "c"]
+    )
+    names = [t.name for t in fig.data]
+    assert names.count("your drawing") == 1 and sum("prototype" in n for n in names) == 3
+    drawn = next(t for t in fig.data if t.name == "your drawing")
+    assert len(drawn.x) == 1 and drawn.marker.color == "black"
+    assert not any("right" in n or "wrong" in n for n in names)  # its true class is unknown
+
+
+def test_the_scoreboard_puts_the_lowest_error_on_top_with_whiskers():
+    from metalearn.viz.versus import on_paper, scoreboard
+
+    rows = [
+        {"who": "You", "group": "you", "error": 0.1, "ci_low": 0.01, "ci_high": 0.32},
+        {"who": "People", "group": "published", "error": 0.045},
+        {"who": "Model", "group": "model", "error": 0.18, "ci_low": 0.14, "ci_high": 0.22},
+    ]
+    fig = scoreboard(rows)
+    assert list(fig.layout.yaxis.categoryarray) == ["Model", "You", "People"]  # bottom to top
+    you = next(t for t in fig.data if t.name == "You")
+    assert you.error_x.array[0] == pytest.approx(22) and you.error_x.arrayminus[0] == pytest.approx(
+        9
+    )
+    assert fig.layout.xaxis.range[1] >= 32
+    paper = on_paper(np.full((1, 4, 4), 255, np.uint8))
+    assert paper.shape == (4, 4) and paper.max() == 0  # ink drawn dark on white
