@@ -135,11 +135,12 @@ def regression_curves(
     algo: Algorithm,
     tasks: TaskSampler,
     n_tasks: int = 3,
-    steps: tuple[int, ...] = (0, 1, 10),
+    steps: tuple[int, ...] = tuple(range(11)),
 ) -> list[dict]:
     """For a few tasks of a seeded sampler (one query point each): the true curve, the K support
-    points, and the predicted curve after each number of steps, on a grid over the sampler's
-    input range (the MAML paper's adaptation figure)."""
+    points, and the predicted curve after each number of steps (every step 0..10: the
+    dashboard's step-by-step animation), on a grid over the sampler's input range (the MAML
+    paper's adaptation figure)."""
     low, high = tasks.x_range
     grid = torch.linspace(low, high, 200, device=tasks.device)[:, None]
     curves = []

@@ -6,7 +6,11 @@ No Streamlit, no I/O: the dashboard pages and the tests call these with plain da
 
 from metalearn.viz.adaptation import navigation_paths, score_by_steps
 from metalearn.viz.compare import accuracy_bars, convergence, paired_difference
-from metalearn.viz.curves import adaptation_comparison, adaptation_figure, learning_curves
+from metalearn.viz.curves import (
+    adaptation_figure,
+    adaptation_steps,
+    learning_curves,
+)
 from metalearn.viz.embeddings import (
     aligned_pca,
     drawing_landing,
@@ -26,8 +30,8 @@ from metalearn.viz.sweeps import score_vs_shots
 __all__ = [
     "accuracy_bars",
     "aligned_pca",
-    "adaptation_comparison",
     "adaptation_figure",
+    "adaptation_steps",
     "convergence",
     "curves_svg",
     "drawing_landing",

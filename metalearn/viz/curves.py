@@ -68,7 +68,9 @@ def adaptation_figure(curve: dict, title: str = "") -> go.Figure:
     fig = _truth(curve)
     if "std" in curve:  # a predictive distribution (CNP): its mean and a +-2 sigma band
         _add_band(fig, curve["x"], curve["mean"], curve["std"], "#1971c2", "predictive mean")
-    for steps, ys in ({} if "std" in curve else curve["predicted"]).items():
+    predicted = {} if "std" in curve else curve["predicted"]
+    shown = {s: ys for s, ys in predicted.items() if s in STEP_COLORS} or predicted
+    for steps, ys in shown.items():
         color = STEP_COLORS.get(steps, "#3b5bdb")
         _add_line(fig, curve["x"], ys, f"after {steps} steps", color)
     return _with_support(fig, curve, title, 320)
@@ -77,26 +79,94 @@ def adaptation_figure(curve: dict, title: str = "") -> go.Figure:
 RUN_COLORS = ("#1971c2", "#2f9e44", "#f08c00", "#9c36b5", "#e8590c")
 
 
-def adaptation_comparison(curves: dict[str, dict], title: str = "") -> go.Figure:
-    """Several runs on one and the same test task: the true curve, the K support points, and each
-    run's prediction (adapting learners after their most adaptation steps; a CNP's predictive
-    mean with its +-2 sigma band).
+def adaptation_steps(curves: dict[str, dict], title: str = "") -> go.Figure:
+    """Adaptation you can watch: each run's prediction on one task after 0, 1, 2, ... inner
+    steps, as an animation (a slider and a Play button; plotly frames, no page reloads), beside
+    the true curve and the K support points. Runs on the same task, e.g. MAML and the
+    fine-tuning baseline; a run with a predictive distribution (CNP) stays as its band.
 
     Args:
-        curves: run label -> one task's curve as `adaptation_figure` takes it; all for the same
-            task (same support points).
+        curves: run label -> one task's curve as `adaptation_figure` takes it, all for the same
+            task; a run that stored fewer steps shows its latest stored step at or below each.
     """
     first = next(iter(curves.values()))
+    adapting = {name: c for name, c in curves.items() if "std" not in c}
+    steps = sorted({int(s) for c in adapting.values() for s in c["predicted"]}) or [0]
+
+    def at(curve: dict, k: int) -> list[float]:
+        stored = sorted(int(s) for s in curve["predicted"])
+        return curve["predicted"][str(max((s for s in stored if s <= k), default=stored[0]))]
+
     fig = _truth(first)
-    for (label, curve), color in zip(curves.items(), RUN_COLORS * 4, strict=False):
-        if "std" in curve:
-            _add_band(fig, curve["x"], curve["mean"], curve["std"], color, label)
-        else:
-            steps = max(curve["predicted"], key=int)
-            ys = curve["predicted"][steps]
-            _add_line(fig, curve["x"], ys, f"{label} after {steps} steps", color)
-    fig.update_layout(legend={"orientation": "h"})
-    return _with_support(fig, first, title, 360)
+    for (name, c), color in zip(adapting.items(), RUN_COLORS * 4, strict=False):
+        fig.add_trace(
+            go.Scatter(
+                x=c["x"],
+                y=at(c, steps[0]),
+                mode="lines",
+                name=name,
+                line={"color": color, "width": 3},
+            )
+        )
+    for (name, c), color in zip(curves.items(), RUN_COLORS * 4, strict=False):
+        if "std" in c:
+            _add_band(fig, c["x"], c["mean"], c["std"], color, name)
+    _with_support(fig, first, title, 460)
+    ys = [y for c in adapting.values() for p in c["predicted"].values() for y in p] + first["true"]
+    pad = 0.1 * (max(ys) - min(ys) or 1.0)
+    moving = list(range(1, 1 + len(adapting)))  # the traces a frame replaces
+    fig.frames = [
+        go.Frame(
+            name=str(k), data=[go.Scatter(y=at(c, k)) for c in adapting.values()], traces=moving
+        )
+        for k in steps
+    ]
+    still = {
+        "mode": "immediate",
+        "frame": {"duration": 0, "redraw": False},
+        "transition": {"duration": 0},
+    }
+    fig.update_layout(
+        yaxis_range=[min(ys) - pad, max(ys) + pad],  # fixed, so only the curves move
+        font={"size": 15},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        margin={"l": 30, "r": 10, "t": 110, "b": 30},
+        sliders=[
+            {
+                "active": 0,
+                "x": 0.12,
+                "len": 0.88,
+                "y": 0,
+                "yanchor": "top",
+                "currentvalue": {"prefix": "after inner steps: ", "font": {"size": 18}},
+                "pad": {"t": 50, "b": 10},
+                "steps": [
+                    {"label": str(k), "method": "animate", "args": [[str(k)], still]} for k in steps
+                ],
+            }
+        ],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "x": 0.1,
+                "y": 0,
+                "xanchor": "right",
+                "yanchor": "top",
+                "pad": {"t": 85, "r": 10},
+                "buttons": [
+                    {
+                        "label": "▶ Play",
+                        "method": "animate",
+                        "args": [
+                            None,
+                            {"frame": {"duration": 600, "redraw": False}, "fromcurrent": True},
+                        ],
+                    }
+                ],
+            }
+        ],
+    )
+    return fig
 
 
 def _truth(curve: dict) -> go.Figure:

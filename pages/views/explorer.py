@@ -12,7 +12,7 @@ from metalearn.data import DATASETS, DataError, EpisodeSampler
 from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store
-from metalearn.viz import adaptation_comparison, adaptation_figure
+from metalearn.viz import adaptation_figure, adaptation_steps
 from pages._navigation import navigation_viewer
 from pages._ui import (
     artifact,
@@ -201,6 +201,18 @@ with tab_own:
                 )
             except DataError as err:
                 st.error(str(err))
+
+
+def curves_of(run: dict) -> list[dict]:
+    return json.loads(artifact(run, "regression_curves").read_text())
+
+
+def algorithms_with_band(run: dict) -> bool:
+    """A run whose regression curve is a predictive distribution (a CNP), not adapted steps."""
+    curves = curves_of(run)
+    return bool(curves) and "std" in curves[0]
+
+
 with tab_sine:
     sine_runs = [r for r in completed if "regression_curves" in kind(r).artifacts]
     if not sine_runs:
@@ -210,24 +222,44 @@ with tab_sine:
             "paper's setting: n_shot 10, meta_batch 25, inner_lr 0.01, inner_steps_test 10; "
             "train_query 100 makes each meta-gradient less noisy (tasks are generated)."
         )
-    # Runs scored on the very same test tasks (equal pairing keys) drawn over each other: e.g.
-    # MAML's adapted curve beside a CNP's predictive mean and band.
-    groups: dict[str, list] = {}
-    for r in sine_runs:
-        if has_artifact(r, "regression_curves") and r["result"].get("pairing_key"):
-            groups.setdefault(r["result"]["pairing_key"], []).append(r)
-    shared = [g for g in groups.values() if len({x["config"]["algorithm"] for x in g}) > 1]
-    if shared:
-        st.subheader("Side by side on the same tasks")
-        group = shared[-1][-4:]
-        curves = {label(r): json.loads(artifact(r, "regression_curves").read_text()) for r in group}
-        cols = st.columns(3)
-        for k, col in enumerate(cols):
-            tasks = {name: c[k] for name, c in curves.items() if k < len(c)}
-            if tasks:
-                col.plotly_chart(
-                    adaptation_comparison(tasks, f"task {k + 1}"), key=f"side-{group[-1]['id']}-{k}"
-                )
+    # Adaptation you can watch: a run's curve after 0, 1, 2, ... inner steps, beside the runs
+    # scored on the very same test tasks (equal pairing keys), e.g. MAML and fine-tuning.
+    adapting = [
+        r for r in sine_runs if has_artifact(r, "regression_curves") and not algorithms_with_band(r)
+    ]
+    if adapting:
+        st.subheader("Adaptation, step by step")
+        # Newest first, the methods that learn to adapt before the fine-tuning baseline.
+        menu = sorted(reversed(adapting), key=lambda r: r["config"]["algorithm"] == "finetune")
+        run_id = st.selectbox(
+            "Run",
+            [r["id"] for r in menu],
+            format_func=lambda i: label(next(r for r in adapting if r["id"] == i)),
+            key="steps-run",
+        )
+        chosen = next(r for r in adapting if r["id"] == run_id)
+        key = chosen["result"].get("pairing_key")
+        partners = [
+            r
+            for r in sine_runs
+            if key
+            and r["result"].get("pairing_key") == key
+            and r["config"]["algorithm"] != chosen["config"]["algorithm"]
+            and has_artifact(r, "regression_curves")
+        ][-3:]
+        curves = {label(r): curves_of(r) for r in [chosen, *partners]}
+        task = st.radio("Test task", [1, 2, 3], horizontal=True, key="steps-task")
+        on_task = {name: c[task - 1] for name, c in curves.items() if task <= len(c)}
+        st.plotly_chart(
+            adaptation_steps(on_task, f"Task {task}: press Play, or drag the slider"),
+            key=f"steps-{run_id}-{task}",
+        )
+        st.caption(
+            "Each step is one gradient step on the K support points (black). MAML's start "
+            "is trained so that a few such steps fit a new sine wave; the fine-tuning "
+            "baseline starts from a network trained on all tasks at once."
+            + ("" if partners else " Train fine-tuning on the same settings to see it here.")
+        )
     for r in sine_runs[-3:]:
         path = artifact(r, "regression_curves")
         if has_artifact(r, "regression_curves"):

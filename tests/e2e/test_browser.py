@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`streamlit run app.py` on a free port with an empty runs directory."""
-    with streamlit_server({"METALEARN_HOME": str(tmp_path_factory.mktemp("home"))}) as url:
+    home = tmp_path_factory.mktemp("home")
+    with streamlit_server({"METALEARN_HOME": str(home)}) as url:
+        url.home = home
         yield url
 
 
@@ -236,6 +238,35 @@ def test_draw_your_own_task(page, server):
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     time.sleep(1)
     shot(page, "12-draw-your-own")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_adaptation_step_by_step(page, server):
+    """MAML and the fine-tuning baseline on the same sine tasks: Play runs the inner steps."""
+    import subprocess
+    import sys
+
+    for algorithm in ("maml", "finetune"):
+        subprocess.run(
+            [sys.executable, "-m", "metalearn", "--home", str(server.home), "train"]
+            + ["--algorithm", algorithm, "--dataset", "sinusoid", "--episodes", "5000"]
+            + ["--eval-episodes", "20", "--val-every", "0", "--no-progress"],
+            check=True,
+            capture_output=True,
+        )
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(server + "/explorer")
+    page.get_by_role("tab", name="Few-shot regression").click()
+    page.get_by_text("Adaptation, step by step").wait_for()
+    fig = page.locator(".js-plotly-plot", has_text="press Play").first
+    fig.scroll_into_view_if_needed()
+    assert fig.locator("text", has_text="after inner steps: 0").count() == 1
+    fig.get_by_text("▶ Play").click()
+    fig.locator("text", has_text="after inner steps: 10").wait_for(timeout=30_000)
+    legend = fig.locator("g.legend").text_content()
+    assert "maml" in legend and "finetune" in legend
+    time.sleep(1)
+    shot(page, "13-adaptation-steps")
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 

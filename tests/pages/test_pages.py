@@ -205,6 +205,16 @@ def test_regression_and_inside_views(home):
             eval_episodes=10,
             val_every=0,
         ),
+        RunConfig(  # the fine-tuning baseline on the same test tasks
+            algorithm="finetune",
+            dataset="sinusoid",
+            n_way=1,
+            n_shot=10,
+            n_query=10,
+            episodes=20,
+            eval_episodes=10,
+            val_every=0,
+        ),
         RunConfig(
             algorithm="meta_lstm",
             n_query=3,
@@ -228,6 +238,10 @@ def test_regression_and_inside_views(home):
         execute(cfg, store, store.create_run(cfg.to_json()))
     at = app("pages/views/explorer.py")
     assert any("test MSE after 0 / 1 / 10 steps" in m.value for m in at.markdown)
+    assert "Adaptation, step by step" in [h.value for h in at.subheader]
+    [steps] = [c for c in at.get("plotly_chart") if '"frames"' in c.proto.spec]
+    spec = steps.proto.spec
+    assert "maml" in spec and "finetune" in spec  # the baseline on the same tasks, animated
     at = app("pages/views/inside.py")
     assert not at.info  # the newest run, mann: training and test curves, write and read maps
     assert len(at.get("plotly_chart")) == 4

@@ -152,3 +152,24 @@ def test_the_scoreboard_puts_the_lowest_error_on_top_with_whiskers():
     assert fig.layout.xaxis.range[1] >= 32
     paper = on_paper(np.full((1, 4, 4), 255, np.uint8))
     assert paper.shape == (4, 4) and paper.max() == 0  # ink drawn dark on white
+
+
+def test_adaptation_steps_animates_every_step_on_fixed_axes():
+    from metalearn.viz import adaptation_steps
+
+    x = [0.0, 1.0]
+    base = {"x": x, "true": [0.0, 0.8], "support_x": [0.5], "support_y": [0.4]}
+    maml = {**base, "predicted": {str(k): [0.0, 0.08 * k] for k in range(11)}}
+    old = {**base, "predicted": {"0": [0.3, 0.3], "1": [0.2, 0.4], "10": [0.0, 2.0]}}
+    cnp = {**base, "mean": [0.1, 0.7], "std": [0.1, 0.1]}
+    fig = adaptation_steps({"maml": maml, "older run": old, "cnp": cnp})
+    assert [f.name for f in fig.frames] == [str(k) for k in range(11)]
+    five = fig.frames[5]
+    assert list(five.traces) == [1, 2]  # the two adapting runs' lines move, nothing else
+    assert list(five.data[0].y) == [0.0, 0.4]
+    assert list(five.data[1].y) == [0.2, 0.4]  # stored 0, 1, 10 only: step 1 stands for 5
+    assert list(fig.frames[10].data[1].y) == [0.0, 2.0]
+    assert fig.layout.yaxis.range[1] > 2.0  # room for every frame: the axes never jump
+    assert len(fig.layout.sliders[0].steps) == 11 and fig.layout.updatemenus[0].buttons
+    names = [t.name for t in fig.data]
+    assert "cnp ± 2σ" in names and "K support points" in names
