@@ -1,6 +1,7 @@
 """Task explorer: sample an episode, see it, and see how trained runs classify it; or bring your
 own task by uploading images."""
 
+import inspect
 import json
 
 import numpy as np
@@ -12,7 +13,7 @@ from metalearn.data import DATASETS, DataError, EpisodeSampler
 from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store
-from metalearn.viz import adaptation_figure, adaptation_steps
+from metalearn.viz import adaptation_figure, adaptation_steps, score_by_steps
 from pages._navigation import navigation_viewer
 from pages._ui import (
     artifact,
@@ -54,6 +55,17 @@ def episode_for(run_cfg, dataset: str, classes, idx, episode):
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
 def model(run_id: str):
     return restore(Store(), run_id)
+
+
+def adapts(algo) -> bool:
+    """Whether the run's method takes inner steps at test time (`predict(..., steps=k)`)."""
+    return "steps" in inspect.signature(algo.predict).parameters
+
+
+def step_predictions(algo, episode, most: int = 10) -> list[torch.Tensor]:
+    """The query predictions [Q] after 0, 1, ..., `most` inner steps on the support set."""
+    with torch.no_grad():
+        return [algo.predict(episode, steps=k).argmax(-1).cpu() for k in range(most + 1)]
 
 
 def show(img: np.ndarray) -> np.ndarray:
@@ -114,15 +126,36 @@ with tab_sample:
         format_func=lambda i: label(next(r for r in runs() if r["id"] == i)),
     )
     captions = [[f"true {int(t)}"] for t in episode.query_labels]
+    by_steps: dict[str, tuple[dict[str, float], None]] = {}  # adapting runs: accuracy per step
+    predicted: dict[str, torch.Tensor] = {}
     for run_id in chosen:
         try:
             algo, cfg, device = model(run_id)
         except DataError as err:  # a truncated or mismatched checkpoint: said, the rest works
             st.error(str(err))
             continue
-        seen = episode_for(cfg, dataset, classes, idx, episode)
-        with torch.no_grad():
-            pred = algo.predict(seen.to(device)).argmax(-1).cpu()
+        seen = episode_for(cfg, dataset, classes, idx, episode).to(device)
+        if adapts(algo):  # every inner step's predictions, 0..10
+            steps = step_predictions(algo, seen)
+            truth = episode.query_labels
+            by_steps[label(next(r for r in runs() if r["id"] == run_id))] = (
+                {str(k): float((p == truth).float().mean()) for k, p in enumerate(steps)},
+                None,
+            )
+            predicted[run_id] = steps
+        else:
+            with torch.no_grad():
+                predicted[run_id] = algo.predict(seen).argmax(-1).cpu()[None]
+    shown_step = None
+    if by_steps:
+        st.markdown("**Adaptation, step by step**: the query accuracy after each inner step.")
+        st.plotly_chart(
+            score_by_steps(by_steps, "query accuracy", "This episode, step by step"),
+            key=f"episode-steps-{seed}",
+        )
+        shown_step = st.slider("Show the predictions after this many inner steps", 0, 10, 10)
+    for run_id, steps in predicted.items():
+        pred = steps[min(shown_step, len(steps) - 1) if len(steps) > 1 else 0]
         for cap, p, t in zip(captions, pred, episode.query_labels, strict=True):
             cap.append(f"{'right' if p == t else 'WRONG'} {run_id[-6:]}: {int(p)}")
     st.markdown("**Query set**")

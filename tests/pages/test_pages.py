@@ -242,6 +242,17 @@ def test_regression_and_inside_views(home):
     [steps] = [c for c in at.get("plotly_chart") if '"frames"' in c.proto.spec]
     spec = steps.proto.spec
     assert "maml" in spec and "finetune" in spec  # the baseline on the same tasks, animated
+    # An image run that adapts: the sampled episode's accuracy after each inner step.
+    maml = RunConfig(algorithm="maml", episodes=2, eval_episodes=4, val_every=0, device="cpu")
+    maml_id = store.create_run(maml.to_json())
+    execute(maml, store, maml_id)
+    at = app("pages/views/explorer.py")
+    widget(at.multiselect, "Predictions of runs").set_value([maml_id]).run()
+    assert not at.exception
+    [steps] = [c for c in at.get("plotly_chart") if "This episode, step by step" in c.proto.spec]
+    assert '"x":[0,1,2,3,4,5,6,7,8,9,10]' in steps.proto.spec.replace(" ", "")
+    widget(at.slider, "Show the predictions after this many inner steps").set_value(0).run()
+    assert not at.exception
     at = app("pages/views/inside.py")
     assert not at.info  # the newest run, mann: training and test curves, write and read maps
     assert len(at.get("plotly_chart")) == 4
