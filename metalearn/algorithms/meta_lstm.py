@@ -62,7 +62,9 @@ for each episode:
     order = 60
     views = ("gates",)  # its learned learning rate and shrinkage, on the Inside page
     same_way = True
-    settings = (LR, LR_DECAY_EVERY, INNER_STEPS, INNER_STEPS_TEST)
+    # Five steps by default: with one, the learned input and forget gates have no schedule to
+    # show (the learned-learning-rate story of the paper needs several updates per episode).
+    settings = (LR, LR_DECAY_EVERY, INNER_STEPS.but(default=5), INNER_STEPS_TEST.but(default=5))
 
     def __init__(self, cfg, info, n_train_classes, hidden: int = 20):
         super().__init__(cfg, info, n_train_classes)

@@ -35,6 +35,17 @@ def _fmt(v: float) -> str:
     return f"{v:.0f}" if abs(v) >= 100 or v == int(v) else f"{v:.3g}"
 
 
+def _tick_labels(ticks: list[float]) -> list[str]:
+    """Labels for ticks, with as many decimals as it takes for no two to read alike (a nearly
+    flat loss has ticks 1.605, 1.61, 1.615: not "1.61", "1.61")."""
+    labels = [_fmt(t) for t in ticks]
+    decimals = 0
+    while len(set(labels)) < len(labels) and decimals < 8:
+        decimals += 1
+        labels = [f"{t:.{decimals}f}" for t in ticks]
+    return labels
+
+
 def curves_svg(metrics: pd.DataFrame, names: list[str], title: str = "") -> str:
     """One polyline per (run, metric), as `learning_curves` draws them, in a self-contained SVG.
 
@@ -94,11 +105,12 @@ def curves_svg(metrics: pd.DataFrame, names: list[str], title: str = "") -> str:
     def sy(v: float) -> float:
         return top + (1 - (v - y0) / (y1 - y0)) * h
 
-    for t in _ticks(y0, y1):  # horizontal grid with labels
+    ticks = _ticks(y0, y1)
+    for t, text in zip(ticks, _tick_labels(ticks), strict=True):  # horizontal grid, labels
         y = sy(t)
         grid = f'x1="{LEFT}" x2="{LEFT + w}" y1="{y:.1f}" y2="{y:.1f}"'
         out.append(f'<line {grid} stroke="#e9ecef"/>')
-        out.append(f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(t)}</text>')
+        out.append(f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{text}</text>')
     out.append(
         f'<rect x="{LEFT}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#adb5bd"/>'
         f'<text x="{LEFT}" y="{height - 18:.0f}">{_fmt(x0)}</text>'

@@ -164,3 +164,12 @@ def test_meta_lstm_starts_as_plain_gradient_descent():
     # The logged gate is the mean over coordinates (the same episode twice: the same mean).
     assert torch.allclose(metrics["input_gate_1"], in_gates[0].mean(), rtol=1e-5)
     assert torch.allclose(metrics["forget_gate_2"], forget_gates[1].mean(), rtol=1e-5)
+
+
+def test_meta_lstm_takes_five_steps_unless_told():
+    """One step shows no learned step-size schedule; its own default is five, train and test."""
+    from metalearn.engine.validate import resolve
+
+    cfg = resolve(RunConfig(algorithm="meta_lstm"))
+    assert (cfg.hyper["inner_steps"], cfg.hyper["inner_steps_test"]) == (5, 5)
+    assert resolve(RunConfig(algorithm="maml")).hyper["inner_steps"] == 1  # others keep theirs

@@ -71,3 +71,14 @@ def test_no_points_and_non_finite_values_and_markup_in_names_are_safe():
     assert "<script>" not in svg and "&lt;script&gt;x&lt;/script&gt; · loss" in svg
     constant = curves_svg(frame({"loss": [1.0, 1.0, 1.0]}), ["loss"])  # a zero range
     assert all(math.isfinite(y) for _, y in points(constant)[0])
+
+
+def test_a_nearly_flat_curve_has_no_two_y_labels_alike():
+    """A MANN loss hovering at 1.609-1.611 once read "1.61", "1.61" on two grid lines."""
+    svg = curves_svg(frame({"loss": [1.6092, 1.6105, 1.6111, 1.6098]}), ["loss"])
+    root = ET.fromstring(svg)
+    labels = [
+        t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("text-anchor") == "end"
+    ]
+    y_labels = [t for t in labels if re.fullmatch(r"-?\d+(\.\d+)?", t or "")]
+    assert len(y_labels) >= 3 and len(set(y_labels)) == len(y_labels), y_labels
