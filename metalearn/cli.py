@@ -283,18 +283,31 @@ def cmd_train(args, store) -> int:
     switch_on_tracking(args)
     mirrors = Mirrors.open(run_id, store)
 
+    testing = None  # the test's own bar: it can take longer than training
+
     def progress(step: int, values: dict[str, float]) -> None:
+        nonlocal testing
         mirrors.log(step, values)
-        if bar is not None:
-            bar.update(step - bar.n)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in values.items() if k in shown})
+        if bar is None:
+            return
+        if "test_done" in values:
+            if testing is None:
+                from tqdm import tqdm
+
+                unit = {"episodes": "ep", "tasks": "task"}.get(kind_of(cfg).unit, "")
+                testing = tqdm(total=cfg.eval_episodes, desc="testing", file=sys.stderr, unit=unit)
+            testing.update(int(values["test_done"]) - testing.n)
+            return
+        bar.update(step - bar.n)
+        bar.set_postfix({k: f"{v:.3f}" for k, v in values.items() if k in shown})
 
     try:
         result = execute(cfg, store, run_id, resume=bool(args.resume), progress=progress)
     finally:
         mirrors.close((store.get_run(run_id) or {}).get("status", "failed"))
-        if bar is not None:
-            bar.close()
+        for b in (bar, testing):
+            if b is not None:
+                b.close()
     store.backup()
     _emit(result, args.json)
     return 0

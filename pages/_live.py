@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from metalearn.engine.progress import phase
 from metalearn.viz import curves_svg, learning_curves
 from pages._server import reap, timed
 from pages._ui import ACTIVE, can_control, has_artifact, jobs, kind, label, metrics, runs, summary
@@ -46,41 +47,33 @@ def draw_curves(container, runs_shown: list[dict], n_rows: int, names: tuple, ke
         container.plotly_chart(figure, key=key, config={"displaylogo": False})
 
 
-def _latest(df, name):
-    rows = df[df["name"] == name]
-    return (float(rows["value"].iloc[-1]), int(rows["step"].iloc[-1])) if len(rows) else (None, 0)
+def latest(df) -> dict[str, tuple[float, int]]:
+    """Each metric's latest value and its step (the rows come in step order)."""
+    if not len(df):
+        return {}
+    last = df.groupby("name").tail(1)
+    return {
+        n: (float(v), int(s))
+        for n, v, s in zip(last["name"], last["value"], last["step"], strict=True)
+    }
 
 
 def run_card(run: dict, queue_position: int | None) -> None:
     cfg, status = run["config"], run["status"]
     df = metrics((run["id"],))
     st.markdown(f"{ICONS.get(status, '')} **{label(run)}** — {status}")
-    if status == "queued":
-        st.caption(
-            f"Waiting for a free {run['device'] or 'device'} slot "
-            f"(position {queue_position} in the queue)."
-        )
-    eps, step = _latest(df, "episodes_per_second")
-    done = min(step / max(cfg["episodes"], 1), 1.0)
-    eta = (
-        f", about {(cfg['episodes'] - step) / eps:.0f} s left"
-        if eps and status == "running"
-        else ""
-    )
-    st.progress(
-        done,
-        text=f"{step}/{cfg['episodes']} episodes"
-        + (f" · {eps:.1f} episodes/s" if eps else "")
-        + eta,
-    )
+    if status == "queued":  # the position is unknown for a moment right after a launch
+        where = f" (position {queue_position} in the queue)" if queue_position else ""
+        st.caption(f"Waiting for a free {run['device'] or 'device'} slot{where}.")
+    now = phase(cfg, status, latest(df), kind(run).unit)
+    if now.name != "queued":
+        st.progress(now.fraction, text=now.text)
     done_text = summary(run)
     if done_text:
         st.success(done_text)
-    elif status == "running" and step >= cfg["episodes"]:
-        st.info(f"Training done; testing on the seeded test {kind(run).unit}…")
     if run["error"]:
         st.error(run["error"])
-    if len(df):
+    if len(df) and now.name != "preparing":  # no empty axes before the first values
         c1, c2 = st.columns(2)
         draw_curves(c1, [run], len(df), ("loss",), f"loss-{run['id']}")
         draw_curves(c2, [run], len(df), kind(run).curves, f"acc-{run['id']}")
@@ -111,13 +104,10 @@ def progress_row(run: dict, queue_position: int | None) -> None:
     """A run launched elsewhere: status and progress, without charts."""
     cfg, status = run["config"], run["status"]
     df = metrics((run["id"],))
-    eps, step = _latest(df, "episodes_per_second")
     where = f" (queue position {queue_position})" if queue_position else ""
     st.markdown(f"{ICONS.get(status, '')} **{label(run)}** — {status}{where}")
-    st.progress(
-        min(step / max(cfg["episodes"], 1), 1.0),
-        text=f"{step}/{cfg['episodes']} episodes" + (f" · {eps:.1f} episodes/s" if eps else ""),
-    )
+    now = phase(cfg, status, latest(df), kind(run).unit)
+    st.progress(now.fraction, text=now.text)
 
 
 def group_card(group_id: str, members: list[dict]) -> None:

@@ -5,6 +5,7 @@ reported as a mean with a 95% confidence interval."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
@@ -14,6 +15,8 @@ from metalearn.engine.kinds.base import episode_seed
 
 if TYPE_CHECKING:
     from metalearn.algorithms import Algorithm
+
+Progress = Callable[[int], None]  # called with the number of test episodes (or tasks) done
 
 __all__ = [
     "episode_seed",
@@ -43,9 +46,10 @@ def evaluate(
     n_episodes: int,
     device: torch.device,
     chunk: int = 50,
+    progress: Progress | None = None,
 ) -> list[float]:
     """Per-episode query accuracy of `algo` on `n_episodes` episodes of `split` drawn from
-    `seed`."""
+    `seed`; `progress(done)` after each chunk."""
     sampler = EpisodeSampler(split, *shape, seed, device)
     was_training = algo.training
     algo.eval()
@@ -56,6 +60,8 @@ def evaluate(
                 episodes = sampler.sample_many(min(chunk, n_episodes - start))
                 for e, scores in zip(episodes, algo.predict_many(episodes), strict=True):
                     accs.append((scores.argmax(-1) == e.query_labels).float().mean())
+                if progress:
+                    progress(len(accs))
     finally:
         algo.train(was_training)
     return torch.stack(accs).tolist()  # one host sync for the whole evaluation
@@ -69,6 +75,7 @@ def evaluate_sequences(
     n_episodes: int,
     device: torch.device,
     chunk: int = 100,
+    progress: Progress | None = None,
 ) -> dict[str, torch.Tensor]:
     """Sequence learners (MANN) on seeded sequences of n_way classes x n_shot instances.
 
@@ -90,6 +97,8 @@ def evaluate_sequences(
                 logits, labels, inst = algo.outcomes(episodes, order)
                 correct.append((logits.argmax(-1) == labels).float().cpu())
                 instance.append(inst.cpu())
+                if progress:
+                    progress(start + len(episodes))
     finally:
         algo.train(was_training)
     return {"correct": torch.cat(correct), "instance": torch.cat(instance)}
@@ -113,6 +122,7 @@ def evaluate_regression(
     tasks: TaskSampler,
     n_tasks: int,
     steps: tuple[int, ...] = (0, 1, 10),
+    progress: Progress | None = None,
 ) -> dict[int, list[float]]:
     """Per-task query MSE after each number of adaptation steps, on the first `n_tasks` tasks of
     a seeded sampler (every algorithm given the same sampler seed sees the same tasks)."""
@@ -122,10 +132,12 @@ def evaluate_regression(
     out: dict[int, list[torch.Tensor]] = {s: [] for s in steps}
     try:
         with torch.no_grad():
-            for e in episodes:
+            for i, e in enumerate(episodes, start=1):
                 for s in steps:
                     pred = algo.predict(e, steps=s)
                     out[s].append(((pred - e.query_labels) ** 2).mean())
+                if progress and (i % 50 == 0 or i == len(episodes)):
+                    progress(i)
     finally:
         algo.train(was_training)
     return {s: torch.stack(v).tolist() for s, v in out.items()}

@@ -78,7 +78,9 @@ def test_a_nearly_flat_curve_has_no_two_y_labels_alike():
     svg = curves_svg(frame({"loss": [1.6092, 1.6105, 1.6111, 1.6098]}), ["loss"])
     root = ET.fromstring(svg)
     labels = [
-        t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("text-anchor") == "end"
+        t.text
+        for t in root.iter("{http://www.w3.org/2000/svg}text")
+        if t.get("text-anchor") == "end"
     ]
     y_labels = [t for t in labels if re.fullmatch(r"-?\d+(\.\d+)?", t or "")]
     assert len(y_labels) >= 3 and len(set(y_labels)) == len(y_labels), y_labels

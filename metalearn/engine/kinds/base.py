@@ -255,12 +255,21 @@ class RunKind:
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(
-        self, algo: Algorithm, cfg: RunConfig, split: Split | None, device, n: int, name: str
+        self,
+        algo: Algorithm,
+        cfg: RunConfig,
+        split: Split | None,
+        device,
+        n: int,
+        name: str,
+        progress: Callable[[int], None] | None = None,
     ) -> Scores:
+        """The run's scores on `n` seeded episodes (or tasks) of split `name`; `progress(done)`
+        as they are scored."""
         from metalearn.engine.evaluate import evaluate
 
         seed = self.seed(cfg, name)
-        return Scores(evaluate(algo, split, seed, cfg.test_shape, n, device))
+        return Scores(evaluate(algo, split, seed, cfg.test_shape, n, device, progress=progress))
 
     def validate(self, algo: Algorithm, cfg: RunConfig, val: Split | None, device) -> dict:
         if val is None:
@@ -324,7 +333,15 @@ class RunKind:
         }
         if stats.stopped:  # ends at once; `eval` tests it later, or a resumed run when done
             return {**timing, "wall_seconds": time.perf_counter() - ctx.started, "stopped": True}
-        scores = self.evaluate(algo, cfg, splits["test"], ctx.device, cfg.eval_episodes, "test")
+        scores = self.evaluate(
+            algo,
+            cfg,
+            splits["test"],
+            ctx.device,
+            cfg.eval_episodes,
+            "test",
+            progress=testing_progress(ctx, stats.episodes),
+        )
         store.save_episodes(run_id, scores.values)
         self.write_artifacts(algo, cfg, splits["test"], ctx)
         from metalearn.engine.evaluate import mean_ci95
@@ -370,3 +387,17 @@ class Draw:
 
     def __call__(self):
         return self._draw()
+
+
+def testing_progress(ctx: Context, step: int) -> Callable[[int], None]:
+    """Reports the test's progress as metrics at the last training step: `test_done` (episodes
+    or tasks scored so far) and `test_seconds` (since the test began); one row each, updated in
+    place, so a live panel and the CLI can show the test's progress and time left."""
+    started = time.perf_counter()
+
+    def report(done: int) -> None:
+        if ctx.on_metrics:
+            ctx.on_metrics(step, {"test_done": done, "test_seconds": time.perf_counter() - started})
+
+    report(0)
+    return report

@@ -100,14 +100,14 @@ class Regression(RunKind):
         sampler = self.tasks(shot, query, cfg.seed, device)
         return Draw(sampler, lambda: sampler.sample_many(cfg.meta_batch))
 
-    def evaluate(self, algo, cfg, split, device, n, name, steps=None) -> Scores:
+    def evaluate(self, algo, cfg, split, device, n, name, steps=None, progress=None) -> Scores:
         from metalearn.engine.evaluate import evaluate_regression, mean_ci95
 
         at = test_steps(cfg)
         points = TEST_POINTS if name == "test" else cfg.n_query
         steps = steps or tuple(sorted({*REGRESSION_STEPS, at}))
         tasks = self.tasks(cfg.n_shot, points, self.seed(cfg, name), device)
-        by_steps = evaluate_regression(algo, tasks, n, steps)
+        by_steps = evaluate_regression(algo, tasks, n, steps, progress)
         means = {str(s): mean_ci95(v)[0] for s, v in by_steps.items()}
         extra: dict = {"test_mse_by_steps": means}
         blown = [s for s, v in means.items() if not math.isfinite(v)]

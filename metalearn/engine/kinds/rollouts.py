@@ -145,13 +145,15 @@ class Rollouts(RunKind):
         return Draw(sampler, lambda: sampler.sample_many(cfg.meta_batch))
 
     # -- evaluation ----------------------------------------------------------------------------
-    def evaluate(self, algo, cfg, split, device, n, name, steps=None) -> Scores:
+    def evaluate(self, algo, cfg, split, device, n, name, steps=None, progress=None) -> Scores:
         from metalearn.engine.evaluate import mean_ci95
 
         at = test_steps(cfg)
         steps = max(ADAPTATION_STEPS, at) if steps is None else steps
         batches = algo.adaptation_rollouts(self.tasks(cfg, name, n, device), cfg.n_shot, steps)
         per_goal = [b.returns.mean(1).tolist() for b in batches]  # [steps + 1][n]
+        if progress:  # the goals are adapted to as one batch: done all at once
+            progress(n)
         stats = {str(k): mean_ci95(v) for k, v in enumerate(per_goal)}
         means = {k: m for k, (m, _) in stats.items()}
         extra = {

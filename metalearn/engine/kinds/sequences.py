@@ -38,10 +38,12 @@ class Sequences(RunKind):
     def per_class_names(self, split: str) -> str:
         return "train_shot" if split == "train" else "n_shot (instances per class)"
 
-    def evaluate(self, algo, cfg, split, device, n, name):
+    def evaluate(self, algo, cfg, split, device, n, name, progress=None):
         from metalearn.engine.evaluate import evaluate_sequences, instance_accuracy
 
-        per_step = evaluate_sequences(algo, split, self.seed(cfg, name), cfg.test_shape, n, device)
+        per_step = evaluate_sequences(
+            algo, split, self.seed(cfg, name), cfg.test_shape, n, device, progress=progress
+        )
         by_instance, cis = instance_accuracy(per_step)
         extra = {"instance_accuracy": by_instance, "instance_ci95": cis}
         return Scores(per_step["correct"].mean(1).tolist(), extra)

@@ -1,0 +1,50 @@
+"""Where a run is: the phases a live panel shows, and the test's progress a run reports."""
+
+from metalearn.config import RunConfig
+from metalearn.engine.progress import phase
+from metalearn.engine.run import execute
+from metalearn.store import Store
+
+CFG = {"episodes": 300, "eval_episodes": 600, "dataset": "glyphs"}
+
+
+def test_queued_and_starting_runs_say_so():
+    assert phase(CFG, "queued", {}).name == "queued"
+    start = phase(CFG, "running", {})
+    assert start.name == "preparing" and "first use of glyphs" in start.text
+    assert "glyphs" not in phase({**CFG, "dataset": "omniglot"}, "running", {}).text
+
+
+def test_training_shows_its_time_left_and_what_follows():
+    now = phase(CFG, "running", {"episodes_per_second": (10.0, 100), "loss": (1.2, 100)})
+    assert now.name == "training" and now.fraction == 100 / 300
+    assert "100/300 training episodes" in now.text and "about 20 s of training left" in now.text
+    assert now.text.endswith("then 600 test episodes")
+
+
+def test_testing_has_its_own_bar_and_time_left():
+    latest = {
+        "episodes_per_second": (10.0, 300),
+        "test_done": (200, 300),
+        "test_seconds": (10.0, 300),
+    }
+    now = phase(CFG, "running", latest)
+    assert now.name == "testing" and now.fraction == 200 / 600
+    assert now.text == "Testing: 200/600 test episodes, about 20 s left"
+    long = {**latest, "test_seconds": (400.0, 300)}
+    assert "about 13 min left" in phase(CFG, "running", long).text
+    assert phase(CFG, "running", {**latest, "test_done": (0, 300)}).text.endswith("episodes")
+    assert phase(CFG, "completed", latest).name == "ended"
+
+
+def test_a_run_reports_its_test_as_it_goes(tmp_path):
+    store = Store(tmp_path)
+    cfg = RunConfig(algorithm="protonet", episodes=4, eval_episodes=120, val_every=0, device="cpu")
+    run_id = store.create_run(cfg.to_json())
+    seen = []
+    execute(cfg, store, run_id, progress=lambda step, values: seen.append((step, dict(values))))
+    reports = [v["test_done"] for step, v in seen if "test_done" in v]
+    assert reports == [0, 50, 100, 120]  # before the first chunk, then chunk by chunk
+    assert all(step == 4 for step, v in seen if "test_done" in v)  # at the last training step
+    rows = {m["name"]: m for m in store.metrics(run_id) if m["name"].startswith("test_")}
+    assert rows["test_done"]["value"] == 120 and rows["test_seconds"]["value"] > 0
