@@ -14,9 +14,8 @@ found" notice on a fresh server's first request) is what serve.py turns off; und
 
 import streamlit as st
 
-from metalearn import catalog
 from pages._server import guard_uploads, timed, warm_up
-from pages._ui import runs, sidebar, store_banner, viewer_mode
+from pages._ui import sidebar, store_banner, viewer_mode
 
 guard_uploads(viewer_mode)  # before anything else (serve.py did it already)
 
@@ -30,16 +29,11 @@ pages = [
     st.Page("pages/views/explorer.py", title="Task explorer", icon=":material/search:"),
     st.Page("pages/views/versus.py", title="You vs the model", icon=":material/sports_esports:"),
     st.Page("pages/views/draw.py", title="Draw your own", icon=":material/draw:"),
+    st.Page("pages/views/inside.py", title="Inside the learners", icon=":material/memory:"),
     st.Page("pages/views/learn.py", title="Learn", icon=":material/school:"),
 ]
 if not store_banner():
     st.stop()
-algorithms = catalog.algorithms()
-with_views = {name for name, a in algorithms.items() if a.views}  # e.g. learned gates, memory
-if any(r["config"]["algorithm"] in with_views for r in runs()):
-    pages.insert(
-        -1, st.Page("pages/views/inside.py", title="Inside the learners", icon=":material/memory:")
-    )
 page = st.navigation(pages)
 warm_up()
 sidebar(live=page.title != "Train")  # Train's own live panel shows the runs in progress

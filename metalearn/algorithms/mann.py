@@ -26,7 +26,13 @@ INIT = Setting(
     advanced=True,
 )
 KEY_STRENGTH = Setting(
-    "mann_key_strength", bool, True, "Key strength", "the NTM's learned sharpening", advanced=True
+    "mann_key_strength",
+    bool,
+    True,
+    "Key strength (the lab's addition)",
+    "not in Santoro et al. 2016: the NTM's learned sharpening of the cosine match (off: the "
+    "paper's plain cosine, which stays on its plateau here)",
+    advanced=True,
 )
 GATE_BIAS = Setting("mann_gate_bias", float, 0.0, "Write-gate bias", "", -20, 20, advanced=True)
 BETA_BIAS = Setting("mann_beta_bias", float, 5.0, "Key-strength bias", "", -20, 20, advanced=True)
@@ -69,12 +75,13 @@ class MANN(Algorithm):
     forget-gate bias of +1, the controller's cell state averages many past inputs, so the keys of
     any two images are nearly parallel (cosine 0.87 for the same class, 0.86 for different ones,
     on glyphs) and every read returns the average of memory; nothing points the gradient at
-    binding. Two changes, neither to the architecture, fix it: (1) orthogonal weights, zero biases
-    and a forget-gate bias of -2, which make keys as discriminative as the pixels themselves
-    (0.47 vs 0.25); (2) the NTM's key strength beta_t = 1 + softplus(.) on the cosine (the paper's
-    softmax over raw cosines in [-1, 1] across 128 slots is nearly flat), its bias starting at 5
-    (beta ~ 6). Gradients are clipped to norm 10; Adam. Settings for the ablations:
-    "mann_init": "pytorch", "mann_key_strength": False, "mann_beta_bias", "mann_gate_bias".
+    binding. Two changes, both the lab's additions to the paper's recipe, fix it: (1) orthogonal
+    weights, zero biases and a forget-gate bias of -2, which make keys as discriminative as the
+    pixels themselves (0.47 vs 0.25); (2) the NTM's key strength beta_t = 1 + softplus(.) on the
+    cosine (the paper's softmax over raw cosines in [-1, 1] across 128 slots is nearly flat),
+    its bias starting at 5 (beta ~ 6). Gradients are clipped to norm 10; Adam. Settings for the
+    ablations: "mann_init": "pytorch", "mann_key_strength": False, "mann_beta_bias",
+    "mann_gate_bias".
     """
 
     name = "mann"

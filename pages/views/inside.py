@@ -63,9 +63,11 @@ st.title("Inside the learners")
 chosen = [r for r in runs() if views(r)]
 if not chosen:
     st.info(
-        "Train the LSTM meta-learner (`meta_lstm`) to see its learned learning rate here, or the "
-        "memory-augmented network (`mann`) to see how it uses its memory."
+        "Nothing to look inside yet. Train the LSTM meta-learner (`meta_lstm`) to see its "
+        "learned learning rate here, or the memory-augmented network (`mann`) to see how it "
+        "uses its memory."
     )
+    st.page_link("pages/views/train.py", label="Train one →")
     st.stop()
 run = st.selectbox("Run", chosen[::-1], format_func=label)
 if "memory" in views(run):

@@ -58,6 +58,7 @@ def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(page, server):
     assert "Page not found" not in page.locator("body").inner_text()  # no legacy-router notice
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Runs and Compare" in nav and "_ui" not in nav and "ui\n" not in nav
+    assert "Inside the learners" in nav  # on a fresh server too: Learn points to it
     # A shared comparison link keeps its selection (the query string) through the cold start.
     page.goto(server + "/runs?runs=abc")
     page.get_by_text("No runs yet").wait_for()

@@ -23,6 +23,7 @@ PAGES = [
     "pages/views/learn.py",
     "pages/views/versus.py",
     "pages/views/draw.py",
+    "pages/views/inside.py",  # listed before any run has something to show inside
 ]
 
 
