@@ -87,6 +87,12 @@ def run_card(run: dict, queue_position: int | None) -> None:
     ):
         jobs().stop(run["id"])
         st.toast("Stopping after the current step…")
+    if status not in ACTIVE and not run["group_id"]:  # its result stays one click away
+        st.page_link(
+            "pages/views/runs.py",
+            label="Open in Runs and Compare →",
+            query_params={"runs": run["id"]},
+        )
     resumable = status in ("stopped", "lost", "failed") and has_artifact(run, "checkpoint")
     if (
         resumable
@@ -108,6 +114,13 @@ def progress_row(run: dict, queue_position: int | None) -> None:
     st.markdown(f"{ICONS.get(status, '')} **{label(run)}** — {status}{where}")
     now = phase(cfg, status, latest(df), kind(run).unit)
     st.progress(now.fraction, text=now.text)
+    if (
+        status in ACTIVE
+        and st.button("Stop", key=f"stop-row-{run['id']}", disabled=not can_control())
+        and can_control()
+    ):
+        jobs().stop(run["id"])
+        st.toast("Stopping after the current step…")
 
 
 def group_card(group_id: str, members: list[dict]) -> None:
@@ -135,6 +148,22 @@ def group_card(group_id: str, members: list[dict]) -> None:
         st.page_link("pages/views/runs.py", label="Open in Compare →", query_params={"runs": ids})
 
 
+WATCH = "watch"  # the session's and the URL's key: a reload or a shared link keeps the runs
+
+
+def watched() -> list[str]:
+    """Run ids this browser watches: launched in this session, or named in the URL."""
+    from_url = [i for i in st.query_params.get(WATCH, "").split(",") if i]
+    return list(dict.fromkeys([*st.session_state.get(WATCH, []), *from_url]))
+
+
+def watch(run_ids: list[str]) -> None:
+    """Watches these runs (newest first), in the session and in the page's URL."""
+    ids = list(dict.fromkeys([*run_ids, *watched()]))[:12]
+    st.session_state[WATCH] = ids
+    st.query_params[WATCH] = ",".join(ids)
+
+
 def _queue_position(run: dict) -> int | None:
     queued = [r["id"] for r in runs() if r["status"] == "queued" and r["device"] == run["device"]]
     return queued.index(run["id"]) + 1 if run["id"] in queued else None
@@ -151,15 +180,15 @@ def live_panel() -> None:
 
 def _live_panel() -> None:
     reap()
-    watched = set(st.session_state.get("watch", []))
-    shown = [r for r in runs() if r["id"] in watched or r["status"] in ACTIVE]
+    mine = set(watched())
+    shown = [r for r in runs() if r["id"] in mine or r["status"] in ACTIVE]
     if not shown:
         st.caption("Launch a run to watch it train here.")
         return
     groups: dict[str, list[dict]] = {}
     for r in shown:
         groups.setdefault(r["group_id"] or r["id"], []).append(r)
-    others = [g for g in groups.values() if not any(r["id"] in watched for r in g)]
+    others = [g for g in groups.values() if not any(r["id"] in mine for r in g)]
     all_curves = bool(others) and st.toggle(
         "Curves for every run in progress",
         key="all_curves",
@@ -168,7 +197,7 @@ def _live_panel() -> None:
     )
     for key, members in reversed(list(groups.items())):
         with st.container(border=True):
-            if not all_curves and not any(r["id"] in watched for r in members):
+            if not all_curves and not any(r["id"] in mine for r in members):
                 for r in members:
                     progress_row(r, _queue_position(r))
             elif members[0]["group_id"]:

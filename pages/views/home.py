@@ -56,6 +56,5 @@ for name, (settings, duration) in QUICK_STARTS.items():
         from metalearn.engine.validate import make_config
 
         run_id = jobs().launch(make_config(settings))
-        st.session_state["watch"] = [run_id]
-        st.switch_page("pages/views/train.py")
+        st.switch_page("pages/views/train.py", query_params={"watch": run_id})
 st.page_link("pages/views/learn.py", label="Learn how each method works →")

@@ -77,8 +77,7 @@ if resumable and can_control():
     if again and r2.button("Resume"):
         try:
             jobs().resume(again)
-            st.session_state["watch"] = [again] + st.session_state.get("watch", [])
-            st.switch_page("pages/views/train.py")
+            st.switch_page("pages/views/train.py", query_params={"watch": again})
         except ValueError as err:
             st.error(str(err))
 if can_control():

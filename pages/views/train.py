@@ -9,7 +9,7 @@ from metalearn import catalog
 from metalearn.config import SPEC, ConfigError
 from metalearn.engine.kinds import KINDS, kind_name
 from metalearn.engine.validate import make_config, notices, validate
-from pages._live import live_panel
+from pages._live import live_panel, watch
 from pages._ui import availability, can_control, jobs, viewer_notice
 from pages._widgets import setting_grid
 
@@ -98,7 +98,7 @@ if locked:
         viewer_notice("launching runs")
 c1, c2, c3 = st.columns([1, 2, 1])
 if c1.button("Launch", type="primary", disabled=bool(problems) or locked) and can_control():
-    st.session_state["watch"] = [jobs().launch(cfg)] + st.session_state.get("watch", [])
+    watch([jobs().launch(cfg)])
 able = [  # those that do the dataset's task on its kind of examples
     n
     for n, a in algorithms.items()
@@ -121,7 +121,7 @@ if c3.button("Compare", disabled=bool(problems) or len(others) < 2 or locked) an
         configs.append(make_config({**chosen, **({"data_root": data_root} if data_root else {})}))
     try:
         _, ids = jobs().launch_group(configs)
-        st.session_state["watch"] = ids + st.session_state.get("watch", [])
+        watch(ids)
     except ConfigError as err:
         st.error("\n".join(err.problems))
 

@@ -418,3 +418,27 @@ def test_the_embeddings_page_stays_on_its_run_when_another_gains_snapshots(home)
     assert not at.exception, at.exception
     assert widget(at.selectbox, "Run").value == first
     assert len(widget(at.selectbox, "Run").options) == 3
+
+
+def test_a_watched_run_survives_a_reload_through_the_url_and_links_to_its_result(home):
+    """The Train page's live panel reads the runs to watch from the URL as well as the session:
+    a reload (a new session) still shows the run's card, finished, with a link to its result."""
+    from metalearn.engine.run import execute
+
+    store = Store(home)
+    cfg = RunConfig(algorithm="protonet", episodes=3, eval_episodes=5, val_every=0, device="cpu")
+    run_id = store.create_run(cfg.to_json())
+    execute(cfg, store, run_id)
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/views/train.py")
+    at.query_params["watch"] = f"{run_id},no-such-run"
+    at.run()
+    assert not at.exception
+    assert any("Test accuracy" in s.value for s in at.success)  # the finished run's card
+    links = [e for e in at.get("page_link") if "Open in Runs and Compare" in e.proto.label]
+    assert len(links) == 1 and run_id in str(links[0].proto.query_string or links[0].proto)
+    at.query_params.clear()
+    at.run()  # the same session: it was never launched here, so the card is gone
+    assert not any("Test accuracy" in s.value for s in at.success)
