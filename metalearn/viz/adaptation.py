@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from metalearn.viz.curves import BELOW_AXIS_TITLE
+
 PATH_COLORS = ("#adb5bd", "#f08c00", "#1971c2", "#2f9e44", "#9c36b5")
 
 
@@ -40,8 +42,8 @@ def score_by_steps(
         yaxis_title=metric,
         xaxis={"dtick": 1},
         margin={"l": 40, "r": 10, "t": 40, "b": 40},
-        height=340,
-        legend={"orientation": "h"},
+        height=380,
+        legend=BELOW_AXIS_TITLE,
     )
     return fig
 

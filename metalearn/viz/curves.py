@@ -8,6 +8,11 @@ import plotly.graph_objects as go
 X_AXES = {"step": "training episodes", "time": "wall time (s)"}
 
 
+# A horizontal legend under the x axis' title, not over it (plotly's default place for a
+# horizontal legend overlaps the title); the margin grows to hold it.
+BELOW_AXIS_TITLE = {"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0}
+
+
 def learning_curves(
     metrics: pd.DataFrame, names: list[str], x: str = "step", title: str = ""
 ) -> go.Figure:
@@ -46,8 +51,8 @@ def learning_curves(
         xaxis_title=X_AXES[x],
         yaxis_title=" / ".join(names),
         margin={"l": 40, "r": 10, "t": 40, "b": 40},
-        height=320,
-        legend={"orientation": "h"},
+        height=360,
+        legend=BELOW_AXIS_TITLE,
     )
     if any("accuracy" in n for n in names):
         fig.update_yaxes(range=[0, 1.02])

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages._presets import preset_buttons
 from pages._ui import can_control, jobs
 
 QUICK_STARTS = {
@@ -57,4 +58,6 @@ for name, (settings, duration) in QUICK_STARTS.items():
 
         run_id = jobs().launch(make_config(settings))
         st.switch_page("pages/views/train.py", query_params={"watch": run_id})
+st.subheader("Lessons: one question, a few runs, one click")
+preset_buttons("home")
 st.page_link("pages/views/learn.py", label="Learn how each method works →")

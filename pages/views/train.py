@@ -10,6 +10,7 @@ from metalearn.config import SPEC, ConfigError
 from metalearn.engine.kinds import KINDS, kind_name
 from metalearn.engine.validate import make_config, notices, validate
 from pages._live import live_panel, watch
+from pages._presets import preset_buttons
 from pages._ui import availability, can_control, jobs, viewer_notice
 from pages._widgets import setting_grid
 
@@ -125,5 +126,7 @@ if c3.button("Compare", disabled=bool(problems) or len(others) < 2 or locked) an
     except ConfigError as err:
         st.error("\n".join(err.problems))
 
+with st.expander("Lessons: presets by teaching goal"):
+    preset_buttons("train")
 st.subheader("Live")
 live_panel()

@@ -442,3 +442,28 @@ def test_a_watched_run_survives_a_reload_through_the_url_and_links_to_its_result
     at.query_params.clear()
     at.run()  # the same session: it was never launched here, so the card is gone
     assert not any("Test accuracy" in s.value for s in at.success)
+
+
+def test_a_lesson_preset_launches_its_runs_as_one_group_and_watches_them(home, monkeypatch):
+    from metalearn.engine import presets
+    from pages import _presets
+
+    tiny = presets.Preset(
+        "Tiny lesson",
+        "two methods",
+        "seconds",
+        [{"algorithm": "protonet"}, {"algorithm": "simpleshot"}],
+    )
+    monkeypatch.setattr(_presets, "PRESETS", (tiny,))
+    monkeypatch.setattr(presets, "SHARED", {**presets.SHARED, "max_seconds": 1, "eval_episodes": 5})
+    at = app("pages/views/home.py")
+    [button] = [b for b in at.button if b.key == "preset-home-0"]
+    button.click().run()
+    assert not at.exception
+    store = Store(home)
+    launched = store.list_runs()
+    assert [r["config"]["algorithm"] for r in launched] == ["protonet", "simpleshot"]
+    assert len({r["group_id"] for r in launched}) == 1 and launched[0]["group_id"]
+    assert {r["config"]["max_seconds"] for r in launched} == {1}
+    assert at.query_params["watch"] == ",".join(r["id"] for r in launched)
+    assert wait_finished(store, [r["id"] for r in launched]) == ["completed", "completed"]

@@ -173,3 +173,21 @@ def test_adaptation_steps_animates_every_step_on_fixed_axes():
     assert len(fig.layout.sliders[0].steps) == 11 and fig.layout.updatemenus[0].buttons
     names = [t.name for t in fig.data]
     assert "cnp ± 2σ" in names and "K support points" in names
+
+
+def test_curve_legends_sit_below_the_axis_title():
+    """A horizontal legend in plotly's default place covered the x axis' title."""
+    from metalearn.viz import learning_curves, score_by_steps
+
+    df = pd.DataFrame(
+        [
+            {"run": r, "step": s, "time": s, "name": "loss", "value": 1.0 / s}
+            for r in "ab"
+            for s in (1, 2)
+        ]
+    )
+    for fig in (
+        learning_curves(df, ["loss"]),
+        score_by_steps({"a": ({"0": 1.0, "1": 2.0}, None)}),
+    ):
+        assert fig.layout.legend.y <= -0.25 and fig.layout.legend.yanchor == "top"
