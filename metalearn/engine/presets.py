@@ -46,21 +46,21 @@ PRESETS = (
         "ProtoNet vs MAML vs fine-tuning in 3 minutes",
         f"Three families, {BUDGET} s of training each, tested on the same 200 episodes: which "
         "learns most per second? Look at the paired differences and the curves by wall time.",
-        "about 3 minutes on a 2-core CPU",
+        "150 s on a 2-core CPU",
         [{"algorithm": "protonet"}, {"algorithm": "maml"}, {"algorithm": "finetune"}],
     ),
     Preset(
         "Why does MAML need second derivatives?",
         f"MAML and first-order MAML (FOMAML), {BUDGET} s each on the same episodes: does "
         "dropping the second derivatives cost accuracy, and how much faster is each update?",
-        "about 2 minutes on a 2-core CPU",
+        "100 s on a 2-core CPU",
         [{"algorithm": "maml"}, {"algorithm": "maml", "first_order": True}],
     ),
     Preset(
         "What does one-shot mean?",
         f"ProtoNet with one labelled example per class, and with five ({BUDGET} s each): how much "
         "does each extra example buy?",
-        "about 2 minutes on a 2-core CPU",
+        "95 s on a 2-core CPU",
         [{"algorithm": "protonet", "n_shot": 1}, {"algorithm": "protonet", "n_shot": 5}],
     ),
 )

@@ -5,7 +5,7 @@ No Streamlit, no I/O: the dashboard pages and the tests call these with plain da
 """
 
 from metalearn.viz.adaptation import navigation_paths, score_by_steps
-from metalearn.viz.compare import accuracy_bars, convergence, paired_difference
+from metalearn.viz.compare import convergence, paired_difference, score_points
 from metalearn.viz.curves import (
     adaptation_figure,
     adaptation_steps,
@@ -28,7 +28,6 @@ from metalearn.viz.live import curves_svg
 from metalearn.viz.sweeps import score_vs_shots
 
 __all__ = [
-    "accuracy_bars",
     "aligned_pca",
     "adaptation_figure",
     "adaptation_steps",
@@ -46,5 +45,6 @@ __all__ = [
     "paired_difference",
     "project",
     "score_by_steps",
+    "score_points",
     "score_vs_shots",
 ]

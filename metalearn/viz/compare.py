@@ -8,29 +8,52 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+# One colour per run, fixed by position (plotly's qualitative set, as the curves use).
+RUN_COLOURS = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692")
 
-def accuracy_bars(summary: pd.DataFrame, metric: str = "test accuracy") -> go.Figure:
-    """Bars with 95% CI error bars. summary: columns label, value, ci95."""
-    fig = go.Figure(
-        go.Bar(
-            x=summary["label"],
-            y=summary["value"],
-            error_y={"type": "data", "array": summary["ci95"], "visible": True, "thickness": 2},
-            text=[
-                f"{v:.3f} ± {c:.3f}" for v, c in zip(summary["value"], summary["ci95"], strict=True)
-            ],
-            textposition="outside",
-            marker_color="#3b5bdb",
+
+def score_points(summary: pd.DataFrame, metric: str = "test accuracy") -> go.Figure:
+    """Each run's score as a point with its 95% CI whisker, one colour per run, on an axis
+    around the scores (not bars from zero: the differences are what a comparison is about).
+
+    Args:
+        summary: columns label, value, ci95; accuracy as a fraction (shown in %).
+    """
+    percent = "accuracy" in metric
+    scale = 100.0 if percent else 1.0
+    values, cis = summary["value"] * scale, summary["ci95"] * scale
+    fig = go.Figure()
+    for i, (label, v, c) in enumerate(zip(summary["label"], values, cis, strict=True)):
+        colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+        fig.add_trace(
+            go.Scatter(
+                x=[label],
+                y=[v],
+                error_y={"type": "data", "array": [c], "visible": True, "thickness": 3},
+                mode="markers+text",
+                marker={"size": 16, "color": colour},
+                text=[f"{v:.1f}% ± {c:.1f}" if percent else f"{v:.3f} ± {c:.3f}"],
+                textposition="middle right",
+                textfont={"size": 15, "color": colour},
+                name=label,
+                showlegend=False,
+            )
         )
-    )
-    top = float((summary["value"] + summary["ci95"]).max()) if len(summary) else 1.0
+    low, high = (values - cis).min(), (values + cis).max()
+    pad = max((high - low) * 0.25, 0.5 if percent else 1e-3)
+    low, high = low - pad, high + pad
+    if percent:
+        low, high = max(low, 0.0), min(high, 100.0)
+    elif (values - cis).min() >= 0:  # errors (MSE) are never negative
+        low = max(low, 0.0)
     fig.update_layout(
         title=f"{metric} (95% CI)",
-        yaxis_title=metric,
-        height=360,
-        # Accuracy keeps its natural 0..1 axis; other metrics (MSE) scale to the data.
-        yaxis_range=[0, max(1.05, top * 1.1) if "accuracy" in metric else top * 1.15],
-        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        yaxis_title=f"{metric} (%)" if percent else metric,
+        yaxis_range=[low, high],
+        xaxis_range=[-0.5, len(summary) - 0.5],  # each point in the middle of its slot
+        height=380,
+        font={"size": 14},
+        margin={"l": 50, "r": 10, "t": 40, "b": 40},
     )
     return fig
 

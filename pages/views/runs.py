@@ -4,7 +4,7 @@ the URL (?runs=id1,id2), so a comparison can be shared as a link."""
 import pandas as pd
 import streamlit as st
 
-from metalearn.viz import accuracy_bars, convergence, learning_curves, score_by_steps
+from metalearn.viz import convergence, learning_curves, score_by_steps, score_points
 from pages._compare import paired_rows, steps_curves
 from pages._ui import can_control, has_artifact, jobs, kind, label, metrics, runs
 
@@ -98,7 +98,7 @@ if not chosen:
 
 picked = [by_id[i] for i in chosen]
 m = metrics(tuple(chosen))
-st.subheader("Accuracy")
+st.subheader("Test scores")
 done = [r for r in picked if r["result"] and kind(r).metric in r["result"]]
 by_metric: dict[str, list[dict]] = {}  # one chart per metric (accuracy, MSE, ...)
 for r in done:
@@ -113,7 +113,7 @@ for title, members in by_metric.items():
         for r in members
     ]
     name = title[0].lower() + title[1:]
-    st.plotly_chart(accuracy_bars(pd.DataFrame(rows), name), key=f"bars-{name}")
+    st.plotly_chart(score_points(pd.DataFrame(rows), name), key=f"scores-{name}")
 for title, curves in steps_curves(done).items():  # e.g. MAML's Figure 5: return vs steps
     name = title.removeprefix("Test ").replace("return", "average return")
     st.plotly_chart(score_by_steps(curves, name), key=f"steps-{title}")

@@ -3,12 +3,12 @@ import pandas as pd
 import pytest
 
 from metalearn.viz import (
-    accuracy_bars,
     convergence,
     embedding_figure,
     learning_curves,
     paired_difference,
     project,
+    score_points,
 )
 
 
@@ -38,11 +38,17 @@ def test_learning_curves_one_line_per_run_and_metric():
     assert list(by_time.data[1].x) == [0.0, 5.0, 10.0]  # seconds since run B's first row
 
 
-def test_accuracy_bars_have_error_bars():
-    fig = accuracy_bars(
+def test_scores_are_points_with_whiskers_on_an_axis_around_them():
+    fig = score_points(
         pd.DataFrame({"label": ["a", "b"], "value": [0.9, 0.8], "ci95": [0.01, 0.02]})
     )
-    assert list(fig.data[0].error_y.array) == [0.01, 0.02]
+    assert [t.type for t in fig.data] == ["scatter", "scatter"]  # points, not bars from zero
+    assert [list(t.error_y.array) for t in fig.data] == [[pytest.approx(1.0)], [pytest.approx(2.0)]]
+    assert fig.data[0].marker.color != fig.data[1].marker.color  # one colour per run
+    low, high = fig.layout.yaxis.range
+    assert 70 < low < 78 and 91 < high <= 100  # in %, around 78..91, not from 0
+    mse = score_points(pd.DataFrame({"label": ["a"], "value": [0.36], "ci95": [0.08]}), "test MSE")
+    assert mse.layout.yaxis.range[0] >= 0 and mse.data[0].y[0] == pytest.approx(0.36)
 
 
 def test_paired_difference():
