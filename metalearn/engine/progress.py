@@ -50,12 +50,11 @@ def phase(config: dict[str, Any], status: str, latest: Latest, unit: str = "epis
             "testing", min(done / max(tests, 1), 1.0), f"Testing: {done}/{tests} test {unit}{left}"
         )
     if not latest:
-        first = " (the first use of glyphs generates them: about a minute)"
         return Phase(
             "preparing",
             0.0,
-            "Starting: loading the data, building the model, the first episodes"
-            + (first if config.get("dataset") == "glyphs" else ""),
+            "Starting: loading the data (generated or decoded on its first use, then cached), "
+            "building the model, the first episodes",
         )
     text = trained + (f" · {eps:.1f} episodes/s" if eps else "")
     if eps:

@@ -64,6 +64,11 @@ def execute(
         ctx = Context(cfg, store, run_id, device, resume, on_metrics, should_stop)
         result = kind.run(ctx)
     except BaseException as err:
+        if isinstance(err, KeyboardInterrupt) and should_stop is not None and should_stop():
+            # Interrupted because a stop was asked for (a Ray task cancelled as it started,
+            # before its driver knew it had): stopped, as asked, not failed.
+            store.finish_run(run_id, "stopped", error="stopped as it started")
+            raise
         reason = describe_failure(err, cfg)
         try:
             store.finish_run(run_id, "failed", error=reason)

@@ -262,8 +262,11 @@ with tab_sine:
     ]
     if adapting:
         st.subheader("Adaptation, step by step")
-        # Newest first, the methods that learn to adapt before the fine-tuning baseline.
-        menu = sorted(reversed(adapting), key=lambda r: r["config"]["algorithm"] == "finetune")
+        # Newest first, the methods that learn to adapt before the transfer baselines.
+        family = {n: a.family for n, a in catalog.algorithms().items()}
+        menu = sorted(
+            reversed(adapting), key=lambda r: family.get(r["config"]["algorithm"]) == "transfer"
+        )
         run_id = st.selectbox(
             "Run",
             [r["id"] for r in menu],

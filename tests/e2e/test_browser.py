@@ -223,15 +223,13 @@ def test_draw_your_own_task(page, server):
     vertical = [[(0.5, 0.15), (0.5, 0.85)]]
     cross = [[(0.15, 0.15), (0.85, 0.85)], [(0.85, 0.15), (0.15, 0.85)]]
     for symbol, strokes in ((1, vertical), (2, cross)):
-        draw(page, strokes)
         add = page.get_by_role("button", name=f"Add to symbol {symbol} (0/1)")
-        expect_enabled(add)
+        draw_until_enabled(page, strokes, add)
         add.click()
-        page.get_by_role("button", name=f"Add to symbol {symbol} (0/1)").wait_for(state="detached")
+        add.wait_for(state="detached")
     page.get_by_text("Step 2 of 2").wait_for()
-    draw(page, [[(0.2, 0.1), (0.8, 0.9)], [(0.9, 0.2), (0.1, 0.8)]])  # a cross, drawn anew
     ask = page.get_by_role("button", name="Classify this drawing")
-    expect_enabled(ask)
+    draw_until_enabled(page, [[(0.2, 0.1), (0.8, 0.9)], [(0.9, 0.2), (0.1, 0.8)]], ask)
     ask.click()
     said = page.get_by_text("The model says:").inner_text()
     assert said.endswith(("symbol 1", "symbol 2")), said
@@ -272,9 +270,15 @@ def test_adaptation_step_by_step(page, server):
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
-def expect_enabled(button, timeout: float = 30) -> None:
-    """Waits for a Streamlit button to become enabled (the canvas's drawing reached the app)."""
-    deadline = time.time() + timeout
-    while button.is_disabled() and time.time() < deadline:
-        time.sleep(0.2)
-    assert not button.is_disabled(), "the drawing did not reach the dashboard"
+def draw_until_enabled(page, strokes, button, tries: int = 3) -> None:
+    """Draws on the canvas until the button it enables is enabled: on a busy machine a fresh
+    canvas may still be mounting when the first stroke arrives."""
+    for _ in range(tries):
+        time.sleep(1)  # the canvas of this step in place
+        draw(page, strokes)
+        deadline = time.time() + 15
+        while button.is_disabled() and time.time() < deadline:
+            time.sleep(0.2)
+        if not button.is_disabled():
+            return
+    raise AssertionError("the drawing did not reach the dashboard")

@@ -149,3 +149,22 @@ def test_disk_full_while_checkpointing_is_said_and_cleaned_up(tmp_path):
     [run] = Store(home).list_runs()
     assert run["status"] == "failed" and run["error"].startswith("disk full while writing the ")
     assert not list(home.glob("*/checkpoint.tmp"))
+
+
+def test_an_interrupt_that_a_stop_asked_for_ends_the_run_stopped_not_failed(tmp_path, monkeypatch):
+    """Ray cancels a task it believes has not started by interrupting it; when the task had in
+    fact just started, the run must end as the stop asked, not as a failure."""
+    from metalearn.engine.kinds.episodes import Episodes
+    from metalearn.engine.run import execute
+
+    def interrupted(self, ctx):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Episodes, "run", interrupted)
+    store = Store(tmp_path)
+    cfg = RunConfig(algorithm="protonet", episodes=2, eval_episodes=2, val_every=0, device="cpu")
+    for asked, expected in ((True, "stopped"), (False, "failed")):
+        run_id = store.create_run(cfg.to_json())
+        with pytest.raises(KeyboardInterrupt):
+            execute(cfg, store, run_id, should_stop=lambda asked=asked: asked)
+        assert store.get_run(run_id)["status"] == expected

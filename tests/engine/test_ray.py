@@ -127,4 +127,5 @@ def test_a_killed_ray_worker_is_lost_and_the_others_keep_their_metrics(ray_addre
         r["status"] in ("queued", "running") for r in jobs.store.group_runs(sweep_id)
     ):
         time.sleep(0.3)
-    assert {r["status"] for r in jobs.store.group_runs(sweep_id)} == {"stopped"}
+    ended = jobs.store.group_runs(sweep_id)
+    assert {r["status"] for r in ended} == {"stopped"}, [(r["status"], r["error"]) for r in ended]
