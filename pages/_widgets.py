@@ -50,3 +50,21 @@ def setting_grid(settings: list[Setting], defaults: dict, container) -> dict:
         for i, s in enumerate(folded):
             values[s.name] = setting_input(s, defaults[s.name], more[i % 4])
     return values
+
+
+def model_picker(able: list[dict], missing: str, container=None) -> str:
+    """A menu of the runs that can do the page's task (newest first), and the chosen run's id;
+    with none, says what to train (`missing`), links to Train and stops the page."""
+    import streamlit as st
+
+    from pages._ui import label
+
+    if not able:
+        st.info(missing)
+        st.page_link("pages/views/train.py", label="Train a model →")
+        st.stop()
+    return (container or st).selectbox(
+        "The model",
+        [r["id"] for r in reversed(able)],
+        format_func=lambda i: label(next(r for r in able if r["id"] == i)),
+    )

@@ -10,7 +10,8 @@ from metalearn.data.drawings import drawing_png, read_canvas
 from metalearn.engine.predict import classify, drawing_misfit, features
 from metalearn.store import Store
 from metalearn.viz import drawing_landing
-from pages._ui import label, runs
+from pages._ui import runs
+from pages._widgets import model_picker
 
 EXAMPLES, CANVAS, QUERY = "draw-examples", "draw-canvas", "draw-query"
 
@@ -43,18 +44,11 @@ st.session_state.setdefault(CANVAS, 0)
 c1, c2, c3 = st.columns([1, 1, 3])
 n_way = int(c1.number_input("Symbols (N)", 2, 5, 3, on_change=clear))
 n_shot = int(c2.number_input("Examples of each (K)", 1, 3, 1, on_change=clear))
-able = [r for r in runs() if drawing_misfit(r, n_way) is None]
-if not able:
-    st.info(
-        f"No trained model can read drawings among {n_way} symbols yet: train a run on "
-        "drawings (ProtoNet on glyphs or omniglot, for instance) and come back."
-    )
-    st.page_link("pages/views/train.py", label="Train a model →")
-    st.stop()
-run_id = c3.selectbox(
-    "The model",
-    [r["id"] for r in reversed(able)],
-    format_func=lambda i: label(next(r for r in able if r["id"] == i)),
+run_id = model_picker(
+    [r for r in runs() if drawing_misfit(r, n_way) is None],
+    f"No trained model can read drawings among {n_way} symbols yet: train a run on drawings "
+    "(ProtoNet on glyphs or omniglot, for instance) and come back.",
+    c3,
 )
 examples: dict[int, list[bytes]] = st.session_state[EXAMPLES]
 missing = [s for s in range(n_way) if len(examples.get(s, [])) < n_shot]

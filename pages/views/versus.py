@@ -9,7 +9,8 @@ from metalearn.data.trials import N_WAY, TrialSet, draw_trials
 from metalearn.engine.versus import CITATION, PUBLISHED, answer, misfit, score
 from metalearn.store import Store
 from metalearn.viz.versus import on_paper, scoreboard
-from pages._ui import label, runs
+from pages._ui import runs
+from pages._widgets import model_picker
 
 TRIALS = 20  # a person's game
 LONG = 400  # the model's longer test, the README's figure
@@ -80,18 +81,10 @@ st.success(
     f"(95% interval {100 * mine['ci_low']:.0f}–{100 * mine['ci_high']:.0f}%)."
 )
 board = [{"who": "You", "group": "you", **mine}]
-candidates = [r for r in runs() if misfit(r) is None]
-if not candidates:
-    st.info(
-        "No trained model to answer yet: train a run on drawings (ProtoNet on omniglot or "
-        "glyphs, for instance) and come back."
-    )
-    st.page_link("pages/views/train.py", label="Train a model →")
-    st.stop()
-run_id = st.selectbox(
-    "The model",
-    [r["id"] for r in reversed(candidates)],
-    format_func=lambda i: label(next(r for r in candidates if r["id"] == i)),
+run_id = model_picker(
+    [r for r in runs() if misfit(r) is None],
+    "No trained model to answer yet: train a run on drawings (ProtoNet on omniglot or glyphs, "
+    "for instance) and come back.",
 )
 try:
     theirs = model_picks(run_id, TRIALS, seed)
