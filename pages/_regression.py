@@ -12,7 +12,15 @@ from pages._ui import artifact, has_artifact, kind, label
 
 
 def curves_of(run: dict) -> list[dict]:
-    return json.loads(artifact(run, "regression_curves").read_text())
+    """A run's stored curves, read once per version of the file (every rerun asks)."""
+    path = artifact(run, "regression_curves")
+    return _read_curves(str(path), path.stat().st_mtime)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _read_curves(path: str, mtime: float) -> list[dict]:
+    with open(path) as f:
+        return json.load(f)
 
 
 def algorithms_with_band(run: dict) -> bool:
@@ -73,7 +81,6 @@ def regression_viewer(completed: list[dict]) -> None:
             + ("" if partners else " Train fine-tuning on the same settings to see it here.")
         )
     for r in sine_runs[-3:]:
-        path = artifact(r, "regression_curves")
         if has_artifact(r, "regression_curves"):
             st.markdown(
                 f"**{label(r)}** — test MSE after 0 / 1 / 10 steps: "
@@ -84,7 +91,7 @@ def regression_viewer(completed: list[dict]) -> None:
                 )
             )
             cols = st.columns(3)
-            for col, (k, curve) in zip(cols, enumerate(json.loads(path.read_text())), strict=False):
+            for col, (k, curve) in zip(cols, enumerate(curves_of(r)), strict=False):
                 col.plotly_chart(
                     adaptation_figure(curve, f"task {k + 1}"), key=f"sine-{r['id']}-{k}"
                 )

@@ -48,6 +48,16 @@ def _inputs(items: list[tuple[str, ImageSource]], cfg, info, size: int) -> torch
     return tokenize(texts, fixed_width=True)  # support and queries of one width
 
 
+def _support(
+    support: dict[str, list[tuple[str, ImageSource]]], cfg, info, size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The support examples as the run reads them, class by class, and their labels [S]
+    (the index of each one's class in `support`'s order)."""
+    items = [item for examples in support.values() for item in examples]
+    labels = torch.tensor([i for i, examples in enumerate(support.values()) for _ in examples])
+    return _inputs(items, cfg, info, size), labels
+
+
 def classify(
     store: Store,
     run_id: str,
@@ -81,9 +91,7 @@ def classify(
             f"run {run_id} ({cfg.algorithm}) has an output layer for exactly {cfg.n_way} classes; "
             f"give {cfg.n_way} support classes, not {len(names)}"
         )
-    items = [item for n in names for item in support[n]]
-    labels = torch.tensor([i for i, n in enumerate(names) for _ in support[n]])
-    support_x = _inputs(items, cfg, info, size)
+    support_x, labels = _support(support, cfg, info, size)
     out: dict[str, Any] = {}
     for start in range(0, len(queries), QUERY_BATCH):  # decoded and scored a batch at a time
         chunk = queries[start : start + QUERY_BATCH]
@@ -148,12 +156,10 @@ def features(
     algo, cfg, device = restore(store, run_id)
     info = kind_of(cfg).describe(cfg)
     size = cfg.image_size or info.image_size
-    names = [n for n, items in support.items() if items]
-    items = [item for n in names for item in support[n]]
-    labels = [i for i, n in enumerate(names) for _ in support[n]]
+    support_x, labels = _support({k: v for k, v in support.items() if v}, cfg, info, size)
     try:
         with torch.no_grad():
-            z_support = algo.embed(_inputs(items, cfg, info, size).to(device)).cpu()
+            z_support = algo.embed(support_x.to(device)).cpu()
             z_query = algo.embed(_inputs(queries, cfg, info, size).to(device)).cpu()
     except NotImplementedError:
         raise DataError(
@@ -162,7 +168,7 @@ def features(
     return {
         "support": z_support.numpy(),
         "query": z_query.numpy(),
-        "support_labels": torch.tensor(labels).numpy(),
+        "support_labels": labels.numpy(),
     }
 
 
