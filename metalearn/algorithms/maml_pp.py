@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
 from metalearn.algorithms.base import register
 from metalearn.algorithms.maml import FIRST_ORDER, INNER_LR, MAML, MAML_PATH
+from metalearn.models.norm import batch_norm
 from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, LR, Setting
 
 MSL = Setting(
@@ -67,7 +67,7 @@ class PerStepBatchNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = min(self.step, self.weight.shape[0] - 1)
-        return F.batch_norm(x, None, None, self.weight[s], self.bias[s], training=True)
+        return batch_norm(x, self.weight[s], self.bias[s])
 
 
 @register

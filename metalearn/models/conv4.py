@@ -6,11 +6,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from metalearn.models.norm import BatchStatsNorm2d
+
 
 def conv_block(c_in: int, c_out: int, running_stats: bool = True) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, padding=1),
-        nn.BatchNorm2d(c_out, track_running_stats=running_stats),
+        nn.BatchNorm2d(c_out) if running_stats else BatchStatsNorm2d(c_out),
         nn.ReLU(),
         nn.MaxPool2d(2),
     )
@@ -18,7 +20,8 @@ def conv_block(c_in: int, c_out: int, running_stats: bool = True) -> nn.Sequenti
 
 class Conv4(nn.Module):
     """Args: channels: input channels; image_size: input side; hidden: filters per block;
-    running_stats: False makes batch norm always use the current batch's statistics (MAML)."""
+    running_stats: False makes batch norm always use the current batch's statistics (MAML),
+    computed by `norm.batch_norm` (right second derivatives under `vmap`)."""
 
     def __init__(
         self, channels: int = 1, image_size: int = 28, hidden: int = 64, running_stats: bool = True

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from metalearn.algorithms import ALGORITHMS
 from metalearn.algorithms.task_paths import TRIALS, ThreadedTasks, candidate_paths
 from metalearn.config import RunConfig
-from metalearn.data import DATASETS, EpisodeSampler, SinusoidSampler
+from metalearn.data import DATASETS, Episode, EpisodeSampler, SinusoidSampler
 from metalearn.engine.validate import validate
 
 
@@ -173,3 +173,88 @@ def test_meta_lstm_takes_five_steps_unless_told():
     cfg = resolve(RunConfig(algorithm="meta_lstm"))
     assert (cfg.hyper["inner_steps"], cfg.hyper["inner_steps_test"]) == (5, 5)
     assert resolve(RunConfig(algorithm="maml")).hyper["inner_steps"] == 1  # others keep theirs
+
+
+MAML_FAMILY = sorted(n for n, cls in ALGORITHMS.items() if issubclass(cls, ALGORITHMS["maml"]))
+
+
+def image_algo(name):
+    """A second-order MAML-family learner on 16x16 images (Conv4 with batch norm), float64."""
+    cfg = RunConfig(
+        algorithm=name,
+        n_way=3,
+        n_shot=1,
+        n_query=2,
+        image_size=16,
+        inner_lr=0.4,
+        inner_steps=2,
+        first_order=False,
+        **({"first_order_fraction": 0.0} if name == ALGORITHMS["maml_pp"].name else {}),
+    )
+    torch.manual_seed(0)
+    return ALGORITHMS[name](cfg, DATASETS["glyphs"].describe(None), 10).double()
+
+
+def image_episodes(n_tasks=3, n_way=3, n_shot=1, n_query=2):
+    g = torch.Generator().manual_seed(5)
+    labels = lambda k: torch.arange(n_way).repeat_interleave(k)  # noqa: E731
+    return [
+        Episode(
+            torch.randn(n_way * n_shot, 1, 16, 16, generator=g, dtype=torch.float64),
+            labels(n_shot),
+            torch.randn(n_way * n_query, 1, 16, 16, generator=g, dtype=torch.float64),
+            labels(n_query),
+            torch.arange(n_way),
+            n_way,
+        )
+        for _ in range(n_tasks)
+    ]
+
+
+@pytest.mark.parametrize("name", MAML_FAMILY)
+def test_every_path_gives_the_true_second_order_gradient_through_batch_norm(name):
+    """Central finite differences in float64 decide what the meta-gradient is: every path (loop,
+    vmap, threads) must give it, batch norm included (the fused kernel's double backward under
+    vmap did not: pytorch/functorch#534, see `models.norm`)."""
+    algo = image_algo(name)
+    assert not algo.first_order_now()
+    episodes = image_episodes()
+    trainable = [p for p in algo.parameters() if p.requires_grad]
+    direction = [torch.randn_like(p) for p in trainable]
+    norm = torch.sqrt(sum((v**2).sum() for v in direction))
+    direction = [v / norm for v in direction]  # a unit step: no ReLU or max-pool kink crossed
+
+    def loss_at(t: float) -> float:
+        with torch.no_grad():
+            for p, v in zip(trainable, direction, strict=True):
+                p.add_(t * v)
+        value = algo.loss(episodes, path="loop")[0].item()
+        with torch.no_grad():
+            for p, v in zip(trainable, direction, strict=True):
+                p.sub_(t * v)
+        return value
+
+    eps = 1e-6
+    finite_difference = (loss_at(eps) - loss_at(-eps)) / (2 * eps)
+    grads = {}
+    for path in ("loop", "vmap", "threads"):
+        g = meta_gradient_of(algo, episodes, path, trainable)
+        grads[path] = g
+        along = sum((gi * v).sum() for gi, v in zip(g, direction, strict=True)).item()
+        assert along == pytest.approx(finite_difference, rel=1e-6), path
+    loop = torch.cat([g.flatten() for g in grads["loop"]])
+    for path in ("vmap", "threads"):
+        other = torch.cat([g.flatten() for g in grads[path]])
+        assert ((other - loop).norm() / loop.norm()).item() < 1e-10, path
+
+
+def meta_gradient_of(algo, episodes, path, trainable):
+    """Every trainable tensor's meta-gradient by `path` (zeros where a tensor gets none)."""
+    if path == "threads":
+        for p in trainable:
+            p.grad = None
+        ThreadedTasks(algo, 2).step(episodes, torch.optim.SGD(trainable, lr=0.0))
+        return [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in trainable]
+    loss, _ = algo.loss(episodes, path=path)
+    g = torch.autograd.grad(loss, trainable, allow_unused=True)
+    return [torch.zeros_like(p) if gi is None else gi for p, gi in zip(trainable, g, strict=True)]
