@@ -3,6 +3,8 @@ reference (`metalearn.engine.references`), written into docs/benchmarks.md.
 
     python scripts/benchmarks.py --device cpu                       # the CPU section
     python scripts/benchmarks.py --device cuda --dataset omniglot   # the GPU section
+    python scripts/benchmarks.py --peers --device cpu --json        # against learn2learn, higher,
+                                                                    # easyfsl (scripts/peers.py)
 
 Each device keeps its own section of the document; a rerun replaces only that section.
 """
@@ -21,6 +23,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
 
 from metalearn.algorithms import ALGORITHMS  # noqa: E402
 from metalearn.config import RunConfig  # noqa: E402
@@ -101,6 +104,79 @@ def section(rows: list[dict], args, device_label: str) -> str:
     return "\n".join(lines)
 
 
+def run_peers(args, done=lambda rows: None) -> list[dict]:
+    """The races of `scripts/peers.py` (those of `--algorithms` if given), one JSON row each."""
+    import peers
+
+    installed = peers.peers_installed()
+    rows = []
+    for algorithm, peer, settings in peers.RACES:
+        if args.algorithms and algorithm not in args.algorithms:
+            continue
+        if peer not in installed:
+            log(
+                f"skipped {algorithm} vs {peer}: {peer} is not installed "
+                "(bash scripts/install_peers.sh)"
+            )
+            continue
+        row = peers.race(
+            algorithm, peer, settings, args.steps, args.rounds, args.dataset, args.data_root
+        )
+        print(json.dumps(row) if args.json else peer_line(row), flush=True)
+        rows.append(row)
+        done(rows)
+    return rows
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def setting_text(row: dict) -> str:
+    keys = ("meta_batch", "n_way", "n_shot")
+    return ", ".join(f"{k}={row[k]}" for k in keys if k in row)
+
+
+def peer_line(r: dict) -> str:
+    return (
+        f"{r['algorithm']} vs {r['peer']} ({setting_text(r)}, path {r.get('path') or '-'}): "
+        f"{r['ratio_median']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}), "
+        f"gradients {r['grad_rel_diff']:.1e} (float64 {r['grad_rel_diff_float64']:.1e})"
+    )
+
+
+def peers_section(rows: list[dict], args, heading: str) -> str:
+    lines = [
+        f"## {heading}",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} ({platform.machine()}, torch {torch.__version__},"
+        f" {torch.get_num_threads()} threads, nothing else running), dataset `{args.dataset}` "
+        f"(Omniglot-shaped: 28x28 grey, Conv4), 15 queries per class. Product / peer = the "
+        f"peer's seconds per update over the product's (> 1: the product is faster): median of "
+        f"{args.rounds} interleaved rounds of {args.steps} updates each, and the range. Gradients:"
+        " relative difference of the two meta-gradients on the same batch and weights. Peak "
+        "memory: peak RSS of a fresh process training that contender alone. How each peer is "
+        "called and aligned: `scripts/peers.py`.",
+        "",
+        "    bash scripts/install_peers.sh",
+        f"    python scripts/benchmarks.py --peers --device cpu --json --rounds {args.rounds} "
+        f"--steps {args.steps}",
+        "",
+        "| algorithm | peer | setting | product path | product / peer (range) | gradient "
+        "difference float32 / float64 | peak RSS MB product / peer |",
+        "|---|---|---|---|---:|---|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['algorithm']} | {r['peer']} | {setting_text(r)} | {r.get('path') or '-'} | "
+            f"{r['ratio_median']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
+            f"{r['grad_rel_diff']:.1e} / {r['grad_rel_diff_float64']:.1e} | "
+            f"{r['peak_rss_mb_product']:.0f} / {r['peak_rss_mb_peer']:.0f} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
 def write(doc: Path, text: str, heading: str) -> None:
     head = (
         "# Benchmarks\n\nTraining-step throughput (tasks per second: episodes for episodic "
@@ -120,13 +196,23 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dataset", default="glyphs")
     parser.add_argument("--data-root")
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, help="timed updates per round (20; peers 3)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (5; peers 10)")
+    parser.add_argument("--peers", action="store_true", help="race learn2learn, higher, easyfsl")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--algorithms", nargs="*")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
+    args.steps = args.steps or (3 if args.peers else 20)
+    args.rounds = args.rounds or (10 if args.peers else 5)
     label = describe_device(resolve_device(args.device))
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.peers:
+        if args.device != "cpu":
+            parser.error("--peers runs on --device cpu (the GPU race is in gpu_check.sh)")
+        heading = f"{label}: against the peers"
+        run_peers(args, lambda rows: write(args.out, peers_section(rows, args, heading), heading))
+        return
     run(args, done=lambda rows: write(args.out, section(rows, args, label), label))
 
 

@@ -32,11 +32,13 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=540.0, help="seconds for everything")
     parser.add_argument(
         "--only",
-        choices=["all", "maml", "methods", "sweep"],
+        choices=["all", "maml", "methods", "sweep", "peers", "accuracy"],
         default="all",
         help="maml: issue 3's GPU lines alone; methods: issue 14's methods on the papers' four "
         "Omniglot settings (scripts/omniglot_methods.py); sweep: issue 17's 8 ProtoNet runs "
-        "on one GPU through Ray against one alone (scripts/ray_gpu_sweep.py)",
+        "on one GPU through Ray against one alone (scripts/ray_gpu_sweep.py); peers: issue "
+        "19's race against learn2learn / higher / easyfsl on the GPU and the torch.compile "
+        "check; accuracy: issue 19's time to the papers' accuracy (ProtoNet 98.8, MAML 98.7)",
     )
     args = parser.parse_args()
     device = os.environ.get("DEVICE", "cuda")
@@ -142,6 +144,41 @@ def main() -> None:
              "--eval-episodes", evals, "--out", str(out / "omniglot_methods")],
             parse="text",
         )  # fmt: skip
+        print(f"done in {time.time() - started:.0f} s", flush=True)
+        return
+
+    if args.only == "peers":  # issue 19: the peer race at GPU sizes; torch.compile measured
+        peers_dir = str((REPO / args.data_root / "peers").resolve())
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [peers_dir, env.get("PYTHONPATH")]))
+        call("peers on the gpu",
+             [PY, "scripts/benchmarks.py", "--peers", "--device", device, "--json", "--dataset",
+              "omniglot", "--data-root", args.data_root, "--rounds", "10", "--steps", "5",
+              "--out", str(out / "benchmarks.md")],
+             parse="lines", need=60)  # fmt: skip
+        call("torch.compile",
+             [PY, "scripts/compile_check.py", "--device", device, "--dataset", "omniglot",
+              "--data-root", args.data_root],
+             parse="lines", need=60)  # fmt: skip
+        print(f"done in {time.time() - started:.0f} s", flush=True)
+        return
+
+    if args.only == "accuracy":  # issue 19: seconds of training to the papers' accuracy
+        proto = (
+            "--algorithm protonet --n-way 5 --n-shot 1 --train-shot 1 --n-query 15 "
+            "--train-way 60 --train-query 5 --lr-decay-every 2000 --episodes 100000000"
+        )
+        call("protonet to 0.988",
+             [*train, *proto.split(), "--max-seconds", secs(150), "--log-every", "1000",
+              "--eval-episodes", evals],
+             need=60)  # fmt: skip
+        maml = (
+            "--algorithm maml --n-way 5 --n-shot 1 --n-query 15 --meta-batch 32 "
+            "--inner-steps 1 --inner-steps-test 3 --inner-lr 0.4 --episodes 100000000"
+        )
+        call("maml to 0.985",
+             [*train, *maml.split(), "--max-seconds", secs(300), "--log-every", "640",
+              "--eval-episodes", evals],
+             need=60)  # fmt: skip
         print(f"done in {time.time() - started:.0f} s", flush=True)
         return
 

@@ -15,12 +15,14 @@ from metalearn.algorithms.task_paths import (
     PathChooser,
     ThreadedTasks,
     candidate_paths,
+    loop_step,
     timed,
     worker_module,
 )
 from metalearn.data import Episode
 from metalearn.models import MLP, Conv4
 from metalearn.models.policy import GaussianPolicy
+from metalearn.models.vmap import prepared_for_vmap
 from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, LR, LR_DECAY_EVERY, Setting
 
 Params = dict[str, torch.Tensor]
@@ -217,13 +219,15 @@ for each meta-batch of tasks:
         params = self.params()
         if path == "vmap":
             stack = lambda f: torch.stack([f(e) for e in episodes])  # noqa: E731
-            losses, outs = vmap(partial(fn, batched=True), in_dims=(None, 0, 0, 0, 0))(
-                params,
-                stack(lambda e: e.support),
-                stack(lambda e: e.support_labels),
-                stack(lambda e: e.query),
-                stack(lambda e: e.query_labels),
-            )
+            # e.g. the fused batch-norm kernel's double backward is wrong under vmap (models.vmap)
+            with prepared_for_vmap(self.learner):
+                losses, outs = vmap(partial(fn, batched=True), in_dims=(None, 0, 0, 0, 0))(
+                    params,
+                    stack(lambda e: e.support),
+                    stack(lambda e: e.support_labels),
+                    stack(lambda e: e.query),
+                    stack(lambda e: e.query_labels),
+                )
         else:
             pairs = [
                 fn(params, e.support, e.support_labels, e.query, e.query_labels) for e in episodes
@@ -249,6 +253,8 @@ for each meta-batch of tasks:
             self._threads = ThreadedTasks(self, torch.get_num_threads())
         if path == "threads":
             step = lambda: self._metrics(*self._threads.step(data, optimizer), data)  # noqa: E731
+        elif path == "loop":
+            step = lambda: self._metrics(*loop_step(self, data, optimizer), data)  # noqa: E731
         else:
             step = lambda: self._plain_step(data, optimizer, path)  # noqa: E731
         if self.path != "auto":
@@ -263,6 +269,7 @@ for each meta-batch of tasks:
         return metrics
 
     def _plain_step(self, data, optimizer, path: str):
+        """One update by `path` ("vmap": one backward pass over all tasks' batched graph)."""
         optimizer.zero_grad(set_to_none=True)
         loss, metrics = self.loss(data, path=path)
         loss.backward()

@@ -10,7 +10,7 @@ from torch.func import functional_call
 
 from metalearn.algorithms.base import register
 from metalearn.algorithms.maml import FIRST_ORDER, INNER_LR, MAML, MAML_PATH
-from metalearn.models.norm import batch_norm
+from metalearn.models.norm import batch_stats_norm
 from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, LR, Setting
 
 MSL = Setting(
@@ -64,10 +64,11 @@ class PerStepBatchNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(steps, channels))
         self.bias = nn.Parameter(torch.zeros(steps, channels))
         self.step = 0
+        self.in_vmap = False  # see models.vmap.prepared_for_vmap
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = min(self.step, self.weight.shape[0] - 1)
-        return batch_norm(x, self.weight[s], self.bias[s])
+        return batch_stats_norm(x, self.weight[s], self.bias[s], self.in_vmap)
 
 
 @register

@@ -10,6 +10,7 @@ from metalearn.algorithms.base import Algorithm, accuracy, register
 from metalearn.algorithms.maml import build_learner
 from metalearn.algorithms.policy_gradient import PolicyLearner, pg_step, sample
 from metalearn.data import Episode
+from metalearn.models.vmap import prepared_for_vmap
 from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, Setting
 
 Params = dict[str, torch.Tensor]
@@ -241,7 +242,8 @@ at test: k' steps on the support set from phi
         with torch.enable_grad():
             if xs.is_cuda:  # on a GPU one batched adaptation beats many small ones
                 adapt = lambda x, y: self.adapted(x, y, steps, batched=True)  # noqa: E731
-                fast = vmap(adapt, randomness="same")(xs, ys)
+                with prepared_for_vmap(self.learner):
+                    fast = vmap(adapt, randomness="same")(xs, ys)
                 weights = [{n: p[i] for n, p in fast.items()} for i in range(len(episodes))]
             else:  # on a CPU vmap's batched convolutions are slower than a loop
                 weights = [self.adapted(x, y, steps) for x, y in zip(xs, ys, strict=True)]
@@ -255,7 +257,8 @@ at test: k' steps on the support set from phi
                 batches = torch.cat([s.expand(len(q), *s.shape), q[:, None]], 1)  # [Q, S+1, ..]
                 one_each = lambda xb, w=w: functional_call(self.learner, w, (xb,))[-1]  # noqa: E731
                 if q.is_cuda:
-                    out.append(vmap(one_each)(batches))
+                    with prepared_for_vmap(self.learner):
+                        out.append(vmap(one_each)(batches))
                 else:  # a loop of small batches is faster than vmap on a CPU
                     out.append(torch.stack([one_each(xb) for xb in batches]))
         return out

@@ -2,16 +2,18 @@
 
 Three paths do the same maths (the meta-gradient is the mean of the tasks' query-loss gradients):
 
-- "loop": one task after another in this thread. Fewest operations per task.
+- "loop": one task after another in this thread, a backward pass per task, so that memory holds
+  one task's graph at a time (`task_gradients`). Fewest operations per task.
 - "vmap": all tasks in one batched computation (`torch.func.vmap`): per-task weights become
   grouped convolutions. Many small kernels become few big ones: the fast path on a GPU, and the
   slow one on a small CPU (grouped convolutions' second derivatives are slow there).
 - "threads": CPU only. The tasks are split over worker threads, each running its share as a loop
-  with one intra-op thread. The tensors of one task are small (a 5-way episode on 28x28 images),
-  so splitting each operation over cores (PyTorch's intra-op parallelism) leaves cores idle at
-  every synchronisation; splitting the tasks keeps them busy. `functional_call` swaps a module's
-  attributes while it runs, so each worker thread uses its own copy of the learner module (the
-  weights themselves always come from the dict of fast weights, never from the copy).
+  (a backward pass per task) with one intra-op thread. The tensors of one task are small (a
+  5-way episode on 28x28 images), so splitting each operation over cores (PyTorch's intra-op
+  parallelism) leaves cores idle at every synchronisation; splitting the tasks keeps them busy.
+  `functional_call` swaps a module's attributes while it runs, so each worker thread uses its
+  own copy of the learner module (the weights themselves always come from the dict of fast
+  weights, never from the copy).
 
 `PathChooser` times the candidates on the first updates (the first of each is a warm-up) and
 keeps the fastest: measured, not guessed, on the machine at hand.
@@ -83,29 +85,10 @@ class ThreadedTasks:
         self.pool = ThreadPoolExecutor(n_threads, thread_name_prefix="maml-task")
 
     def _share(self, episodes, n_total: int):
-        """One worker's tasks: grad of (sum of their query losses / n_total) w.r.t. everything
-        trainable, plus each task's loss and query outputs (detached)."""
+        """One worker's tasks, on its own copy of the learner module (see `task_gradients`)."""
         if getattr(_worker, "learner", None) is None:
             _worker.learner = copy.deepcopy(self.algo.learner)
-        algo = self.algo
-        params = algo.params()
-        total, losses, outs = 0.0, [], []
-        for e in episodes:
-            loss, out = algo.query_loss(
-                params,
-                e.support,
-                e.support_labels,
-                e.query,
-                e.query_labels,
-                algo.hp.inner_steps,
-                algo.first_order_now(),
-            )
-            total = total + loss / n_total
-            losses.append(loss.detach())
-            outs.append(out.detach())
-        trainable = [p for p in algo.parameters() if p.requires_grad]
-        grads = torch.autograd.grad(total, trainable, allow_unused=True)
-        return grads, losses, outs
+        return task_gradients(self.algo, episodes, n_total)
 
     def step(self, episodes, optimizer: torch.optim.Optimizer):
         """One outer update; returns (query losses [T], query outputs [T, Q, ...])."""
@@ -118,18 +101,72 @@ class ThreadedTasks:
             results = list(self.pool.map(lambda s: self._share(s, len(episodes)), shares))
         finally:
             torch.set_num_threads(intra)
-        optimizer.zero_grad(set_to_none=True)
-        trainable = [p for p in self.algo.parameters() if p.requires_grad]
-        for i, p in enumerate(trainable):
-            parts = [r[0][i] for r in results if r[0][i] is not None]
-            p.grad = torch.stack(parts).sum(0) if parts else None
-        optimizer.step()
+        grads = [sum_grads(parts) for parts in zip(*(r[0] for r in results), strict=True)]
+        apply(self.algo, grads, optimizer)
         losses = torch.stack([loss for r in results for loss in r[1]])
         outs = torch.stack([out for r in results for out in r[2]])
         return losses, outs
 
     def close(self) -> None:
         self.pool.shutdown(wait=False)
+
+
+def task_gradients(algo: nn.Module, episodes, n_total: int):
+    """Sum over `episodes` of the gradient of (query loss / `n_total`) with respect to every
+    trainable tensor of `algo`, one backward pass per task: each task's graph is freed before the
+    next one is built, so memory holds one task's graph, not the meta-batch's.
+
+    Returns:
+        (gradients, one per trainable tensor, None where none flows; each task's loss [];
+        each task's query outputs [Q, ...]), the last two detached.
+    """
+    params = algo.params()
+    trainable = [p for p in algo.parameters() if p.requires_grad]
+    sums: list[torch.Tensor | None] = [None] * len(trainable)
+    losses, outs = [], []
+    for e in episodes:
+        loss, out = algo.query_loss(
+            params,
+            e.support,
+            e.support_labels,
+            e.query,
+            e.query_labels,
+            algo.hp.inner_steps,
+            algo.first_order_now(),
+        )
+        grads = torch.autograd.grad(loss / n_total, trainable, allow_unused=True)
+        sums = [sum_grads((s, g)) for s, g in zip(sums, grads, strict=True)]
+        losses.append(loss.detach())
+        outs.append(out.detach())
+    return sums, losses, outs
+
+
+def sum_grads(parts) -> torch.Tensor | None:
+    """The sum of the gradients in `parts` that are not None (None if all are)."""
+    present = [g for g in parts if g is not None]
+    if not present:
+        return None
+    total = present[0]
+    for g in present[1:]:
+        total = total + g
+    return total
+
+
+def apply(algo: nn.Module, grads: list[torch.Tensor | None], optimizer) -> None:
+    """Sets each trainable tensor's .grad (in `algo.parameters()` order) and steps."""
+    optimizer.zero_grad(set_to_none=True)
+    trainable = [p for p in algo.parameters() if p.requires_grad]
+    for p, g in zip(trainable, grads, strict=True):
+        p.grad = g
+    optimizer.step()
+
+
+def loop_step(algo: nn.Module, episodes, optimizer):
+    """One outer update with the tasks one after another in this thread, a backward pass per
+    task (`task_gradients`); returns (query losses [T], query outputs [T, Q, ...])."""
+    grads, losses, outs = task_gradients(algo, episodes, len(episodes))
+    apply(algo, grads, optimizer)
+    return torch.stack(losses), torch.stack(outs)
 
 
 def timed(fn, device: torch.device):

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from metalearn.algorithms import ALGORITHMS
-from metalearn.algorithms.task_paths import TRIALS, ThreadedTasks, candidate_paths
+from metalearn.algorithms.task_paths import TRIALS, ThreadedTasks, candidate_paths, loop_step
 from metalearn.config import RunConfig
 from metalearn.data import DATASETS, Episode, EpisodeSampler, SinusoidSampler
 from metalearn.engine.validate import validate
@@ -58,8 +58,8 @@ def reference_meta_grad(algo, episodes, first_order):
 
 def meta_gradient(algo, episodes, path):
     """The product's meta-gradient by one of its paths, without changing the weights."""
-    if path == "threads":
-        ThreadedTasks(algo, 2).step(episodes, torch.optim.SGD(algo.parameters(), lr=0.0))
+    if path in ("threads", "loop"):  # the training steps themselves (a backward per task)
+        step_with_zero_lr(algo, episodes, path)
         return [p.grad for p in algo.learner.parameters()]
     loss, _ = algo.loss(episodes, path=path)
     return torch.autograd.grad(loss, list(algo.learner.parameters()))
@@ -250,11 +250,18 @@ def test_every_path_gives_the_true_second_order_gradient_through_batch_norm(name
 
 def meta_gradient_of(algo, episodes, path, trainable):
     """Every trainable tensor's meta-gradient by `path` (zeros where a tensor gets none)."""
-    if path == "threads":
-        for p in trainable:
-            p.grad = None
-        ThreadedTasks(algo, 2).step(episodes, torch.optim.SGD(trainable, lr=0.0))
+    if path in ("threads", "loop"):
+        step_with_zero_lr(algo, episodes, path)
         return [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in trainable]
     loss, _ = algo.loss(episodes, path=path)
     g = torch.autograd.grad(loss, trainable, allow_unused=True)
     return [torch.zeros_like(p) if gi is None else gi for p, gi in zip(trainable, g, strict=True)]
+
+
+def step_with_zero_lr(algo, episodes, path):
+    """The product's training step by `path` with a zero learning rate: .grad set, no change."""
+    optimizer = torch.optim.SGD(algo.parameters(), lr=0.0)
+    if path == "threads":
+        ThreadedTasks(algo, 2).step(episodes, optimizer)
+    else:
+        loop_step(algo, episodes, optimizer)

@@ -84,9 +84,10 @@ def test_sequence_config_checks_instances_not_query(tmp_path):
 
 @pytest.mark.slow
 def test_short_glyphs_run_learns_to_bind_labels(tmp_path):
-    """Through the CLI, as a user runs it: about a minute of training on glyphs takes the 2nd
-    presentation of a class well above chance (0.2) and above the first presentation, which no
-    memory can help with; it also stores the memory trace for the heat maps."""
+    """Through the CLI, as a user runs it: 90 s of training on glyphs (750 updates) takes the
+    2nd presentation of a class to twice chance (0.2) and above the first presentation, which
+    no memory can help with (measured: 0.29 -> 0.46, 0.59 by the 8th); it also stores the
+    memory trace for the heat maps."""
     proc = subprocess.run(
         [
             sys.executable,
@@ -102,7 +103,7 @@ def test_short_glyphs_run_learns_to_bind_labels(tmp_path):
             "--meta-batch",
             "16",
             "--episodes",
-            "24000",
+            "12000",
             "--val-every",
             "0",
             "--eval-episodes",
@@ -123,7 +124,7 @@ def test_short_glyphs_run_learns_to_bind_labels(tmp_path):
     result = json.loads(proc.stdout)
     curve = result["instance_accuracy"]
     assert len(curve) == 10 and len(result["instance_ci95"]) == 10
-    assert curve[1] >= 0.45 and curve[1] > curve[0] + 0.1, curve
+    assert curve[1] >= 0.4 and curve[1] > curve[0] + 0.1, curve
     assert curve[4] > curve[1], curve
     assert abs(result["test_accuracy"] - float(np.mean(curve))) < 0.02
     trace = np.load(tmp_path / result["run_id"] / "memory.npz")
