@@ -6,7 +6,8 @@ Three paths do the same maths (the meta-gradient is the mean of the tasks' query
   one task's graph at a time (`task_gradients`). Fewest operations per task.
 - "vmap": all tasks in one batched computation (`torch.func.vmap`): per-task weights become
   grouped convolutions. Many small kernels become few big ones: the fast path on a GPU, and the
-  slow one on a small CPU (grouped convolutions' second derivatives are slow there).
+  slow one on a small CPU (grouped convolutions' second derivatives are slow there), where "auto"
+  no longer tries it.
 - "threads": CPU only. The tasks are split over worker threads, each running its share as a loop
   (a backward pass per task) with one intra-op thread. The tensors of one task are small (a
   5-way episode on 28x28 images), so splitting each operation over cores (PyTorch's intra-op
@@ -44,9 +45,14 @@ def worker_module(default: nn.Module) -> nn.Module:
 
 
 def candidate_paths(device: torch.device, meta_batch: int) -> tuple[str, ...]:
-    """The paths worth timing: "threads" only on a CPU with at least 2 threads and 2 tasks."""
-    if device.type == "cpu" and meta_batch >= 2 and torch.get_num_threads() >= 2:
-        return ("loop", "vmap", "threads")
+    """The paths worth timing. On a GPU "loop" and "vmap". On a CPU "loop", and "threads" with
+    at least 2 threads and 2 tasks; not "vmap": on this project's 2-core CPU it took 2.2-2.5x
+    as long as the loop (docs/benchmarks.md, the peer race) and its trial updates alone raised
+    the peak memory of a meta-batch of 16 from 1.0 to 2.7-2.9 GB."""
+    if device.type == "cpu":
+        if meta_batch >= 2 and torch.get_num_threads() >= 2:
+            return ("loop", "threads")
+        return ("loop",)
     return ("loop", "vmap")
 
 

@@ -137,6 +137,8 @@ def test_threads_are_a_candidate_only_where_they_can_help():
     cpu = torch.device("cpu")
     assert "threads" not in candidate_paths(cpu, 1)  # one task: nothing to split
     assert "threads" not in candidate_paths(torch.device("cuda"), 32)
+    assert "vmap" in candidate_paths(torch.device("cuda"), 32)
+    assert "vmap" not in candidate_paths(cpu, 4)  # measured slower, and a memory spike
     if torch.get_num_threads() >= 2:
         assert "threads" in candidate_paths(cpu, 4)
 
