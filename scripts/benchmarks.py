@@ -110,7 +110,7 @@ def run_peers(args, done=lambda rows: None) -> list[dict]:
 
     installed = peers.peers_installed()
     rows = []
-    for algorithm, peer, settings in peers.RACES:
+    for algorithm, peer, settings in peers.GPU_RACES if args.device != "cpu" else peers.RACES:
         if args.algorithms and algorithm not in args.algorithms:
             continue
         if peer not in installed:
@@ -120,7 +120,14 @@ def run_peers(args, done=lambda rows: None) -> list[dict]:
             )
             continue
         row = peers.race(
-            algorithm, peer, settings, args.steps, args.rounds, args.dataset, args.data_root
+            algorithm,
+            peer,
+            settings,
+            args.steps,
+            args.rounds,
+            args.dataset,
+            args.data_root,
+            device=args.device,
         )
         print(json.dumps(row) if args.json else peer_line(row), flush=True)
         rows.append(row)
@@ -137,9 +144,16 @@ def setting_text(row: dict) -> str:
     return ", ".join(f"{k}={row[k]}" for k in keys if k in row)
 
 
+def path_text(r: dict) -> str:
+    """The product's path: as asked, and what "auto" chose."""
+    if r.get("maml_path") == "auto":
+        return f"auto: {r.get('path')}"
+    return r.get("path") or "-"
+
+
 def peer_line(r: dict) -> str:
     return (
-        f"{r['algorithm']} vs {r['peer']} ({setting_text(r)}, path {r.get('path') or '-'}): "
+        f"{r['algorithm']} vs {r['peer']} ({setting_text(r)}, path {path_text(r)}): "
         f"{r['ratio_median']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}), "
         f"gradients {r['grad_rel_diff']:.1e} (float64 {r['grad_rel_diff_float64']:.1e})"
     )
@@ -154,9 +168,11 @@ def peers_section(rows: list[dict], args, heading: str) -> str:
         f"(Omniglot-shaped: 28x28 grey, Conv4), 15 queries per class. Product / peer = the "
         f"peer's seconds per update over the product's (> 1: the product is faster): median of "
         f"{args.rounds} interleaved rounds of {args.steps} updates each, and the range. Gradients:"
-        " relative difference of the two meta-gradients on the same batch and weights. Peak "
-        "memory: peak RSS of a fresh process training that contender alone. How each peer is "
-        "called and aligned: `scripts/peers.py`.",
+        " relative difference of the two meta-gradients on the same batch and weights (0: the "
+        "same operations in the same order, bitwise equal). Peak memory: peak RSS of a fresh "
+        "process while that contender trains alone (its updates 2-4; for `auto` these include "
+        "its timing trials of each path). How each peer is called and aligned: "
+        "`scripts/peers.py`.",
         "",
         "    bash scripts/install_peers.sh",
         f"    python scripts/benchmarks.py --peers --device cpu --json --rounds {args.rounds} "
@@ -168,10 +184,14 @@ def peers_section(rows: list[dict], args, heading: str) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['algorithm']} | {r['peer']} | {setting_text(r)} | {r.get('path') or '-'} | "
+            f"| {r['algorithm']} | {r['peer']} | {setting_text(r)} | {path_text(r)} | "
             f"{r['ratio_median']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
             f"{r['grad_rel_diff']:.1e} / {r['grad_rel_diff_float64']:.1e} | "
-            f"{r['peak_rss_mb_product']:.0f} / {r['peak_rss_mb_peer']:.0f} |"
+            + (
+                f"{r['peak_rss_mb_product']:.0f} / {r['peak_rss_mb_peer']:.0f} |"
+                if "peak_rss_mb_product" in r
+                else "- |"
+            )
         )
     lines.append("")
     return "\n".join(lines)
@@ -208,8 +228,6 @@ def main() -> None:
     label = describe_device(resolve_device(args.device))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.peers:
-        if args.device != "cpu":
-            parser.error("--peers runs on --device cpu (the GPU race is in gpu_check.sh)")
         heading = f"{label}: against the peers"
         run_peers(args, lambda rows: write(args.out, peers_section(rows, args, heading), heading))
         return

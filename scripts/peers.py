@@ -192,7 +192,17 @@ RACES: list[tuple[str, str, dict]] = [
 ]
 
 
-def product_config(algorithm: str, settings: dict, dataset: str, data_root: str | None):
+# On a GPU (scripts/gpu_check.sh --only peers): the issue's meta-batch 32, and ProtoNet.
+GPU_RACES: list[tuple[str, str, dict]] = [
+    ("maml", "learn2learn", {"meta_batch": 32, "maml_path": "auto"}),
+    ("maml", "higher", {"meta_batch": 32, "maml_path": "auto"}),
+    ("protonet", "easyfsl", {"n_way": 20, "n_shot": 5}),
+]
+
+
+def product_config(
+    algorithm: str, settings: dict, dataset: str, data_root: str | None, device: str = "cpu"
+):
     """The product's run configuration for a race (first-order MAML is `maml` with
     `first_order`)."""
     extra = {"first_order": True} if algorithm == "fomaml" else {}
@@ -203,7 +213,7 @@ def product_config(algorithm: str, settings: dict, dataset: str, data_root: str 
             dataset=dataset,
             data_root=data_root,
             n_query=15,
-            device="cpu",
+            device=device,
             **extra,
             **settings,
         )
@@ -213,14 +223,17 @@ def product_config(algorithm: str, settings: dict, dataset: str, data_root: str 
 class Race:
     """The product and one peer, built on the same weights and meta-batches."""
 
-    def __init__(self, algorithm: str, peer: str, settings: dict, dataset="glyphs", root=None):
+    def __init__(
+        self, algorithm: str, peer: str, settings: dict, dataset="glyphs", root=None, device="cpu"
+    ):
         self.algorithm, self.peer, self.settings = algorithm, peer, settings
-        cfg = product_config(algorithm, settings, dataset, root)
+        self.device = torch.device(device)
+        cfg = product_config(algorithm, settings, dataset, root, device)
         kind = kind_of(cfg)
         train = kind.load(cfg, "train")
         torch.manual_seed(0)
-        self.algo = build_algorithm(cfg, kind.n_train_classes({"train": train}))
-        sampler = kind.training_data(cfg, train, torch.device("cpu"))
+        self.algo = build_algorithm(cfg, kind.n_train_classes({"train": train})).to(self.device)
+        sampler = kind.training_data(cfg, train, self.device)
         self.batches = [sampler() for _ in range(4)]
         self.peer_model, self.peer_step, _ = PEERS[(algorithm, peer)](self.algo)
         self.contenders: dict[str, tuple[nn.Module, Step]] = {
@@ -247,6 +260,10 @@ class Race:
         peer = torch.cat([p.grad.flatten() for p in peer_model.parameters()]).double()
         return ((product - peer).norm() / product.norm()).item()
 
+    def sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
     def time(self, steps: int, rounds: int, warmup: int = 3) -> dict:
         """Interleaved rounds; returns the per-round ratios (peer / product seconds)."""
         optimizers = {n: self.optimizer(m) for n, (m, _) in self.contenders.items()}
@@ -258,9 +275,11 @@ class Race:
         seconds: dict[str, list[float]] = {"product": [], "peer": []}
         for _ in range(rounds):
             for name, (_, step) in self.contenders.items():
+                self.sync()
                 start = time.perf_counter()
                 for i in range(steps):
                     step(self.batches[i % len(self.batches)], optimizers[name])
+                self.sync()
                 seconds[name].append((time.perf_counter() - start) / steps)
         ratios = [b / a for a, b in zip(seconds["product"], seconds["peer"], strict=True)]
         return {
@@ -300,14 +319,17 @@ def peak_rss_mb(algorithm, peer, settings, contender, dataset, root, steps=4) ->
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def race(algorithm, peer, settings, steps, rounds, dataset="glyphs", root=None, memory=True):
-    """One row: timing, gradient agreement and memory of the product against `peer`."""
-    r = Race(algorithm, peer, settings, dataset, root)
+def race(
+    algorithm, peer, settings, steps, rounds, dataset="glyphs", root=None, memory=True, device="cpu"
+):
+    """One row: timing, gradient agreement and (CPU) memory of the product against `peer`."""
+    r = Race(algorithm, peer, settings, dataset, root, device)
     row = {"algorithm": algorithm, "peer": peer, **settings, "threads": torch.get_num_threads()}
+    row["device"] = device
     row["grad_rel_diff"] = r.grad_rel_diff(torch.float32)
     row["grad_rel_diff_float64"] = r.grad_rel_diff(torch.float64)
     row.update(r.time(steps, rounds))
-    if memory:
+    if memory and device == "cpu":
         for contender in ("product", "peer"):
             row[f"peak_rss_mb_{contender}"] = peak_rss_mb(
                 algorithm, peer, settings, contender, dataset, root
