@@ -163,22 +163,19 @@ def main() -> None:
         return
 
     if args.only == "accuracy":  # issue 19: seconds of training to the papers' accuracy
-        proto = (
-            "--algorithm protonet --n-way 5 --n-shot 1 --train-shot 1 --n-query 15 "
-            "--train-way 60 --train-query 5 --lr-decay-every 2000 --episodes 100000000"
-        )
-        call("protonet to 0.988",
-             [*train, *proto.split(), "--max-seconds", secs(150), "--log-every", "1000",
-              "--eval-episodes", evals],
-             need=60)  # fmt: skip
-        maml = (
-            "--algorithm maml --n-way 5 --n-shot 1 --n-query 15 --meta-batch 32 "
-            "--inner-steps 1 --inner-steps-test 3 --inner-lr 0.4 --episodes 100000000"
-        )
-        call("maml to 0.985",
-             [*train, *maml.split(), "--max-seconds", secs(300), "--log-every", "640",
-              "--eval-episodes", evals],
-             need=60)  # fmt: skip
+        runs = {
+            "protonet to 0.988": ("--algorithm protonet --n-way 5 --n-shot 1 --train-shot 1 "
+                                  "--n-query 15 --train-way 60 --train-query 5 "
+                                  "--lr-decay-every 2000 --log-every 1000", 150),
+            "maml to 0.985": ("--algorithm maml --n-way 5 --n-shot 1 --n-query 15 --meta-batch 32 "
+                              "--inner-steps 1 --inner-steps-test 3 --inner-lr 0.4 "
+                              "--log-every 640", 300),
+        }  # fmt: skip
+        for step, (flags, budget) in runs.items():
+            call(step,
+                 [*train, *flags.split(), "--episodes", "100000000", "--max-seconds",
+                  secs(budget), "--eval-episodes", evals],
+                 need=60)  # fmt: skip
         print(f"done in {time.time() - started:.0f} s", flush=True)
         return
 
