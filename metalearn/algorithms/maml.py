@@ -45,8 +45,9 @@ MAML_PATH = Setting(
     str,
     "auto",
     "How a meta-batch is computed",
-    "auto: time each way on the first updates and keep the fastest; vmap: tasks batched with "
-    "torch.func.vmap; loop: one after another; threads: a CPU's cores split the tasks",
+    "auto: time the candidates on the first updates and keep the fastest (loop and threads on "
+    "a CPU, loop and vmap on a GPU); vmap: tasks batched with torch.func.vmap; loop: one after "
+    "another; threads: a CPU's cores split the tasks",
     choices=("auto", "vmap", "loop", "threads"),
     advanced=True,
 )
