@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from metalearn.config import RunConfig  # noqa: E402
+from metalearn.engine.bench import sync  # noqa: E402
 from metalearn.engine.build import build_algorithm  # noqa: E402
 from metalearn.engine.kinds import kind_of  # noqa: E402
 from metalearn.engine.validate import validate  # noqa: E402
@@ -36,11 +37,6 @@ CASES = {
     "maml": {"n_way": 5, "n_shot": 1, "n_query": 15, "meta_batch": 32, "maml_path": "vmap",
              "attr": "learner"},
 }  # fmt: skip
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def check(name: str, args) -> dict:

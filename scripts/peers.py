@@ -49,6 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from metalearn.config import RunConfig  # noqa: E402
+from metalearn.engine.bench import sync  # noqa: E402
 from metalearn.engine.build import build_algorithm  # noqa: E402
 from metalearn.engine.kinds import kind_of  # noqa: E402
 from metalearn.engine.validate import validate  # noqa: E402
@@ -235,10 +236,10 @@ class Race:
         self.algo = build_algorithm(cfg, kind.n_train_classes({"train": train})).to(self.device)
         sampler = kind.training_data(cfg, train, self.device)
         self.batches = [sampler() for _ in range(4)]
-        self.peer_model, self.peer_step, _ = PEERS[(algorithm, peer)](self.algo)
+        peer_model, peer_step, _ = PEERS[(algorithm, peer)](self.algo)
         self.contenders: dict[str, tuple[nn.Module, Step]] = {
             "product": (self.algo, self.algo.train_step),
-            "peer": (self.peer_model, self.peer_step),
+            "peer": (peer_model, peer_step),
         }
 
     def optimizer(self, module: nn.Module) -> torch.optim.Optimizer:
@@ -260,12 +261,9 @@ class Race:
         peer = torch.cat([p.grad.flatten() for p in peer_model.parameters()]).double()
         return ((product - peer).norm() / product.norm()).item()
 
-    def sync(self) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-
     def time(self, steps: int, rounds: int, warmup: int = 3) -> dict:
-        """Interleaved rounds; returns the per-round ratios (peer / product seconds)."""
+        """Interleaved rounds after warm-up; the median and range of the per-round ratios (peer
+        / product seconds), each side's median seconds per update, the product's path."""
         optimizers = {n: self.optimizer(m) for n, (m, _) in self.contenders.items()}
         for name, (_, step) in self.contenders.items():
             i = 0
@@ -275,11 +273,11 @@ class Race:
         seconds: dict[str, list[float]] = {"product": [], "peer": []}
         for _ in range(rounds):
             for name, (_, step) in self.contenders.items():
-                self.sync()
+                sync(self.device)
                 start = time.perf_counter()
                 for i in range(steps):
                     step(self.batches[i % len(self.batches)], optimizers[name])
-                self.sync()
+                sync(self.device)
                 seconds[name].append((time.perf_counter() - start) / steps)
         ratios = [b / a for a, b in zip(seconds["product"], seconds["peer"], strict=True)]
         return {

@@ -44,13 +44,13 @@ def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6, rounds: int = 3) -> 
     peak = dict.fromkeys(variants, 0.0)
     for _ in range(rounds):
         for variant, step in variants.items():
-            _sync(device)
+            sync(device)
             if device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats(device)
             start = time.perf_counter()
             for i in range(steps):
                 step(data[i % len(data)], optimizers[variant])
-            _sync(device)
+            sync(device)
             best[variant] = min(best[variant], time.perf_counter() - start)
             if device.type == "cuda":
                 peak[variant] = max(peak[variant], torch.cuda.max_memory_allocated(device) / 2**20)
@@ -76,6 +76,7 @@ def bench(cfg: RunConfig, steps: int = 10, warmup: int = 6, rounds: int = 3) -> 
     return rows
 
 
-def _sync(device: torch.device) -> None:
+def sync(device: torch.device) -> None:
+    """Waits for a CUDA device's queued work (no-op elsewhere): timings end when work ends."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)

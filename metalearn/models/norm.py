@@ -9,10 +9,10 @@ which must be exactly zero (the norm cancels any constant shift). Central finite
 float64 agree with the per-task autograd gradient, not with the vmapped one
 (`tests/algorithms/test_maml.py`, `tests/models/test_norm.py`). Built from `var_mean`,
 subtraction and `rsqrt`, whose batching rules are right at every order, the same maths gives the
-right gradient under `vmap` too. It costs:
-on a CPU a second-order MAML step with it takes 1.8x as long as with the fused kernel, so the
-fused kernel stays wherever it is right (no `vmap`), and `models.vmap.prepared_for_vmap`
-switches a module to the elementary ops for the span of a vmapped computation.
+right gradient under `vmap` too. It costs: on a CPU a second-order MAML step with it takes 1.8x
+as long as with the fused kernel, so the fused kernel stays wherever it is right (no `vmap`),
+and `models.vmap.prepared_for_vmap` switches a module to the elementary ops for the span of a
+vmapped computation.
 """
 
 from __future__ import annotations
