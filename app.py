@@ -14,28 +14,31 @@ found" notice on a fresh server's first request) is what serve.py turns off; und
 
 import streamlit as st
 
+from pages._i18n import language_switch, t
 from pages._server import guard_uploads, timed, warm_up
 from pages._ui import sidebar, store_banner, viewer_mode
 
 guard_uploads(viewer_mode)  # before anything else (serve.py did it already)
 
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
+with st.sidebar:
+    language_switch()  # first: the page titles below are in its language
 pages = [
-    st.Page("pages/views/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/views/train.py", title="Train", icon=":material/rocket_launch:"),
-    st.Page("pages/views/runs.py", title="Runs and Compare", icon=":material/bar_chart:"),
-    st.Page("pages/views/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
-    st.Page("pages/views/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
-    st.Page("pages/views/explorer.py", title="Task explorer", icon=":material/search:"),
-    st.Page("pages/views/versus.py", title="You vs the model", icon=":material/sports_esports:"),
-    st.Page("pages/views/draw.py", title="Draw your own", icon=":material/draw:"),
-    st.Page("pages/views/inside.py", title="Inside the learners", icon=":material/memory:"),
-    st.Page("pages/views/learn.py", title="Learn", icon=":material/school:"),
+    st.Page("pages/views/home.py", title=t("Home"), icon=":material/home:", default=True),
+    st.Page("pages/views/train.py", title=t("Train"), icon=":material/rocket_launch:"),
+    st.Page("pages/views/runs.py", title=t("Runs and Compare"), icon=":material/bar_chart:"),
+    st.Page("pages/views/sweeps.py", title=t("Sweeps"), icon=":material/grid_on:"),
+    st.Page("pages/views/embeddings.py", title=t("Embeddings"), icon=":material/scatter_plot:"),
+    st.Page("pages/views/explorer.py", title=t("Task explorer"), icon=":material/search:"),
+    st.Page("pages/views/versus.py", title=t("You vs the model"), icon=":material/sports_esports:"),
+    st.Page("pages/views/draw.py", title=t("Draw your own"), icon=":material/draw:"),
+    st.Page("pages/views/inside.py", title=t("Inside the learners"), icon=":material/memory:"),
+    st.Page("pages/views/learn.py", title=t("Learn"), icon=":material/school:"),
 ]
 if not store_banner():
     st.stop()
 page = st.navigation(pages)
 warm_up()
-sidebar(live=page.title != "Train")  # Train's own live panel shows the runs in progress
-with timed(page.title):
+sidebar(live=page.url_path != "train")  # Train's own live panel shows the runs in progress
+with timed(page.url_path or "home"):
     page.run()

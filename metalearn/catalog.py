@@ -29,6 +29,16 @@ class CatalogError(RuntimeError):
     """A class attribute the catalogue cannot read without running the module."""
 
 
+# The families' names in human words (the seed's four families and the transfer baseline).
+FAMILY_NAMES = {
+    "model": "Model-based",
+    "optimization": "Optimization-based",
+    "metric": "Metric-based",
+    "memory": "Memory-based",
+    "transfer": "Transfer baseline",
+}
+
+
 @dataclass(frozen=True)
 class AlgorithmInfo:
     """What the menus, the CLI and the validator know about an algorithm without torch.

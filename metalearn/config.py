@@ -15,6 +15,7 @@ from typing import Any
 
 from metalearn.settings import TYPES, Setting
 
+EPISODE = "episode"  # the group of the settings that shape an episode
 MIN_IMAGE_SIZE = 16  # Conv4, SimpleCNN and ResNet-12 pool four times
 
 
@@ -28,6 +29,7 @@ class ConfigError(ValueError):
 
 def _spec(default: Any, label: str, help: str = "", **bounds: Any) -> Any:
     """A spec field: its default and, as metadata, the rest of its declaration."""
+    bounds.setdefault("group", "training")
     return field(default=default, metadata={"label": label, "help": help, **bounds})
 
 
@@ -45,19 +47,31 @@ class RunConfig:
     data_root: str | None = _spec(
         None, "Data root", "folder holding the dataset files (None: $METALEARN_DATA or ./data)"
     )
-    n_way: int = _spec(5, "Classes per episode (N-way)", "classes in each test episode", low=1)
-    n_shot: int = _spec(
-        1, "Examples per class (K-shot)", "labelled support examples per class", low=1
+    n_way: int = _spec(
+        5, "Classes per episode (N-way)", "classes in each test episode", low=1, group=EPISODE
     )
-    n_query: int = _spec(15, "Query examples per class", "examples to classify per class", low=1)
+    n_shot: int = _spec(
+        1,
+        "Examples per class (K-shot)",
+        "labelled support examples per class",
+        low=1,
+        group=EPISODE,
+    )
+    n_query: int = _spec(
+        15, "Query examples per class", "examples to classify per class", low=1, group=EPISODE
+    )
     train_way: int | None = _spec(
-        None, "Classes per training episode", "None: as the test episodes", low=1
+        None, "Classes per training episode", "None: as the test episodes", low=1, group=EPISODE
     )
     train_shot: int | None = _spec(
-        None, "Examples per class in training", "None: as the test episodes", low=1
+        None, "Examples per class in training", "None: as the test episodes", low=1, group=EPISODE
     )
     train_query: int | None = _spec(
-        None, "Query examples per class in training", "None: as the test episodes", low=1
+        None,
+        "Query examples per class in training",
+        "None: as the test episodes",
+        low=1,
+        group=EPISODE,
     )
     episodes: int = _spec(
         600,
@@ -76,6 +90,7 @@ class RunConfig:
         low=1,
         high=512,
         modality="image",
+        group=EPISODE,
     )
     eval_episodes: int = _spec(
         600,

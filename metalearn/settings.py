@@ -32,6 +32,8 @@ class Setting:
         optional: None is allowed (e.g. "training way: as the test way").
         advanced: shown folded away on the Train page.
         modality: the one kind of data it applies to ("image", "text"); None: every kind.
+        group: where a form shows it: "episode" (the task's shape), "training" (how long, how
+            often, where) or "method" (an algorithm's own hyperparameters).
         modal_choices: for a choice that depends on the data: (modality, the choices that fit
             it) pairs (the backbone menu offers text encoders for text, image networks for
             images).
@@ -49,6 +51,7 @@ class Setting:
     optional: bool = False
     advanced: bool = False
     modality: str | None = None
+    group: str = "method"
     modal_choices: tuple[tuple[str, tuple[str, ...]], ...] | None = None  # pairs: hashable
 
     def fitting(self, modality: str) -> tuple[str, ...] | None:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from metalearn.engine.progress import phase
 from metalearn.viz import curves_svg, learning_curves
+from pages._i18n import figure, lang, t, tc, translate
 from pages._server import reap, timed
 from pages._ui import ACTIVE, can_control, has_artifact, jobs, kind, label, metrics, runs, summary
 
@@ -28,8 +29,11 @@ def curves(run_ids: tuple[str, ...], n_rows: int, names: tuple[str, ...]):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def live_curves(run_ids: tuple[str, ...], n_rows: int, names: tuple[str, ...]) -> str:
-    return curves_svg(metrics(run_ids), list(names))
+def live_curves(
+    run_ids: tuple[str, ...], n_rows: int, names: tuple[str, ...], language: str
+) -> str:
+    words = {n: translate(n, language) for n in (*names, "no points yet")}
+    return curves_svg(metrics(run_ids), list(names), words=words)
 
 
 def draw_curves(container, runs_shown: list[dict], n_rows: int, names: tuple, key: str) -> None:
@@ -41,10 +45,11 @@ def draw_curves(container, runs_shown: list[dict], n_rows: int, names: tuple, ke
     ids = tuple(r["id"] for r in runs_shown)
     if any(r["status"] in ACTIVE for r in runs_shown):
         # st.html drops SVG; the markup is ours (names escaped), so Markdown with HTML is safe.
-        container.markdown(live_curves(ids, n_rows, names), unsafe_allow_html=True)
+        container.markdown(live_curves(ids, n_rows, names, lang()), unsafe_allow_html=True)
     else:
-        figure = curves(ids, n_rows, names)
-        container.plotly_chart(figure, key=key, config={"displaylogo": False})
+        container.plotly_chart(
+            figure(curves(ids, n_rows, names)), key=key, config={"displaylogo": False}
+        )
 
 
 def latest(df) -> dict[str, tuple[float, int]]:
@@ -61,47 +66,50 @@ def latest(df) -> dict[str, tuple[float, int]]:
 def run_card(run: dict, queue_position: int | None) -> None:
     cfg, status = run["config"], run["status"]
     df = metrics((run["id"],))
-    st.markdown(f"{ICONS.get(status, '')} **{label(run)}** — {status}")
+    st.markdown(f"{ICONS.get(status, '')} **{label(run)}** — {t(status)}")
     if status == "queued":  # the position is unknown for a moment right after a launch
-        where = f" (position {queue_position} in the queue)" if queue_position else ""
-        st.caption(f"Waiting for a free {run['device'] or 'device'} slot{where}.")
+        where = t(" (position {n} in the queue)", n=queue_position) if queue_position else ""
+        device = run["device"] or t("device")
+        st.caption(t("Waiting for a free {device} slot{where}.", device=device, where=where))
     now = phase(cfg, status, latest(df), kind(run).unit)
     if now.name != "queued":
-        st.progress(now.fraction, text=now.text)
-    done_text = summary(run)
+        st.progress(now.fraction, text=tc(now.text))
+    done_text = tc(summary(run))
     if done_text:
         st.success(done_text)
     if run["error"]:
-        st.error(run["error"])
+        st.error(tc(run["error"]))
     if len(df) and now.name != "preparing":  # no empty axes before the first values
         c1, c2 = st.columns(2)
         draw_curves(c1, [run], len(df), ("loss",), f"loss-{run['id']}")
         draw_curves(c2, [run], len(df), kind(run).curves, f"acc-{run['id']}")
-    with st.expander("Log"):
+    with st.expander(t("Log")):
         st.code(jobs().log_tail(run["id"]) or "(no output yet)", language=None)
     locked = not can_control()
     if (
         status in ACTIVE
-        and st.button("Stop", key=f"stop-{run['id']}", disabled=locked)
+        and st.button(t("Stop"), key=f"stop-{run['id']}", disabled=locked)
         and can_control()
     ):
         jobs().stop(run["id"])
-        st.toast("Stopping after the current step…")
+        st.toast(t("Stopping after the current step…"))
     if status not in ACTIVE and not run["group_id"]:  # its result stays one click away
         st.page_link(
             "pages/views/runs.py",
-            label="Open in Runs and Compare →",
+            label=t("Open in Runs and Compare →"),
             query_params={"runs": run["id"]},
         )
     resumable = status in ("stopped", "lost", "failed") and has_artifact(run, "checkpoint")
     if (
         resumable
-        and st.button("Resume from the last checkpoint", key=f"resume-{run['id']}", disabled=locked)
+        and st.button(
+            t("Resume from the last checkpoint"), key=f"resume-{run['id']}", disabled=locked
+        )
         and can_control()
     ):
         try:
             jobs().resume(run["id"])
-            st.toast("Resuming…")
+            st.toast(t("Resuming…"))
         except ValueError as err:
             st.error(str(err))
 
@@ -113,19 +121,20 @@ def progress_row(run: dict, queue_position: int | None) -> None:
     where = f" (queue position {queue_position})" if queue_position else ""
     st.markdown(f"{ICONS.get(status, '')} **{label(run)}** — {status}{where}")
     now = phase(cfg, status, latest(df), kind(run).unit)
-    st.progress(now.fraction, text=now.text)
+    st.progress(now.fraction, text=tc(now.text))
     if (
         status in ACTIVE
-        and st.button("Stop", key=f"stop-row-{run['id']}", disabled=not can_control())
+        and st.button(t("Stop"), key=f"stop-row-{run['id']}", disabled=not can_control())
         and can_control()
     ):
         jobs().stop(run["id"])
-        st.toast("Stopping after the current step…")
+        st.toast(t("Stopping after the current step…"))
 
 
 def group_card(group_id: str, members: list[dict]) -> None:
-    what = "Sweep" if group_id.startswith("sweep-") else "Comparison"
-    st.markdown(f"**{what} {group_id}** — {len(members)} runs, identical test episodes")
+    what = t("Sweep") if group_id.startswith("sweep-") else t("Comparison")
+    same = t("{n} runs, identical test episodes", n=len(members))
+    st.markdown(f"**{what} {group_id}** — {same}")
     df = metrics(tuple(r["id"] for r in members))
     if len(df):
         c1, c2 = st.columns(2)
@@ -137,7 +146,7 @@ def group_card(group_id: str, members: list[dict]) -> None:
             run_card(r, _queue_position(r))
     if group_id.startswith("sweep-"):  # a sweep's statistics live on the Sweeps page
         st.page_link(
-            "pages/views/sweeps.py", label="Open the sweep →", query_params={"sweep": group_id}
+            "pages/views/sweeps.py", label=t("Open the sweep →"), query_params={"sweep": group_id}
         )
         return
     if all(r["status"] not in ACTIVE for r in members):
@@ -145,7 +154,9 @@ def group_card(group_id: str, members: list[dict]) -> None:
         if st.session_state.get("opened_group") != group_id:
             st.session_state["opened_group"] = group_id
             st.switch_page("pages/views/runs.py", query_params={"runs": ids})
-        st.page_link("pages/views/runs.py", label="Open in Compare →", query_params={"runs": ids})
+        st.page_link(
+            "pages/views/runs.py", label=t("Open in Compare →"), query_params={"runs": ids}
+        )
 
 
 WATCH = "watch"  # the session's and the URL's key: a reload or a shared link keeps the runs
@@ -183,17 +194,19 @@ def _live_panel() -> None:
     mine = set(watched())
     shown = [r for r in runs() if r["id"] in mine or r["status"] in ACTIVE]
     if not shown:
-        st.caption("Launch a run to watch it train here.")
+        st.caption(t("Launch a run to watch it train here."))
         return
     groups: dict[str, list[dict]] = {}
     for r in shown:
         groups.setdefault(r["group_id"] or r["id"], []).append(r)
     others = [g for g in groups.values() if not any(r["id"] in mine for r in g)]
     all_curves = bool(others) and st.toggle(
-        "Curves for every run in progress",
+        t("Curves for every run in progress"),
         key="all_curves",
-        help="off: curves only for runs "
-        "launched in this browser session; others show their progress (lighter on small machines)",
+        help=t(
+            "off: curves only for runs launched in this browser session; others show their "
+            "progress (lighter on small machines)"
+        ),
     )
     for key, members in reversed(list(groups.items())):
         with st.container(border=True):
@@ -204,4 +217,4 @@ def _live_panel() -> None:
                 group_card(key, members)
             else:
                 run_card(members[0], _queue_position(members[0]))
-    st.caption(f"Updated {time.strftime('%H:%M:%S')}")
+    st.caption(t("Updated {time}", time=time.strftime("%H:%M:%S")))

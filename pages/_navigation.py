@@ -6,6 +6,7 @@ import json
 import streamlit as st
 
 from metalearn.viz import navigation_paths
+from pages._i18n import figure, t
 from pages._ui import artifact, has_artifact, kind, label
 
 
@@ -17,9 +18,11 @@ def navigation_viewer(completed: list[dict]) -> None:
     ]
     if not nav_runs:
         st.info(
-            "No reinforcement-learning run yet. Train MAML on `nav2d` and the pre-trained "
-            "baseline (finetune on `nav2d`) to watch each adapt to a goal it cannot see: the "
-            "agent's paths before and after each policy-gradient step."
+            t(
+                "No reinforcement-learning run yet. Train MAML on `nav2d` and the pre-trained "
+                "baseline (finetune on `nav2d`) to watch each adapt to a goal it cannot see: the "
+                "agent's paths before and after each policy-gradient step."
+            )
         )
         return
     latest = {}  # the newest run of each algorithm, MAML next to the pre-trained baseline
@@ -27,7 +30,7 @@ def navigation_viewer(completed: list[dict]) -> None:
         latest.setdefault(r["config"]["algorithm"], r["id"])
     by_id = {r["id"]: r for r in nav_runs}
     shown_runs = st.multiselect(
-        "Runs",
+        t("Runs"),
         list(by_id),
         default=list(latest.values())[:3],
         format_func=lambda i: label(by_id[i]),
@@ -36,18 +39,20 @@ def navigation_viewer(completed: list[dict]) -> None:
     n_goals = min((len(v["goals"]) for v in views.values()), default=0)
     if n_goals:
         g = st.radio(
-            "Test goal", list(range(n_goals)), horizontal=True, format_func=lambda i: f"{i + 1}"
+            t("Test goal"), list(range(n_goals)), horizontal=True, format_func=lambda i: f"{i + 1}"
         )
         for run_id, view in views.items():
             st.markdown(f"**{label(by_id[run_id])}**")
             cols = st.columns(len(view["steps"]))
             for col, (k, paths) in zip(cols, view["steps"].items(), strict=True):
                 col.plotly_chart(
-                    navigation_paths(
-                        view["goals"][g],
-                        paths[g],
-                        f"{k} step" + ("" if k == "1" else "s"),
-                        view["returns"][k][g],
+                    figure(
+                        navigation_paths(
+                            view["goals"][g],
+                            paths[g],
+                            t("{k} step", k=k) if k == "1" else t("{k} steps", k=k),
+                            view["returns"][k][g],
+                        )
                     ),
                     key=f"nav-{run_id}-{g}-{k}",
                 )

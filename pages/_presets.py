@@ -5,6 +5,7 @@ import streamlit as st
 
 from metalearn.config import ConfigError
 from metalearn.engine.presets import PRESETS
+from pages._i18n import t
 from pages._ui import can_control, jobs
 
 
@@ -12,8 +13,8 @@ def preset_buttons(where: str) -> None:
     """One row per preset: the question, what to look for, how long, and a launch button."""
     for i, preset in enumerate(PRESETS):
         c1, c2 = st.columns([4, 1])
-        c1.markdown(f"**{preset.title}** — {preset.duration}  \n{preset.explain}")
-        if c2.button("Run it", key=f"preset-{where}-{i}", disabled=not can_control()):
+        c1.markdown(f"**{t(preset.title)}** — {t(preset.duration)}  \n{t(preset.explain)}")
+        if c2.button(t("Run it"), key=f"preset-{where}-{i}", disabled=not can_control()):
             if not can_control():
                 continue
             from metalearn.engine.validate import make_config

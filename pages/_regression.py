@@ -8,6 +8,7 @@ import streamlit as st
 
 from metalearn import catalog
 from metalearn.viz import adaptation_figure, adaptation_steps
+from pages._i18n import figure, t
 from pages._ui import artifact, has_artifact, kind, label
 
 
@@ -34,10 +35,12 @@ def regression_viewer(completed: list[dict]) -> None:
     sine_runs = [r for r in completed if "regression_curves" in kind(r).artifacts]
     if not sine_runs:
         st.info(
-            "No regression run yet. Train e.g. MAML on `sinusoid` (K = n_shot points) to see "
-            "how a few adaptation steps bend the prediction onto a new sine wave. The MAML "
-            "paper's setting: n_shot 10, meta_batch 25, inner_lr 0.01, inner_steps_test 10; "
-            "train_query 100 makes each meta-gradient less noisy (tasks are generated)."
+            t(
+                "No regression run yet. Train e.g. MAML on `sinusoid` (K = n_shot points) to see "
+                "how a few adaptation steps bend the prediction onto a new sine wave. The MAML "
+                "paper's setting: n_shot 10, meta_batch 25, inner_lr 0.01, inner_steps_test 10; "
+                "train_query 100 makes each meta-gradient less noisy (tasks are generated)."
+            )
         )
     # Adaptation you can watch: a run's curve after 0, 1, 2, ... inner steps, beside the runs
     # scored on the very same test tasks (equal pairing keys), e.g. MAML and fine-tuning.
@@ -45,14 +48,14 @@ def regression_viewer(completed: list[dict]) -> None:
         r for r in sine_runs if has_artifact(r, "regression_curves") and not algorithms_with_band(r)
     ]
     if adapting:
-        st.subheader("Adaptation, step by step")
+        st.subheader(t("Adaptation, step by step"))
         # Newest first, the methods that learn to adapt before the transfer baselines.
         family = {n: a.family for n, a in catalog.algorithms().items()}
         menu = sorted(
             reversed(adapting), key=lambda r: family.get(r["config"]["algorithm"]) == "transfer"
         )
         run_id = st.selectbox(
-            "Run",
+            t("Run"),
             [r["id"] for r in menu],
             format_func=lambda i: label(next(r for r in adapting if r["id"] == i)),
             key="steps-run",
@@ -68,22 +71,34 @@ def regression_viewer(completed: list[dict]) -> None:
             and has_artifact(r, "regression_curves")
         ][-3:]
         curves = {label(r): curves_of(r) for r in [chosen, *partners]}
-        task = st.radio("Test task", [1, 2, 3], horizontal=True, key="steps-task")
+        task = st.radio(t("Test task"), [1, 2, 3], horizontal=True, key="steps-task")
         on_task = {name: c[task - 1] for name, c in curves.items() if task <= len(c)}
         st.plotly_chart(
-            adaptation_steps(on_task, f"Task {task}: press Play, or drag the slider"),
+            figure(
+                adaptation_steps(
+                    on_task, t("Task {task}: press Play, or drag the slider", task=task)
+                )
+            ),
             key=f"steps-{run_id}-{task}",
         )
         st.caption(
-            "Each step is one gradient step on the K support points (black). MAML's start "
-            "is trained so that a few such steps fit a new sine wave; the fine-tuning "
-            "baseline starts from a network trained on all tasks at once."
-            + ("" if partners else " Train fine-tuning on the same settings to see it here.")
+            t(
+                "Each step is one gradient step on the K support points (black). MAML's start "
+                "is trained so that a few such steps fit a new sine wave; the fine-tuning "
+                "baseline starts from a network trained on all tasks at once."
+            )
+            + (
+                ""
+                if partners
+                else " " + t("Train fine-tuning on the same settings to see it here.")
+            )
         )
     for r in sine_runs[-3:]:
         if has_artifact(r, "regression_curves"):
             st.markdown(
-                f"**{label(r)}** — test MSE after 0 / 1 / 10 steps: "
+                f"**{label(r)}** — "
+                + t("test MSE after 0 / 1 / 10 steps:")
+                + " "
                 + " / ".join(
                     f"{v:.2f}"
                     for k, v in r["result"]["test_mse_by_steps"].items()
@@ -93,5 +108,5 @@ def regression_viewer(completed: list[dict]) -> None:
             cols = st.columns(3)
             for col, (k, curve) in zip(cols, enumerate(curves_of(r)), strict=False):
                 col.plotly_chart(
-                    adaptation_figure(curve, f"task {k + 1}"), key=f"sine-{r['id']}-{k}"
+                    figure(adaptation_figure(curve, f"task {k + 1}")), key=f"sine-{r['id']}-{k}"
                 )

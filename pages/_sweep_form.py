@@ -13,6 +13,7 @@ from metalearn.config import SPEC
 from metalearn.engine.sweep import SweepPlan
 from metalearn.engine.trackers import TRACKING
 from metalearn.store import Store, home
+from pages._i18n import t
 from pages._widgets import setting_grid
 
 SHARED = ("episodes", "max_seconds", "eval_episodes", "n_query", "val_every", "device")
@@ -37,7 +38,7 @@ def sweep_form() -> SweepPlan:
     """Inputs for a sweep: the axes, the shared settings, where it runs, its mirrors."""
     algorithms, datasets = catalog.algorithms(), catalog.datasets()
     c1, c2 = st.columns([1, 2])
-    dataset = c1.selectbox("Dataset", list(datasets), key="sweep-dataset")
+    dataset = c1.selectbox(t("Dataset"), list(datasets), key="sweep-dataset")
     data = datasets[dataset]
     able = [
         n
@@ -45,36 +46,42 @@ def sweep_form() -> SweepPlan:
         if data.task in a.tasks and (data.task != "classification" or data.modality in a.modalities)
     ]
     chosen = c2.multiselect(
-        "Algorithms",
+        t("Algorithms"),
         able,
         default=[n for n in ("protonet", "matching") if n in able][:2] or able[:2],
         format_func=lambda n: f"{n} — {algorithms[n].family}",
     )
     c3, c4, c5 = st.columns(3)
-    n_seeds = c3.number_input("Seeds per setting", 1, 20, 3, help="seeds 0, 1, … (each a run)")
+    n_seeds = c3.number_input(
+        t("Seeds per setting"), 1, 20, 3, help=t("seeds 0, 1, … (each a run)")
+    )
     classification = data.task == "classification"
     shots = c4.multiselect(
-        "Shots per class (K)", SHOT_CHOICES, default=[1, 5], disabled=not classification
+        t("Shots per class (K)"), SHOT_CHOICES, default=[1, 5], disabled=not classification
     )
     ways = c5.multiselect(
-        "Classes per episode (N-way)", WAY_CHOICES, default=[5], disabled=not classification
+        t("Classes per episode (N-way)"), WAY_CHOICES, default=[5], disabled=not classification
     )
-    st.markdown("**Settings every run shares**")
-    shared = setting_grid([SPEC[n] for n in SHARED], {**defaults(), "episodes": 300}, st)
-    with st.expander("Where it runs, and mirrors of the metrics"):
+    st.markdown(t("**Settings every run shares**"))
+    shared = setting_grid([SPEC[n] for n in SHARED], {**defaults(), "episodes": 300}, st, "sweep")
+    with st.expander(t("Where it runs, and mirrors of the metrics")):
         e1, e2, e3, e4 = st.columns(4)
         executor = e1.radio(
-            "Executor",
+            t("Executor"),
             ("local", "ray"),
             horizontal=True,
-            help="local: worker processes on this machine, one CPU run at a time; "
-            "ray: a Ray cluster (the address below, else $METALEARN_RAY_ADDRESS, else a local "
-            "Ray started for the sweep)",
+            help=t(
+                "local: worker processes on this machine, one CPU run at a time; "
+                "ray: a Ray cluster (the address below, else $METALEARN_RAY_ADDRESS, else a local "
+                "Ray started for the sweep)"
+            ),
         )
-        address = e2.text_input("Ray address", "", help="auto, or ray://host:port; empty: local")
-        cpus = e3.number_input("CPUs per run (Ray)", 0.5, 64.0, 1.0, 0.5)
-        gpus = e4.number_input("GPU share per run (Ray)", 0.0, 1.0, 0.25, 0.05)
-        tracking = setting_grid(list(TRACKING), {s.name: None for s in TRACKING}, st)
+        address = e2.text_input(
+            t("Ray address"), "", help=t("auto, or ray://host:port; empty: local")
+        )
+        cpus = e3.number_input(t("CPUs per run (Ray)"), 0.5, 64.0, 1.0, 0.5)
+        gpus = e4.number_input(t("GPU share per run (Ray)"), 0.0, 1.0, 0.25, 0.05)
+        tracking = setting_grid(list(TRACKING), {s.name: None for s in TRACKING}, st, "track")
     axes = {"algorithm": chosen, "seed": list(range(int(n_seeds)))}
     if classification:
         axes |= {"n_shot": sorted(shots), "n_way": sorted(ways)}

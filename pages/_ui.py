@@ -25,6 +25,7 @@ from metalearn.engine.kinds import RunKind
 from metalearn.engine.records import RunRecord, kind_of_row
 from metalearn.store import Store, StoreError, artifact_path, damaged, home, store_file
 from pages._guard import Backoff
+from pages._i18n import t
 from pages._server import (  # noqa: F401  (jobs: re-exported for the pages)
     drop_uploads,
     jobs,
@@ -82,18 +83,21 @@ def _client() -> str:
 
 
 def viewer_notice(what: str) -> None:
-    st.info(f"View-only dashboard: {what} is switched off for viewers.", icon=":material/lock:")
+    st.info(
+        t("View-only dashboard: {what} is switched off for viewers.", what=what),
+        icon=":material/lock:",
+    )
 
 
 def presenter_unlock() -> None:
     """Sidebar control: the presenter password (METALEARN_PRESENTER_PASSWORD or
     `presenter_password` in secrets.toml) unlocks the controls for this browser session."""
     password = os.environ.get("METALEARN_PRESENTER_PASSWORD") or _secret("presenter_password")
-    st.caption(":material/lock: View-only mode")
+    st.caption(":material/lock: " + t("View-only mode"))
     if not password:
         return
     if _unlocked():
-        if st.button("Lock controls"):
+        if st.button(t("Lock controls"), key="lock-controls"):
             st.session_state[UNLOCKED] = False
             if sid := session_id():
                 uploads.close(sid)
@@ -101,7 +105,7 @@ def presenter_unlock() -> None:
             st.rerun()
         return
     st.text_input(
-        "Presenter password",
+        t("Presenter password"),
         type="password",
         key="presenter_password",
         on_change=_try_password,  # once per entered value, not on every rerun
@@ -122,7 +126,9 @@ def _try_password(password: str) -> None:
     client, backoff = _client(), guesses()
     wait = backoff.wait(client)
     if wait > 0:  # not even compared: a guesser learns nothing while it waits
-        st.session_state[REFUSAL] = f"Too many wrong passwords: try again in {wait:.0f} s."
+        st.session_state[REFUSAL] = t(
+            "Too many wrong passwords: try again in {wait} s.", wait=f"{wait:.0f}"
+        )
     elif hmac.compare_digest(given.encode(), password.encode()):
         backoff.succeeded(client)
         st.session_state[UNLOCKED] = True
@@ -130,7 +136,7 @@ def _try_password(password: str) -> None:
             uploads.open(sid)
     else:
         backoff.failed(client)
-        st.session_state[REFUSAL] = "Wrong password."
+        st.session_state[REFUSAL] = t("Wrong password.")
 
 
 def runs() -> list[dict]:
@@ -144,13 +150,18 @@ def store_banner() -> bool:
         skipped = _skipped(str(home()))
     except (StoreError, sqlite3.DatabaseError) as err:
         text = str(err) if isinstance(err, StoreError) else str(damaged(store_file(), err))
-        st.error(f"**The run store cannot be read.** {text[0].upper()}{text[1:]}.", icon="🛑")
+        st.error(
+            f"**{t('The run store cannot be read.')}** {text[0].upper()}{text[1:]}.", icon="🛑"
+        )
         return False
     if skipped:
         st.warning(
-            f"{len(skipped)} run record(s) are damaged and not shown ({', '.join(skipped)}). "
-            "Run `python -m metalearn doctor` to check the store, `--restore` to go back to "
-            "its last backup."
+            t(
+                "{n} run record(s) are damaged and not shown ({ids}). Run `python -m metalearn "
+                "doctor` to check the store, `--restore` to go back to its last backup.",
+                n=len(skipped),
+                ids=", ".join(skipped),
+            )
         )
     return True
 
@@ -253,7 +264,14 @@ def read_npz(run: dict, name: str) -> dict | None:
     try:
         return _npz(str(path), path.stat().st_mtime)
     except UNREADABLE as err:
-        st.error(f"{path.name} of run {run['id']} cannot be read ({err}); run it again.")
+        st.error(
+            t(
+                "{file} of run {run} cannot be read ({err}); run it again.",
+                file=path.name,
+                run=run["id"],
+                err=err,
+            )
+        )
         return None
 
 
@@ -263,7 +281,14 @@ def read_json(run: dict, name: str):
     try:
         return json.loads(path.read_text())
     except (*UNREADABLE, UnicodeDecodeError) as err:
-        st.error(f"{path.name} of run {run['id']} cannot be read ({err}); run it again.")
+        st.error(
+            t(
+                "{file} of run {run} cannot be read ({err}); run it again.",
+                file=path.name,
+                run=run["id"],
+                err=err,
+            )
+        )
         return None
 
 
@@ -285,7 +310,7 @@ def device_label() -> str:
                 timeout=5,
             ).stdout.strip()
             if out:
-                return "GPU: " + out.splitlines()[0]
+                return "GPU: " + out.splitlines()[0]  # a name: not translated
         except (OSError, subprocess.SubprocessError):
             pass
     return "CPU (no GPU found)"
@@ -296,13 +321,13 @@ def sidebar(live: bool = True) -> None:
     panel: one refreshing fragment per page instead of two keeps the browser's share of a small
     machine down while a run is watched."""
     with st.sidebar:
-        st.caption(f"Device: **{device_label()}**")
+        st.caption(t("Device: **{device}**", device=t(device_label())))
         if viewer_mode():
             presenter_unlock()
         if live:
             live_sidebar()
         else:
-            st.caption("Runs in progress: under **Live** on this page.")
+            st.caption(t("Runs in progress: under **Live** on this page."))
 
 
 @st.fragment(run_every=3.0)
@@ -310,7 +335,7 @@ def live_sidebar() -> None:
     reap()
     active = [r for r in runs() if r["status"] in ACTIVE]
     if not active:
-        st.caption("No runs in progress.")
+        st.caption(t("No runs in progress."))
     for r in active:
         icon = ":material/play_circle:" if r["status"] == "running" else ":material/hourglass_top:"
-        st.caption(f"{icon} {label(r)} — {r['status']}")
+        st.caption(f"{icon} {label(r)} — {t(r['status'])}")

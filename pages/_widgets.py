@@ -2,19 +2,23 @@
 the Sweeps page's forms use the same ones."""
 
 from metalearn.settings import Setting
+from pages._i18n import t, tt
 
 
-def setting_input(s: Setting, default, container):
-    """The widget for one declared setting; optional numbers use 0 for "none"."""
-    help_text = s.help.replace("None:", "0:") if s.optional else s.help
+def setting_input(s: Setting, default, container, key: str):
+    """The widget for one declared setting, in the page's language; optional numbers use 0 for
+    "none". Its key (`key` and the setting's name) does not depend on the language, so switching
+    language keeps the value."""
+    label, help_text = t(s.label), tt(s.help)
+    if s.optional and help_text:
+        help_text = help_text.replace("None:", "0:")
+    kw = {"key": f"{key}-{s.name}", "help": help_text or None}
     if s.choices:
-        return container.selectbox(
-            s.label, s.choices, index=s.choices.index(default), help=help_text or None
-        )
+        return container.selectbox(label, s.choices, index=s.choices.index(default), **kw)
     if s.type is bool:
-        return container.checkbox(s.label, value=default, help=help_text or None)
+        return container.checkbox(label, value=default, **kw)
     if s.type is str:  # free text: empty stands for None
-        return container.text_input(s.label, value=default or "", help=help_text or None) or None
+        return container.text_input(label, value=default or "", **kw) or None
     low = None if s.low is None or s.low_open else s.low
     if s.optional:  # 0 stands for None
         low = 0
@@ -23,33 +27,38 @@ def setting_input(s: Setting, default, container):
         low = None if low is None else float(low)
         high = None if s.high is None else float(s.high)
         got = container.number_input(
-            s.label, value=value, min_value=low, max_value=high, format="%g", help=help_text or None
+            label, value=value, min_value=low, max_value=high, format="%g", **kw
         )
     else:
         got = container.number_input(
-            s.label,
+            label,
             value=int(default or 0),
             min_value=None if low is None else int(low),
             max_value=None if s.high is None else int(s.high),
             step=1,
-            help=help_text or None,
+            **kw,
         )
     return None if s.optional and not got else got
 
 
-def setting_grid(settings: list[Setting], defaults: dict, container) -> dict:
-    """Four columns of widgets, the advanced ones folded away."""
+def setting_grid(settings: list[Setting], defaults: dict, container, key: str) -> dict:
+    """Four columns of widgets, the advanced ones folded away (`key`: the form's prefix for the
+    widgets' keys)."""
     values: dict = {}
     plain = [s for s in settings if not s.advanced]
     folded = [s for s in settings if s.advanced]
-    cols = container.columns(4)
-    for i, s in enumerate(plain):
-        values[s.name] = setting_input(s, defaults[s.name], cols[i % 4])
+    values |= setting_columns(plain, defaults, container, key)
     if folded:
-        more = container.expander("Advanced settings").columns(4)
-        for i, s in enumerate(folded):
-            values[s.name] = setting_input(s, defaults[s.name], more[i % 4])
+        values |= setting_columns(folded, defaults, container.expander(t("Advanced settings")), key)
     return values
+
+
+def setting_columns(settings: list[Setting], defaults: dict, container, key: str) -> dict:
+    """The settings' widgets in four columns, in order; their values by name."""
+    cols = container.columns(4)
+    return {
+        s.name: setting_input(s, defaults[s.name], cols[i % 4], key) for i, s in enumerate(settings)
+    }
 
 
 def model_picker(able: list[dict], missing: str, container=None) -> str:
@@ -61,10 +70,10 @@ def model_picker(able: list[dict], missing: str, container=None) -> str:
 
     if not able:
         st.info(missing)
-        st.page_link("pages/views/train.py", label="Train a model →")
+        st.page_link("pages/views/train.py", label=t("Train a model →"))
         st.stop()
     return (container or st).selectbox(
-        "The model",
+        t("The model"),
         [r["id"] for r in reversed(able)],
         format_func=lambda i: label(next(r for r in able if r["id"] == i)),
     )

@@ -51,12 +51,21 @@ class TrialSet:
         description: where the trials come from, in words, for the screen and the README.
         seed: the seed that drew them.
         trials: the trials, in order.
+        n_sets: how many alphabets (or glyph sets) the trials were drawn from.
     """
 
     source: str
     description: str
     seed: int
     trials: list[Trial]
+    n_sets: int = 0
+
+
+# Where trials come from, in words ({n}: the number of alphabets or sets).
+SOURCES = {
+    "omniglot": "Omniglot's test characters: {n} evaluation alphabets, never seen in training",
+    "glyphs": "the built-in glyphs' test classes in {n} sets of 30 (Omniglot was not found)",
+}
 
 
 def _omniglot_pool(root: str | None) -> dict[str, torch.Tensor]:
@@ -122,10 +131,8 @@ def draw_trials(
     source = source or source_for(root)
     if source == "omniglot":
         pool = _omniglot_pool(root)
-        what = "Omniglot's test characters: {n} evaluation alphabets, never seen in training"
     elif source == "glyphs":
         pool = _glyph_pool()
-        what = "the built-in glyphs' test classes in {n} sets of 30 (Omniglot was not found)"
     else:
         raise DataError(f"trial source {source!r} is unknown; choose omniglot or glyphs")
     alphabets = [a for a, imgs in pool.items() if imgs.shape[0] >= N_WAY]
@@ -140,4 +147,5 @@ def draw_trials(
         drawer_a, drawer_b = torch.randperm(imgs.shape[1], generator=g)[:2].tolist()
         answer = int(torch.randint(N_WAY, (1,), generator=g))
         trials.append(Trial(alphabet, imgs[chars, drawer_a], imgs[chars[answer], drawer_b], answer))
-    return TrialSet(source, what.format(n=len(alphabets)), seed, trials)
+    n_sets = len(alphabets)
+    return TrialSet(source, SOURCES[source].format(n=n_sets), seed, trials, n_sets)

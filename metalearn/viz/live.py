@@ -46,19 +46,27 @@ def _tick_labels(ticks: list[float]) -> list[str]:
     return labels
 
 
-def curves_svg(metrics: pd.DataFrame, names: list[str], title: str = "") -> str:
+def curves_svg(
+    metrics: pd.DataFrame,
+    names: list[str],
+    title: str = "",
+    words: dict[str, str] | None = None,
+) -> str:
     """One polyline per (run, metric), as `learning_curves` draws them, in a self-contained SVG.
 
     Args:
         metrics: rows with columns run (label), step, name, value.
         names: metric names to draw, e.g. ["loss"] or ["accuracy", "val_accuracy"].
         title: shown above the plot (default: the metric names).
+        words: how to write the metric names and "no points yet" on screen (default: as they
+            are), e.g. in the dashboard's language.
 
     Returns:
         An `<svg>` element (a string) with a `<title>` for screen readers.
     """
     data = metrics[metrics["name"].isin(names) & metrics["value"].map(math.isfinite)]
-    title = title or ", ".join(names)
+    words = words or {}
+    title = title or ", ".join(words.get(n, n) for n in names)
 
     def head(height: float) -> list[str]:
         return [
@@ -73,11 +81,15 @@ def curves_svg(metrics: pd.DataFrame, names: list[str], title: str = "") -> str:
 
     if data.empty:
         out = head(60)
-        out.append(f'<text x="{LEFT}" y="40" fill="#868e96">no points yet</text></svg>')
+        empty = escape(words.get("no points yet", "no points yet"))
+        out.append(f'<text x="{LEFT}" y="40" fill="#868e96">{empty}</text></svg>')
         return "".join(out)
     groups = list(data.groupby(["run", "name"], sort=False))
     multi_run = data["run"].nunique() > 1
-    labels = [f"{run} · {name}" if multi_run else name for (run, name), _ in groups]
+    labels = [
+        f"{run} · {words.get(name, name)}" if multi_run else words.get(name, name)
+        for (run, name), _ in groups
+    ]
     # The legend in rows under the title, wrapped to the plot's width.
     legend, x, y = [], LEFT, 30
     for i, text in enumerate(labels):

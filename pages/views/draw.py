@@ -10,6 +10,7 @@ from metalearn.data.drawings import drawing_png, read_canvas
 from metalearn.engine.predict import classify, drawing_misfit, features
 from metalearn.store import Store
 from metalearn.viz import drawing_landing
+from pages._i18n import figure, t
 from pages._ui import runs
 from pages._widgets import model_picker
 
@@ -33,21 +34,28 @@ def clear() -> None:
     st.session_state.pop(QUERY, None)
 
 
-st.title("Draw your own task")
+st.title(t("Draw your own task"))
 st.markdown(
-    "Invent **N symbols** nobody has trained on, draw **K examples** of each, then draw one "
-    "more and let a trained model say which symbol it is. This is a few-shot task of your own "
-    "making: the model has never seen your symbols."
+    t(
+        "Invent **N symbols** nobody has trained on, draw **K examples** of each, then draw one "
+        "more and let a trained model say which symbol it is. This is a few-shot task of your own "
+        "making: the model has never seen your symbols."
+    )
 )
 st.session_state.setdefault(EXAMPLES, {})
 st.session_state.setdefault(CANVAS, 0)
 c1, c2, c3 = st.columns([1, 1, 3])
-n_way = int(c1.number_input("Symbols (N)", 2, 5, 3, on_change=clear))
-n_shot = int(c2.number_input("Examples of each (K)", 1, 3, 1, on_change=clear))
+n_way = int(c1.number_input(t("Symbols (N)"), 2, 5, 3, on_change=clear, key="draw-n-way"))
+n_shot = int(
+    c2.number_input(t("Examples of each (K)"), 1, 3, 1, on_change=clear, key="draw-n-shot")
+)
 run_id = model_picker(
     [r for r in runs() if drawing_misfit(r, n_way) is None],
-    f"No trained model can read drawings among {n_way} symbols yet: train a run on drawings "
-    "(ProtoNet on glyphs or omniglot, for instance) and come back.",
+    t(
+        "No trained model can read drawings among {n} symbols yet: train a run on drawings "
+        "(ProtoNet on glyphs or omniglot, for instance) and come back.",
+        n=n_way,
+    ),
     c3,
 )
 examples: dict[int, list[bytes]] = st.session_state[EXAMPLES]
@@ -69,14 +77,17 @@ with left:
 with right:
     if missing:
         st.markdown(
-            f"**Step 1 of 2.** Draw an example of a symbol on the canvas, then add it. "
-            f"Still to draw: {sum(n_shot - len(examples.get(s, [])) for s in missing)}."
+            t(
+                "**Step 1 of 2.** Draw an example of a symbol on the canvas, then add it. "
+                "Still to draw: {n}.",
+                n=sum(n_shot - len(examples.get(s, [])) for s in missing),
+            )
         )
         cols = st.columns(n_way)
         for s, col in enumerate(cols):
             have = len(examples.get(s, []))
             col.button(
-                f"Add to symbol {s + 1} ({have}/{n_shot})",
+                t("Add to symbol {s} ({have}/{n_shot})", s=s + 1, have=have, n_shot=n_shot),
                 key=f"add-{s}",
                 on_click=add,
                 args=(s, png),
@@ -84,40 +95,46 @@ with right:
                 width="stretch",
             )
     else:
-        st.markdown("**Step 2 of 2.** Draw one more (a query) and ask the model which it is.")
+        st.markdown(t("**Step 2 of 2.** Draw one more (a query) and ask the model which it is."))
         st.button(
-            "Classify this drawing", type="primary", on_click=ask, args=(png,), disabled=png is None
+            t("Classify this drawing"),
+            type="primary",
+            on_click=ask,
+            args=(png,),
+            disabled=png is None,
         )
-    st.button("Clear all", on_click=clear, disabled=not examples)
+    st.button(t("Clear all"), on_click=clear, disabled=not examples)
     for s in range(n_way):
         mine = examples.get(s, [])
         row = st.columns([1, 4])
-        row[0].markdown(f"**Symbol {s + 1}**")
+        row[0].markdown("**" + t("Symbol {s}", s=s + 1) + "**")
         if mine:
             row[1].image(mine, width=72)
 
 query = st.session_state.get(QUERY)
 if query and not missing:
-    names = [f"symbol {s + 1}" for s in range(n_way)]
+    names = [t("symbol {s}", s=s + 1) for s in range(n_way)]
     support = {
-        names[s]: [(f"{names[s]}, example {k + 1}", png) for k, png in enumerate(examples[s])]
+        names[s]: [(f"{names[s]}, {k + 1}", png) for k, png in enumerate(examples[s])]
         for s in range(n_way)
     }
-    asked = [("your drawing", query)]
+    yours = t("your drawing")
+    asked = [(yours, query)]
     try:
-        out = classify(Store(), run_id, support, asked)["your drawing"]
+        out = classify(Store(), run_id, support, asked)[yours]
     except DataError as err:
         st.error(str(err))
         st.stop()
-    st.subheader(f"The model says: {out['class']}")
+    st.subheader(t("The model says: {name}", name=out["class"]))
     a, b = st.columns([1, 2])
-    a.image(query, width=112, caption="your drawing")
+    a.image(query, width=112, caption=yours)
+    symbol, probability = t("symbol"), t("probability")
     a.dataframe(
-        [{"symbol": n, "probability": p} for n, p in out["scores"].items()],
+        [{symbol: n, probability: p} for n, p in out["scores"].items()],
         hide_index=True,
         column_config={
-            "probability": st.column_config.ProgressColumn(
-                "probability", min_value=0.0, max_value=1.0, format="percent"
+            probability: st.column_config.ProgressColumn(
+                probability, min_value=0.0, max_value=1.0, format="percent"
             )
         },
     )
@@ -126,6 +143,6 @@ if query and not missing:
         landing = drawing_landing(
             z["support"], z["query"], z["support_labels"], names.index(out["class"]), names
         )
-        b.plotly_chart(landing, key="draw-embedding")
+        b.plotly_chart(figure(landing), key="draw-embedding")
     except DataError as err:
         b.info(str(err))

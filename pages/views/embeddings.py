@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from metalearn.viz import aligned_pca, embedding_figure, episode_points
+from pages._i18n import figure, t
 from pages._ui import artifact, has_artifact, label, read_npz, runs
 
 
@@ -26,7 +27,7 @@ def aligned(run_id: str, mtime: float, _z: dict) -> tuple[list, tuple]:
 
 
 @st.cache_data(show_spinner="Projecting…")
-def figure(run_id: str, mtime: float, index: int, method: str, _z: dict):
+def projected(run_id: str, mtime: float, index: int, method: str, _z: dict):
     z = _z  # the arrays (not hashed: the run and the file's version key the cache)
     points, ranges = aligned(run_id, mtime, z) if method == "pca" else (None, None)
     return embedding_figure(
@@ -48,20 +49,20 @@ def texts_of(z: dict) -> list[str] | None:
     """A text run's support then query utterances (None for images)."""
     if "support_texts" not in z:
         return None
-    return [str(t) for t in np.concatenate([z["support_texts"], z["query_texts"]])]
+    return [str(x) for x in np.concatenate([z["support_texts"], z["query_texts"]])]
 
 
-st.title("Embeddings")
+st.title(t("Embeddings"))
 with_snapshots = {r["id"]: r for r in runs() if has_artifact(r, "embeddings")}
 if not with_snapshots:
-    st.info("No run with embedding snapshots yet. Train ProtoNet or the fine-tuning baseline.")
+    st.info(t("No run with embedding snapshots yet. Train ProtoNet or the fine-tuning baseline."))
     st.stop()
 # The choice is a run id (kept in the URL), never a list position: a run that gains its first
 # snapshot meanwhile must not move the page to another run.
 ids = list(with_snapshots)
 wanted = st.query_params.get("run")
 run_id = st.selectbox(
-    "Run",
+    t("Run"),
     ids,
     index=ids.index(wanted) if wanted in with_snapshots else len(ids) - 1,
     format_func=lambda i: label(with_snapshots[i]),
@@ -77,18 +78,20 @@ if z is None:  # truncated or overwritten: said above; other runs stay selectabl
     st.stop()
 steps = [int(s) for s in z["steps"]]
 c1, c2 = st.columns([3, 1])
-step = c1.select_slider("Snapshot (training episodes)", steps, value=steps[-1])
+step = c1.select_slider(t("Snapshot (training episodes)"), steps, value=steps[-1])
 method = c2.radio(
-    "Projection",
+    t("Projection"),
     ["pca", "tsne"],
     horizontal=True,
     format_func=lambda m: {"pca": "PCA", "tsne": "t-SNE"}[m],
 )
-fig = figure(run["id"], mtime, steps.index(step), method, z)
-event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="emb")
+fig = projected(run["id"], mtime, steps.index(step), method, z)
+event = st.plotly_chart(figure(fig), on_select="rerun", selection_mode="points", key="emb")
 st.caption(
-    "Circles: support · stars: class prototypes (support means) · crosses: queries "
-    "classified right · open X: wrong. Select a point to see its image (or sentence)."
+    t(
+        "Circles: support · stars: class prototypes (support means) · crosses: queries "
+        "classified right · open X: wrong. Select a point to see its image (or sentence)."
+    )
 )
 points = (event or {}).get("selection", {}).get("points", []) if event else []
 shown = [p["customdata"] for p in points if isinstance(p.get("customdata"), int)][:8]

@@ -13,6 +13,7 @@ from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store
 from metalearn.viz import score_by_steps
+from pages._i18n import N_, figure, t
 from pages._navigation import navigation_viewer
 from pages._regression import regression_viewer
 from pages._ui import (
@@ -71,25 +72,33 @@ def show(img: np.ndarray) -> np.ndarray:
     return img[..., 0] if img.shape[-1] == 1 else img
 
 
-st.title("Task explorer")
+st.title(t("Task explorer"))
 completed = [r for r in runs() if r["status"] == "completed"]
 # Runs whose model classifies an episode: classification kinds that keep a checkpoint.
 finished = [
     r for r in completed if kind(r).task == "classification" and "checkpoint" in kind(r).artifacts
 ]
 tab_sample, tab_own, tab_sine, tab_nav = st.tabs(
-    ["Sample an episode", "Bring your own task", "Few-shot regression", "Navigation (meta-RL)"]
+    [
+        t(x)
+        for x in (
+            N_("Sample an episode"),
+            N_("Bring your own task"),
+            N_("Few-shot regression"),
+            N_("Navigation (meta-RL)"),
+        )
+    ]
 )
 with tab_sample:
     avail = availability()
     datasets = catalog.datasets()
     names = [n for n, d in datasets.items() if d.task == "classification" and avail.get(n)]
     c = st.columns(5)
-    dataset = c[0].selectbox("Dataset", names)
-    n_way = c[1].number_input("n_way", 2, 10, 5)
-    n_shot = c[2].number_input("n_shot", 1, 5, 1)
-    n_query = c[3].number_input("n_query", 1, 5, 2)
-    seed = c[4].number_input("episode seed", 0, 10**6, 0)
+    dataset = c[0].selectbox(t("Dataset"), names, key="explore-dataset")
+    n_way = c[1].number_input(t("Classes per episode (N-way)"), 2, 10, 5, key="explore-n-way")
+    n_shot = c[2].number_input(t("Examples per class (K-shot)"), 1, 5, 1, key="explore-n-shot")
+    n_query = c[3].number_input(t("Query examples per class"), 1, 5, 2, key="explore-n-query")
+    seed = c[4].number_input(t("Episode seed"), 0, 10**6, 0, key="explore-seed")
     try:
         sampler = EpisodeSampler(test_split(dataset), n_way, n_shot, n_query, seed)
     except DataError as err:
@@ -99,12 +108,15 @@ with tab_sample:
     episode = sampler.build(classes, idx)
     split = test_split(dataset)
     text = datasets[dataset].modality == "text"
-    st.markdown("**Support set** (one row per class)")
+    st.markdown(t("**Support set** (one row per class)"))
     if text:
         st.dataframe(
             [
-                {"class": row, "intent": split.class_names[int(classes[row])]}
-                | {f"example {k + 1}": split.texts[int(i)] for k, i in enumerate(idx[row, :n_shot])}
+                {t("class"): row, t("intent"): split.class_names[int(classes[row])]}
+                | {
+                    t("example {k}", k=k + 1): split.texts[int(i)]
+                    for k, i in enumerate(idx[row, :n_shot])
+                }
                 for row in range(n_way)
             ],
             hide_index=True,
@@ -114,16 +126,16 @@ with tab_sample:
             st.image(
                 [show(split.images[int(i)].numpy()) for i in idx[row, :n_shot]],
                 width=56,
-                caption=[f"class {row}"] * n_shot,
+                caption=[t("class {row}", row=row)] * n_shot,
             )
     query_idx = idx[:, n_shot:].flatten()
     candidates = [r for r in finished if r["config"]["dataset"] == dataset]
     chosen = st.multiselect(
-        "Predictions of runs",
+        t("Predictions of runs"),
         [r["id"] for r in candidates],
         format_func=lambda i: label(next(r for r in runs() if r["id"] == i)),
     )
-    captions = [[f"true {int(t)}"] for t in episode.query_labels]
+    captions = [[t("true {label}", label=int(y))] for y in episode.query_labels]
     by_steps: dict[str, tuple[dict[str, float], None]] = {}  # adapting runs: accuracy per step
     predicted: dict[str, torch.Tensor] = {}
     for run_id in chosen:
@@ -146,21 +158,21 @@ with tab_sample:
                 predicted[run_id] = algo.predict(seen).argmax(-1).cpu()[None]
     shown_step = None
     if by_steps:
-        st.markdown("**Adaptation, step by step**: the query accuracy after each inner step.")
+        st.markdown(t("**Adaptation, step by step**: the query accuracy after each inner step."))
         st.plotly_chart(
-            score_by_steps(by_steps, "query accuracy", "This episode, step by step"),
+            figure(score_by_steps(by_steps, "query accuracy", "This episode, step by step")),
             key=f"episode-steps-{seed}",
         )
-        shown_step = st.slider("Show the predictions after this many inner steps", 0, 10, 10)
+        shown_step = st.slider(t("Show the predictions after this many inner steps"), 0, 10, 10)
     for run_id, steps in predicted.items():
         pred = steps[min(shown_step, len(steps) - 1) if len(steps) > 1 else 0]
-        for cap, p, t in zip(captions, pred, episode.query_labels, strict=True):
-            cap.append(f"{'right' if p == t else 'WRONG'} {run_id[-6:]}: {int(p)}")
-    st.markdown("**Query set**")
+        for cap, p, y in zip(captions, pred, episode.query_labels, strict=True):
+            cap.append(f"{t('right') if p == y else t('WRONG')} {run_id[-6:]}: {int(p)}")
+    st.markdown(t("**Query set**"))
     if text:
         st.dataframe(
             [
-                {"utterance": split.texts[int(i)], "runs": " · ".join(c)}
+                {t("utterance"): split.texts[int(i)], t("runs"): " · ".join(c)}
                 for i, c in zip(query_idx, captions, strict=True)
             ],
             hide_index=True,
@@ -173,29 +185,31 @@ with tab_sample:
         )
 with tab_own:
     if not finished:
-        st.info("Train a run first; its model classifies your images.")
+        st.info(t("Train a run first; its model classifies your images."))
     elif not can_control():
-        viewer_notice("uploading images")
+        viewer_notice(t("uploading images"))
     else:
         run_id = st.selectbox(
-            "Model",
+            t("Model"),
             [r["id"] for r in finished],
             format_func=lambda i: label(next(r for r in finished if r["id"] == i)),
         )
         data_of_run = next(r for r in finished if r["id"] == run_id)["config"]["dataset"]
         text = catalog.datasets()[data_of_run].modality == "text"
-        n_classes = st.number_input("Classes", 2, 10, 2)
+        n_classes = st.number_input(t("Classes"), 2, 10, 2)
         support, named = {}, []
         for k in range(n_classes):
             c1, c2 = st.columns([1, 3])
-            name = c1.text_input("Class name", f"class {k + 1}", key=f"name{k}")
+            name = c1.text_input(t("Class name"), t("class {k}", k=k + 1), key=f"name{k}")
             if text:  # one support sentence per line
-                lines = c2.text_area(f"Sentences of {name} (one per line)", key=f"say{k}")
-                items = [(f"{name}, line {j + 1}", t) for j, t in enumerate(lines.splitlines())]
-                support[name.strip()] = [(n, t.strip()) for n, t in items if t.strip()]
+                lines = c2.text_area(
+                    t("Sentences of {name} (one per line)", name=name), key=f"say{k}"
+                )
+                items = [(f"{name}, {j + 1}", s) for j, s in enumerate(lines.splitlines())]
+                support[name.strip()] = [(n, s.strip()) for n, s in items if s.strip()]
             else:
                 files = c2.file_uploader(
-                    f"Support images of {name}",
+                    t("Support images of {name}", name=name),
                     ["png", "jpg", "jpeg"],
                     accept_multiple_files=True,
                     key=f"up{k}",
@@ -203,19 +217,23 @@ with tab_own:
                 support[name.strip()] = [(f.name, f.getvalue()) for f in files or []]
             named.append(name.strip())
         if text:
-            typed = st.text_area("Sentences to classify (one per line)", key="say-query")
-            queries = [t.strip() for t in typed.splitlines() if t.strip()]
+            typed = st.text_area(t("Sentences to classify (one per line)"), key="say-query")
+            queries = [s.strip() for s in typed.splitlines() if s.strip()]
         else:
             queries = st.file_uploader(
-                "Query images", ["png", "jpg", "jpeg"], accept_multiple_files=True
+                t("Query images"), ["png", "jpg", "jpeg"], accept_multiple_files=True
             )
         twice = sorted({n for n in named if named.count(n) > 1})
         if twice or "" in named:
             st.error(
-                "Give each class its own, non-empty name"
-                + (f" ({', '.join(map(repr, twice))} is used twice)." if twice else ".")
+                t("Give each class its own, non-empty name.")
+                + (
+                    " " + t("Used twice: {names}.", names=", ".join(map(repr, twice)))
+                    if twice
+                    else ""
+                )
             )
-        if st.button("Classify", disabled=not queries or bool(twice) or "" in named):
+        if st.button(t("Classify"), disabled=not queries or bool(twice) or "" in named):
             try:
                 if text:
                     asked = [(q, q) for q in queries]

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages._i18n import N_, t
 from pages._presets import preset_buttons
 from pages._ui import can_control, jobs
 
@@ -9,20 +10,27 @@ from pages._ui import can_control, jobs
 # (2026-12-05: ProtoNet 79 s on a cold machine, 9.7 s of it generating glyphs; Baseline++ 68 s;
 # MANN 252 s). A GPU takes a fraction of that.
 QUICK_STARTS = {
-    "ProtoNet, 5-way 1-shot": ({"algorithm": "protonet"}, "about 80 s on a 2-core CPU"),
-    "Baseline++ fine-tuning, 5-way 1-shot": (
-        {"algorithm": "finetune", "head": "cosine", "episodes": 300, "val_every": 100},
-        "about 70 s on a 2-core CPU",
+    N_("ProtoNet, 5-way 1-shot"): (
+        {"algorithm": "protonet"},
+        N_("about {n} s on a 2-core CPU"),
+        80,
     ),
-    "Memory network (MANN), 5 classes x 10 presentations": (
+    N_("Baseline++ fine-tuning, 5-way 1-shot"): (
+        {"algorithm": "finetune", "head": "cosine", "episodes": 300, "val_every": 100},
+        N_("about {n} s on a 2-core CPU"),
+        70,
+    ),
+    N_("Memory network (MANN), 5 classes x 10 presentations"): (
         {"algorithm": "mann", "n_shot": 10, "meta_batch": 16, "episodes": 24000, "val_every": 0},
-        "about 4 minutes on a 2-core CPU",
+        N_("about {n} minutes on a 2-core CPU"),
+        4,
     ),
 }
 
-st.title("metalearn · a meta-learning lab")
+st.title("metalearn · " + t("a meta-learning lab"))  # same in every language
 st.markdown(
-    """
+    t(
+        """
 **Learning to learn.** An ordinary classifier needs thousands of labelled images per class. A
 person can recognise a new letter after seeing it once. Meta-learning closes part of that gap: a
 model is trained on *many small tasks* - each a few-shot problem with its own classes - so that
@@ -32,35 +40,46 @@ what it learns is how to pick up a *new* task from a handful of examples.
 K labelled examples of each (the *support set*), and some unlabelled *query* images to classify.
 Accuracy on many such test episodes, with its confidence interval, is the honest score.
 """
+    )
 )
 cols = st.columns(4)
 families = [
-    ("Metric-based", "Learn an embedding where a nearest-class-mean rule works (ProtoNet)."),
     (
-        "Optimization-based",
-        "Learn an initialisation or an optimiser that adapts in a few "
-        "gradient steps (MAML, the LSTM meta-learner).",
+        N_("Metric-based"),
+        N_("Learn an embedding where a nearest-class-mean rule works (ProtoNet)."),
     ),
-    ("Memory-based", "Bind examples to labels in an external memory and read them back (MANN)."),
     (
-        "Transfer (fine-tuning)",
-        "Pre-train one classifier on all training classes, then fit a "
-        "new head on the few labelled examples: a strong baseline.",
+        N_("Optimization-based"),
+        N_(
+            "Learn an initialisation or an optimiser that adapts in a few "
+            "gradient steps (MAML, the LSTM meta-learner)."
+        ),
+    ),
+    (
+        N_("Memory-based"),
+        N_("Bind examples to labels in an external memory and read them back (MANN)."),
+    ),
+    (
+        N_("Transfer (fine-tuning)"),
+        N_(
+            "Pre-train one classifier on all training classes, then fit a "
+            "new head on the few labelled examples: a strong baseline."
+        ),
     ),
 ]
 for col, (name, text) in zip(cols, families, strict=True):
-    col.markdown(f"**{name}**\n\n{text}")
+    col.markdown(f"**{t(name)}**\n\n{t(text)}")
 
-st.subheader("Quick starts on the built-in glyphs data")
-st.caption("No download needed: `glyphs` is generated on this machine.")
-for name, (settings, duration) in QUICK_STARTS.items():
+st.subheader(t("Quick starts on the built-in glyphs data"))
+st.caption(t("No download needed: `glyphs` is generated on this machine."))
+for name, (settings, duration, n) in QUICK_STARTS.items():
     c1, c2 = st.columns([3, 1])
-    c1.markdown(f"**{name}** — {duration}")
-    if c2.button("Run it", key=f"quick-{name}", disabled=not can_control()) and can_control():
+    c1.markdown(f"**{t(name)}** — {t(duration, n=n)}")
+    if c2.button(t("Run it"), key=f"quick-{name}", disabled=not can_control()) and can_control():
         from metalearn.engine.validate import make_config
 
         run_id = jobs().launch(make_config(settings))
         st.switch_page("pages/views/train.py", query_params={"watch": run_id})
-st.subheader("Lessons: one question, a few runs, one click")
+st.subheader(t("Lessons: one question, a few runs, one click"))
 preset_buttons("home")
-st.page_link("pages/views/learn.py", label="Learn how each method works →")
+st.page_link("pages/views/learn.py", label=t("Learn how each method works →"))

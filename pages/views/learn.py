@@ -5,16 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from metalearn import catalog
+from pages._i18n import N_, idea, t
 
-FAMILY_NAMES = {
-    "model": "Model-based",
-    "optimization": "Optimization-based",
-    "metric": "Metric-based",
-    "memory": "Memory-based",
-    "transfer": "Transfer baseline",
-}
+FAMILY_NAMES = catalog.FAMILY_NAMES
 FAMILY_IDEAS = {
-    "model": """
+    "model": N_("""
 A meta-model is trained across many tasks so that, from a task's few examples, it produces a
 model for that task. The seed document files MAML here: what MAML learns is an *initial model*,
 and a few gradient steps on the support set turn it into the task's model. Most of the literature
@@ -22,47 +17,49 @@ and a few gradient steps on the support set turn it into the task's model. Most 
 *optimization-based* instead, because the adaptation is gradient descent, and keeps
 "model-based" for networks that take the support set as input and output the prediction directly
 (SNAIL, neural processes). Below, each method shows both names where they differ.
-""",
-    "optimization": """
+"""),
+    "optimization": N_("""
 What is learned is the *optimiser*: the rule that turns a task's gradients into parameter updates,
 so that a few updates on a new task suffice. In the seed's sense this is the LSTM meta-learner,
 whose gates act as a learned learning rate and a learned weight decay.
-""",
-    "metric": """
+"""),
+    "metric": N_("""
 Learn a space in which examples of the same class are close. A new class is then handled by a
 comparison (distance to a class mean, attention over the support set, a learned relation score,
 a closed-form linear fit) with no gradient steps at test time.
-""",
-    "memory": """
+"""),
+    "memory": N_("""
 A network with an external memory stores what it has just seen (an image and its label) and
 recalls it by content when a similar image comes back, so it learns within a single episode.
 Many surveys count memory-augmented networks among the model-based methods; the seed gives them
 a family of their own.
-""",
-    "transfer": """
+"""),
+    "transfer": N_("""
 Not meta-learning, and the yardstick for all of it: train one ordinary classifier on all the
 training classes, then reuse its features for a new task. The same recipe at full scale is the
 seed's title theme, fine-tuning a pre-trained model.
-""",
+"""),
 }
 
-st.title("Learn")
-st.markdown("""
+st.title(t("Learn"))
+st.markdown(
+    t("""
 Meta-learning methods differ in *what* they carry from the training tasks to a new task. The seed
 document sorts them into four families: model-based, optimization-based, metric-based and
 memory-based; a plain transfer baseline is the yardstick for all of them. Every method of this lab
 is listed below under the seed's family, with its idea, its formula, short pseudo-code and its
 paper.
 """)
+)
 algorithms = catalog.algorithms()
 st.dataframe(
     pd.DataFrame(
         [
             {
-                "method": a.name,
-                "seed's family": FAMILY_NAMES[a.family_in_seed],
-                "usual family in the literature": FAMILY_NAMES[a.family],
-                "in one line": a.summary,
+                t("method"): a.name,
+                t("seed's family"): t(FAMILY_NAMES[a.family_in_seed]),
+                t("usual family in the literature"): t(FAMILY_NAMES[a.family]),
+                t("in one line"): t(a.summary),
             }
             for a in algorithms.values()
         ]
@@ -76,32 +73,37 @@ def paper(doc: str) -> str:
     return " ".join(doc.split("\n\n")[0].split())
 
 
-def idea(doc: str) -> str:
-    """The docstring's second paragraph: how the method works."""
+def idea_of(name: str, doc: str) -> str:
+    """How the method works: the docstring's second paragraph, in the page's language."""
     parts = doc.split("\n\n")
-    return " ".join(parts[1].split()) if len(parts) > 1 else ""
+    return idea(name, " ".join(parts[1].split()) if len(parts) > 1 else "")
 
 
 for family, title in FAMILY_NAMES.items():
-    st.header(title)
-    st.markdown(FAMILY_IDEAS[family])
+    st.header(t(title))
+    st.markdown(t(FAMILY_IDEAS[family]))
     for a in (a for a in algorithms.values() if a.family_in_seed == family):
-        with st.expander(f"**{a.name}** - {a.summary}"):
-            st.caption(paper(a.doc))
+        with st.expander(f"**{a.name}** - {t(a.summary)}"):
+            # same in every language (a reference)
+            st.container(key=f"references-{a.name}").caption(paper(a.doc))
             if a.family != a.family_in_seed:
                 st.info(
-                    f"The seed: {FAMILY_NAMES[a.family_in_seed].lower()} (it learns an initial "
-                    f"model). The literature: {FAMILY_NAMES[a.family].lower()} (it adapts by "
-                    "gradient steps)."
+                    t(
+                        "The seed: {seed} (it learns an initial model). The literature: "
+                        "{usual} (it adapts by gradient steps).",
+                        seed=t(FAMILY_NAMES[a.family_in_seed]).lower(),
+                        usual=t(FAMILY_NAMES[a.family]).lower(),
+                    )
                 )
-            st.markdown(idea(a.doc))
+            st.markdown(idea_of(a.name, a.doc))
             if a.formula:
                 st.latex(a.formula)
             if a.pseudocode:
                 st.code(a.pseudocode, language=None)
 
-st.header("How to choose")
-st.markdown("""
+st.header(t("How to choose"))
+st.markdown(
+    t("""
 - **Few labels, many related tasks, need fast inference:** metric-based (ProtoNet) - simple,
   stable, and strong on Omniglot-like data.
 - **Tasks differ in their output structure, or you need regression:** MAML and its kin (Reptile,
@@ -113,9 +115,11 @@ st.markdown("""
 - **Data is very different from the training tasks:** fine-tuning more layers usually helps more
   than any meta-learner.
 """)
+)
 
-st.header("Fine-tuning a pre-trained model, and a trap")
-st.markdown("""
+st.header(t("Fine-tuning a pre-trained model, and a trap"))
+st.markdown(
+    t("""
 The seed's own transfer example trains a small CNN on CIFAR-10's 50,000 training images, then
 fine-tunes it for one pass on 1000 of them and scores it on the 10,000 test images (run it:
 Train, algorithm *finetune*, mode *seed*, dataset *cifar10*). What it shows: a network trained on
@@ -129,25 +133,30 @@ archive those are mixed classes; in a copy stored as class folders they are all 
 pass over them teaches the network to answer "airplane" to everything. Measured here (CPU,
 10 epochs, seed 0, the JPEG copy of CIFAR-10):
 """)
+)
 st.table(
     pd.DataFrame(
         {
-            "Fine-tuned on": [
-                "1000 images drawn at random (default)",
-                "the first 1000 (airplanes)",
+            t("Fine-tuned on"): [
+                t("1000 images drawn at random (default)"),
+                t("the first 1000 (airplanes)"),
             ],
-            "Test accuracy before": [0.419, 0.419],
-            "after": [0.414, 0.108],
+            t("Test accuracy before"): [0.419, 0.419],
+            t("after"): [0.414, 0.108],
         }
-    ).set_index("Fine-tuned on")
+    ).set_index(t("Fine-tuned on"))
 )
 st.caption(
-    "The setting 'Fine-tuning images (seed pipeline)' on the Train page picks random, balanced "
-    "(100 per class) or first; a run reports which it used and how many classes those images held."
+    t(
+        "The setting 'Fine-tuning images (seed pipeline)' on the Train page picks random, "
+        "balanced (100 per class) or first; a run reports which it used and how many classes "
+        "those images held."
+    )
 )
 
-st.header("Text: what a pretrained encoder buys")
-st.markdown("""
+st.header(t("Text: what a pretrained encoder buys"))
+st.markdown(
+    t("""
 Few-shot intent detection (dataset *clinc150*: sentences people say to a voice assistant, 150
 intents; the test intents are never seen in training). Each sentence is turned into a vector by
 an encoder, and ProtoNet classifies a query sentence by the nearest class mean. Three encoders:
@@ -161,24 +170,32 @@ an encoder, and ProtoNet classifies a query sentence by the nearest class mean. 
 
 Measured here, CPU, 20 minutes of training each, 600 test episodes:
 """)
+)
 st.table(
     pd.DataFrame(
         {
-            "Encoder": ["frozen", "fine-tuned", "from scratch"],
-            "Training": ["none", "20 min (2602 episodes)", "20 min (62,550 episodes)"],
+            t("Encoder"): [t("frozen"), t("fine-tuned"), t("from scratch")],
+            t("Training"): [
+                t("none"),
+                t("20 min ({n} episodes)", n="2602"),
+                t("20 min ({n} episodes)", n="62,550"),
+            ],
             "5-way 1-shot": [0.955, 0.975, 0.647],
             "10-way 1-shot": [0.920, 0.950, 0.529],
         }
-    ).set_index("Encoder")
+    ).set_index(t("Encoder"))
 )
 st.caption(
-    "docs/results/clinc_text.md: 95% CIs of ±0.003 to ±0.009. Pretraining is worth far more "
-    "than any amount of episodic training on 50 intents; fine-tuning it episodically adds a "
-    "little more on the unseen intents."
+    t(
+        "docs/results/clinc_text.md: 95% CIs of ±0.003 to ±0.009. Pretraining is worth far more "
+        "than any amount of episodic training on 50 intents; fine-tuning it episodically adds a "
+        "little more on the unseen intents."
+    )
 )
 
-st.header("Meta-reinforcement learning")
-st.markdown("""
+st.header(t("Meta-reinforcement learning"))
+st.markdown(
+    t("""
 In reinforcement learning a task is an *environment*, not a labelled set: here (`nav2d`, from the
 MAML paper) a point starts at the origin and must reach a goal it cannot see, rewarded by minus
 its distance to the goal at every one of 100 steps. The "support set" of a task is a handful of
@@ -201,9 +218,11 @@ optimization-based methods to suit reinforcement learning, because adapting by g
 works for any reward, with no labels to compare against; the Compare page's return-vs-steps chart
 is where to check that claim.
 """)
+)
 
-st.header("Reading a comparison")
-st.markdown("""
+st.header(t("Reading a comparison"))
+st.markdown(
+    t("""
 - Every run is scored on the **same seeded test episodes** for a given dataset and episode shape,
   so differences come from the methods, not from luck in sampling.
 - The **95% confidence interval** is 1.96 standard errors over episodes. Two intervals that
@@ -211,9 +230,10 @@ st.markdown("""
 - Look at three views, as one should for any learning method: final **accuracy**, the **loss**
   curve (is it still falling?), and **convergence speed** (episodes and seconds to a target).
 """)
+)
 
-st.header("Papers")
-st.markdown(
+st.header(t("Papers"))
+st.container(key="references").markdown(  # same in every language (references)
     "\n".join(f"- {paper(a.doc)}" for a in algorithms.values())
     + """
 - Lake, Salakhutdinov, Tenenbaum. *Human-level concept learning through probabilistic program

@@ -6,7 +6,48 @@ import streamlit as st
 
 from metalearn.viz import convergence, learning_curves, score_by_steps, score_points
 from pages._compare import paired_rows, steps_curves
+from pages._i18n import N_, figure, t
 from pages._ui import can_control, has_artifact, jobs, kind, label, metrics, runs
+
+# The runs table's columns: name -> header (English; shown through the table) and, for numbers,
+# how they are written.
+COLUMNS = {
+    "id": N_("Run"),
+    "status": N_("Status"),
+    "algorithm": N_("Algorithm"),
+    "dataset": N_("Dataset"),
+    "kind": N_("Kind"),
+    "test shape": N_("Test shape"),
+    "train shape": N_("Training shape"),
+    "episodes": N_("Training episodes"),
+    "metric": N_("Metric"),
+    "value": N_("Result"),
+    "95% CI": N_("± (95% CI)"),
+    "train s": N_("Training time (s)"),
+    "device": N_("Device"),
+    "group": N_("Group"),
+}
+FORMATS = {"value": "%.3f", "95% CI": "± %.3f", "train s": "%.0f s", "episodes": "%d"}
+
+
+def shown(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The table as the page shows it: only the columns some run fills, status and kind in the
+    page's language, headers through the table, numbers with their units."""
+    df = df.dropna(axis="columns", how="all")
+    df = df.loc[:, [c for c in df.columns if (df[c].astype(str) != "").any()]]
+    df = df.assign(
+        **{
+            c: df[c].map(lambda v: t(v) if isinstance(v, str) else v)
+            for c in ("status", "kind", "metric")
+            if c in df
+        }
+    )
+    config = {
+        t(COLUMNS[c]): st.column_config.NumberColumn(format=f)
+        for c, f in FORMATS.items()
+        if c in df
+    }
+    return df.rename(columns={c: t(h) for c, h in COLUMNS.items()}), config
 
 
 def table(all_runs: list[dict]) -> pd.DataFrame:
@@ -36,24 +77,30 @@ def table(all_runs: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-st.title("Runs and Compare")
+st.title(t("Runs and Compare"))
 all_runs = runs()
 if not all_runs:
-    st.info("No runs yet: start one on the Train page.")
+    st.info(t("No runs yet: start one on the Train page."))
     st.stop()
 df = table(all_runs)
-st.dataframe(df, hide_index=True, width="stretch")
+view, formats = shown(df)
+st.dataframe(view, hide_index=True, width="stretch", column_config=formats)
 c1, c2 = st.columns([1, 3])
-c1.download_button("Export table as CSV", df.to_csv(index=False), "runs.csv", "text/csv")
+c1.download_button(t("Export table as CSV"), df.to_csv(index=False), "runs.csv", "text/csv")
 
 
-@st.dialog("Delete runs")
 def confirm_delete(ids: list[str]) -> None:
+    st.dialog(t("Delete runs"))(_confirm_delete)(ids)
+
+
+def _confirm_delete(ids: list[str]) -> None:
     st.write(
-        f"Delete {len(ids)} run(s) with their metrics, checkpoints and files? This cannot "
-        "be undone."
+        t(
+            "Delete {n} run(s) with their metrics, checkpoints and files? This cannot be undone.",
+            n=len(ids),
+        )
     )
-    if st.button("Delete", type="primary") and can_control():
+    if st.button(t("Delete"), type="primary") and can_control():
         for run_id in ids:
             try:
                 jobs().delete(run_id)
@@ -72,33 +119,35 @@ resumable = [
 if resumable and can_control():
     r1, r2 = st.columns([3, 1])
     again = r1.selectbox(
-        "Resume a stopped, lost or failed run from its last checkpoint", resumable, index=None
+        t("Resume a stopped, lost or failed run from its last checkpoint"), resumable, index=None
     )
-    if again and r2.button("Resume"):
+    if again and r2.button(t("Resume")):
         try:
             jobs().resume(again)
             st.switch_page("pages/views/train.py", query_params={"watch": again})
         except ValueError as err:
             st.error(str(err))
 if can_control():
-    doomed = c2.multiselect("Delete runs…", df["id"].tolist(), placeholder="choose runs to delete")
-    if doomed and c2.button("Delete selected"):
+    doomed = c2.multiselect(
+        t("Delete runs…"), df["id"].tolist(), placeholder=t("choose runs to delete")
+    )
+    if doomed and c2.button(t("Delete selected")):
         confirm_delete(doomed)
 
 by_id = {r["id"]: r for r in all_runs}
 wanted = [i for i in st.query_params.get("runs", "").split(",") if i in by_id]
 chosen = st.multiselect(
-    "Runs to compare", list(by_id), default=wanted, format_func=lambda i: label(by_id[i])
+    t("Runs to compare"), list(by_id), default=wanted, format_func=lambda i: label(by_id[i])
 )
 if chosen != wanted:
     st.query_params["runs"] = ",".join(chosen)
 if not chosen:
-    st.caption("Choose runs above (or follow a shared link) to compare them.")
+    st.caption(t("Choose runs above (or follow a shared link) to compare them."))
     st.stop()
 
 picked = [by_id[i] for i in chosen]
 m = metrics(tuple(chosen))
-st.subheader("Test scores")
+st.subheader(t("Test scores"))
 done = [r for r in picked if r["result"] and kind(r).metric in r["result"]]
 by_metric: dict[str, list[dict]] = {}  # one chart per metric (accuracy, MSE, ...)
 for r in done:
@@ -113,43 +162,51 @@ for title, members in by_metric.items():
         for r in members
     ]
     name = title[0].lower() + title[1:]
-    st.plotly_chart(score_points(pd.DataFrame(rows), name), key=f"scores-{name}")
+    st.plotly_chart(figure(score_points(pd.DataFrame(rows), name)), key=f"scores-{name}")
 for title, curves in steps_curves(done).items():  # e.g. MAML's Figure 5: return vs steps
     name = title.removeprefix("Test ").replace("return", "average return")
-    st.plotly_chart(score_by_steps(curves, name), key=f"steps-{title}")
-st.subheader("Loss")
+    st.plotly_chart(figure(score_by_steps(curves, name)), key=f"steps-{title}")
+st.subheader(t("Loss"))
 x = st.radio(
-    "x axis",
+    t("x axis"),
     ["step", "time"],
     horizontal=True,
     format_func=lambda v: {"step": "episodes", "time": "wall time"}[v],
 )
-st.plotly_chart(learning_curves(m, ["loss"], x=x), key="loss")
+st.plotly_chart(figure(learning_curves(m, ["loss"], x=x)), key="loss")
 val_metrics = list(dict.fromkeys(kind(r).val_metric for r in picked))
 for name in val_metrics:
     title = "validation " + name.removeprefix("val_").replace("mse", "MSE")
-    st.plotly_chart(learning_curves(m, [name], x=x, title=title), key=f"val-{name}")
+    st.plotly_chart(figure(learning_curves(m, [name], x=x, title=title)), key=f"val-{name}")
 
-st.subheader("Convergence speed")
+st.subheader(t("Convergence speed"))
 target_metric = val_metrics[0]
 higher = kind(picked[0]).higher_is_better
 what = target_metric.replace("_", " ").replace("val ", "validation ").replace("mse", "MSE")
 if higher:
     low, high, start = kind(picked[0]).target_range
-    target = st.slider(f"Target {what}", low, high, start, (high - low) / 100)
+    target = st.slider(t("Target {what}", what=t(what)), low, high, start, (high - low) / 100)
 else:
-    target = st.number_input(f"Target {what} (at most)", 0.0, value=1.0, format="%g")
+    target = st.number_input(
+        t("Target {what} (at most)", what=t(what)), 0.0, value=1.0, format="%g"
+    )
 conv = convergence(m, target, target_metric, higher_is_better=higher)
 st.dataframe(
-    conv.rename(columns={"episodes": "episodes to target", "seconds": "seconds to target"}),
+    conv.rename(
+        columns={
+            "run": t("run"),
+            "episodes": t("episodes to target"),
+            "seconds": t("seconds to target"),
+        }
+    ),
     hide_index=True,
 )
 
-st.subheader("Paired comparison on identical test episodes")
+st.subheader(t("Paired comparison on identical test episodes"))
 
 
 pairs = paired_rows(done)
 if pairs:
     st.dataframe(pd.DataFrame(pairs), hide_index=True)
 else:
-    st.caption("Pairs need two finished runs with the same dataset and test episode shape.")
+    st.caption(t("Pairs need two finished runs with the same dataset and test episode shape."))

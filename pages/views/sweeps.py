@@ -21,6 +21,7 @@ from metalearn.engine.sweep_stats import (
     table_markdown,
 )
 from metalearn.viz import score_vs_shots
+from pages._i18n import figure, t, tc
 from pages._sweep_form import sweep_form, sweeps
 from pages._ui import can_control, episodes, jobs, viewer_notice
 
@@ -29,10 +30,10 @@ def duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
-st.title("Sweeps")
-with st.expander("New sweep", expanded=not sweeps()):
+st.title(t("Sweeps"))
+with st.expander(t("New sweep"), expanded=not sweeps()):
     if not can_control():
-        viewer_notice("launching sweeps")
+        viewer_notice(t("launching sweeps"))
     else:
         plan = sweep_form()
         try:
@@ -41,17 +42,26 @@ with st.expander("New sweep", expanded=not sweeps()):
         except ConfigError as err:
             configs, problems = [], err.problems
         if problems:
-            st.error("Fix these before launching:\n" + "\n".join(f"- {p}" for p in problems))
+            st.error(
+                t("Fix these before launching:") + "\n" + "\n".join(f"- {tc(p)}" for p in problems)
+            )
         else:
             parallel = 1 if plan.executor == "local" else 2
             guess = estimate_seconds(jobs().store, configs, parallel)
             when = (
-                f"about {duration(guess)} here, going by past runs"
+                t("about {time} here, going by past runs", time=duration(guess))
                 if guess is not None
-                else "no estimate yet: some method has no finished run on this dataset to go by"
+                else t("no estimate yet: some method has no finished run on this dataset to go by")
             )
-            st.info(f"**{len(configs)} runs** through the {plan.executor} executor; {when}.")
-        if st.button("Launch sweep", type="primary", disabled=bool(problems)) and can_control():
+            st.info(
+                t(
+                    "**{n} runs** through the {executor} executor; {when}.",
+                    n=len(configs),
+                    executor=plan.executor,
+                    when=when,
+                )
+            )
+        if st.button(t("Launch sweep"), type="primary", disabled=bool(problems)) and can_control():
             try:
                 sweep_id, _ = jobs().launch_sweep(plan)
                 st.query_params["sweep"] = sweep_id
@@ -61,12 +71,12 @@ with st.expander("New sweep", expanded=not sweeps()):
 
 all_sweeps = sweeps()
 if not all_sweeps:
-    st.info("No sweep yet: choose its axes above and launch it.")
+    st.info(t("No sweep yet: choose its axes above and launch it."))
     st.stop()
 by_id = {s["id"]: s for s in all_sweeps}
 wanted = st.query_params.get("sweep")
 shown = st.selectbox(
-    "Sweep",
+    t("Sweep"),
     list(by_id),
     index=list(by_id).index(wanted) if wanted in by_id else 0,
     format_func=lambda i: f"{by_id[i]['name']} · {i}",
@@ -90,51 +100,55 @@ st.progress(
     ),
 )
 b1, b2, _ = st.columns([1, 1, 4])
-if active and b1.button("Stop the sweep") and can_control():
+if active and b1.button(t("Stop the sweep")) and can_control():
     jobs().stop_group(shown)
     st.rerun()
-if not active and done < len(members) and b2.button("Resume the sweep") and can_control():
+if not active and done < len(members) and b2.button(t("Resume the sweep")) and can_control():
     try:
         jobs().resume_sweep(shown)
         st.rerun()
     except ValueError as err:
         st.error(str(err))
 if active:
-    st.caption("Statistics fill in as runs finish; reload to update.")
+    st.caption(t("Statistics fill in as runs finish; reload to update."))
 
 frame = sweep_frame([RunRecord.from_row(r) for r in members])
 summary = across_seeds(frame)
 if summary.empty:
-    st.info("No run of this sweep has finished yet.")
+    st.info(t("No run of this sweep has finished yet."))
     st.stop()
 
-st.subheader("Score vs shots per class")
+st.subheader(t("Score vs shots per class"))
 st.caption(
-    "Each line: a method's mean over seeds; its band: the 95% confidence interval across seeds "
-    "(with one seed, the run's own interval over its test episodes)."
+    t(
+        "Each line: a method's mean over seeds; its band: the 95% confidence interval across seeds "
+        "(with one seed, the run's own interval over its test episodes)."
+    )
 )
 for group, part in summary.groupby("group", sort=False):
-    st.plotly_chart(score_vs_shots(part, f"{group}: {part['metric'].iloc[0]}"), key=f"k-{group}")
+    title = f"{group}: {t(part['metric'].iloc[0])}"
+    st.plotly_chart(figure(score_vs_shots(part, title)), key=f"k-{group}")
 
-st.subheader("Results table")
+st.subheader(t("Results table"))
 cells, best = paper_table(summary)
 seeds = sorted(set(summary["seeds"]))
+percent = "accuracy" in summary["metric"].iloc[0].lower()
 st.caption(
-    f"Mean ± 95% CI across {', '.join(map(str, seeds))} seed(s) per cell"
-    + (" (accuracy in %)" if "accuracy" in summary["metric"].iloc[0].lower() else "")
-    + "; the best of each column in bold."
+    t("Mean ± 95% CI across {seeds} seed(s) per cell", seeds=", ".join(map(str, seeds)))
+    + (t(" (accuracy in %)") if percent else "")
+    + t("; the best of each column in bold.")
 )
 st.markdown(table_markdown(cells, best))
 caption = f"{sweep['name']} (sweep {shown})"
 d1, d2, d3, _ = st.columns([1, 1, 1, 3])
-d1.download_button("CSV", table_csv(cells), f"{shown}.csv", "text/csv")
-d2.download_button("Markdown", table_markdown(cells, best), f"{shown}.md", "text/markdown")
-d3.download_button("LaTeX", table_latex(cells, best, caption), f"{shown}.tex", "text/x-tex")
+d1.download_button(t("CSV"), table_csv(cells), f"{shown}.csv", "text/csv")
+d2.download_button(t("Markdown"), table_markdown(cells, best), f"{shown}.md", "text/markdown")
+d3.download_button(t("LaTeX"), table_latex(cells, best, caption), f"{shown}.tex", "text/x-tex")
 
-st.subheader("Paired comparisons on identical test episodes")
+st.subheader(t("Paired comparisons on identical test episodes"))
 pairs = paired_tests(frame, episodes)
 if pairs.empty:
-    st.caption("Pairs need two methods finished on the same setting and seed.")
+    st.caption(t("Pairs need two methods finished on the same setting and seed."))
 else:
     pairs["p (seeds)"] = ["–" if math.isnan(p) else f"{p:.3g}" for p in pairs["p (seeds)"]]
     st.dataframe(
@@ -146,12 +160,22 @@ else:
         },
     )
 
-with st.expander("Every run of the sweep"):
+with st.expander(t("Every run of the sweep")):
     runs_table = frame[["run_id", "method", "setting", "seed", "status", "value", "ci95"]]
     st.dataframe(
-        runs_table.rename(columns={"value": frame["metric"].iloc[0], "ci95": "95% CI ±"}),
+        runs_table.rename(
+            columns={
+                "run_id": t("run"),
+                "method": t("method"),
+                "setting": t("setting"),
+                "seed": t("seed"),
+                "status": t("status"),
+                "value": t(frame["metric"].iloc[0]),
+                "ci95": t("95% CI ±"),
+            }
+        ),
         hide_index=True,
     )
     ids = ",".join(frame["run_id"])
-    st.page_link("pages/views/runs.py", label="Open these runs in Runs and Compare")
-    st.caption(f"Runs and Compare link: `/runs?runs={ids}`")
+    st.page_link("pages/views/runs.py", label=t("Open these runs in Runs and Compare"))
+    st.caption(t("Runs and Compare link:") + f" `/runs?runs={ids}`")

@@ -6,64 +6,84 @@ fields that apply to the run's kind, then the algorithm's own hyperparameters.""
 import streamlit as st
 
 from metalearn import catalog
-from metalearn.config import SPEC, ConfigError
+from metalearn.config import EPISODE, SPEC, ConfigError
 from metalearn.engine.kinds import KINDS, kind_name
 from metalearn.engine.validate import make_config, notices, validate
+from pages._i18n import t, tc
 from pages._live import live_panel, watch
 from pages._presets import preset_buttons
 from pages._ui import availability, can_control, jobs, viewer_notice
-from pages._widgets import setting_grid
+from pages._widgets import setting_columns
 
 FIXED = ("algorithm", "dataset", "data_root", "device")  # chosen above the grid, or last
 
 
-st.title("Train")
+st.title(t("Train"))
 algorithms, datasets = catalog.algorithms(), catalog.datasets()
 left, right = st.columns([1, 2])
 with left:
     names = list(algorithms)  # menu order (the seed's families); the declared default first
     algo_name = st.selectbox(
-        "Algorithm",
+        t("Algorithm"),
         names,
         index=names.index(SPEC["algorithm"].default) if SPEC["algorithm"].default in names else 0,
-        format_func=lambda n: f"{n} — {algorithms[n].family}",
+        format_func=lambda n: f"{n} — {t(catalog.FAMILY_NAMES[algorithms[n].family])}",
+        key="train-algorithm",
     )
     algo = algorithms[algo_name]
-    st.caption(algo.summary)
+    st.caption(t(algo.summary))
     avail = availability()
     dataset = st.selectbox(
-        "Dataset",
+        t("Dataset"),
         list(datasets),
-        format_func=lambda n: n + ("" if avail.get(n) else " (not found here)"),
+        format_func=lambda n: n + ("" if avail.get(n) else t(" (not found here)")),
+        key="train-dataset",
     )
-    st.caption(datasets[dataset].summary)
+    st.caption(t(datasets[dataset].summary))
     if not avail.get(dataset):
-        st.warning(f"Not available here. {datasets[dataset].how_to_get}")
-    data_root = st.text_input(SPEC["data_root"].label, "", help=SPEC["data_root"].help)
+        st.warning(t("Not available here.") + " " + t(datasets[dataset].how_to_get))
+    data_root = st.text_input(
+        t(SPEC["data_root"].label), "", help=t(SPEC["data_root"].help), key="train-data-root"
+    )
 start = make_config({"algorithm": algo_name, "dataset": dataset})
 modality = datasets[dataset].modality  # images or text: settings of the other kind are hidden
 with right:
-    hyper_box, spec_box = st.container(), st.container()
-    hyper_box.markdown(f"**{algo_name} settings**")
+    episode_box, training_box, hyper_box = st.container(), st.container(), st.container()
+    advanced_box = st.expander(t("Advanced settings"))
     own = [s.offered(modality) for s in algo.settings if s.modality in (None, modality)]
-    hyper = setting_grid(own, start.hyper, hyper_box)
+    hyper_box.markdown("**" + t("{algorithm} settings", algorithm=algo_name) + "**")
+    hyper = setting_columns([s for s in own if not s.advanced], start.hyper, hyper_box, algo_name)
+    hyper |= setting_columns([s for s in own if s.advanced], start.hyper, advanced_box, algo_name)
 try:
     kind = KINDS[kind_name(algo_name, dataset, hyper)]
 except ConfigError as err:
-    st.error("\n".join(err.problems))
+    st.error("\n".join(tc(p) for p in err.problems))
     task = datasets[dataset].task
     able = [n for n, a in algorithms.items() if task in a.tasks]
-    st.info(f"Algorithms that do {task}: {', '.join(able)}. Choose one above.")
+    st.info(
+        t(
+            "Algorithms that do {task}: {names}. Choose one above.",
+            task=t(task),
+            names=", ".join(able),
+        )
+    )
     st.stop()
 if kind.description:
-    left.caption(kind.description)
+    left.caption(t(kind.description))
 shown = [
     kind.setting(s)
     for n, s in SPEC.items()
     if n not in FIXED and n not in kind.hidden and s.modality in (None, modality)
 ]
-spec_box.markdown(f"**Run: {kind.label.lower()}**")
-spec = setting_grid([*shown, SPEC["device"]], start.to_dict(), spec_box)
+shown.append(SPEC["device"])
+episode = [s for s in shown if s.group == EPISODE and not s.advanced]
+training = [s for s in shown if s.group != EPISODE and not s.advanced]
+episode_box.markdown("**" + t("Episode") + "** · " + t(kind.label))
+training_box.markdown("**" + t("Training") + "**")
+defaults, key = start.to_dict(), f"spec-{kind.name}"  # a kind's own defaults: its own widgets
+spec = setting_columns(episode, defaults, episode_box, key)
+spec |= setting_columns(training, defaults, training_box, key)
+spec |= setting_columns([s for s in shown if s.advanced], defaults, advanced_box, key)
 values = {**spec, **hyper, "algorithm": algo_name, "dataset": dataset}
 if data_root:
     values["data_root"] = data_root
@@ -87,18 +107,20 @@ else:
     except ConfigError as err:
         problems = err.problems
 if problems:
-    st.error("Fix these settings before launching:\n" + "\n".join(f"- {p}" for p in problems))
+    st.error(
+        t("Fix these settings before launching:") + "\n" + "\n".join(f"- {tc(p)}" for p in problems)
+    )
 else:
     for notice in notices(cfg):
-        st.warning(notice[0].upper() + notice[1:] + ".")
+        st.warning(tc(notice[0].upper() + notice[1:] + "."))
 
 locked = not can_control()
 notice = st.container()  # always there: unlocking does not shift the buttons below it
 if locked:
     with notice:
-        viewer_notice("launching runs")
+        viewer_notice(t("launching runs"))
 c1, c2, c3 = st.columns([1, 2, 1])
-if c1.button("Launch", type="primary", disabled=bool(problems) or locked) and can_control():
+if c1.button(t("Launch"), type="primary", disabled=bool(problems) or locked) and can_control():
     watch([jobs().launch(cfg)])
 able = [  # those that do the dataset's task on its kind of examples
     n
@@ -108,12 +130,12 @@ able = [  # those that do the dataset's task on its kind of examples
 ]
 baseline = next((n for n in ("finetune", *able) if n in able and n != algo_name), None)
 others = c2.multiselect(
-    "Compare in one click: same data and episodes, several algorithms",
+    t("Compare in one click: same data and episodes, several algorithms"),
     able,
     default=[n for n in (algo_name, baseline) if n in able],  # this one against the baseline
     key=f"compare-{algo_name}-{datasets[dataset].task}",
 )
-if c3.button("Compare", disabled=bool(problems) or len(others) < 2 or locked) and can_control():
+if c3.button(t("Compare"), disabled=bool(problems) or len(others) < 2 or locked) and can_control():
     configs = []
     for name in others:  # each with its own defaults, and this run's values of shared settings
         own = {s.name for s in algorithms[name].settings}
@@ -124,9 +146,9 @@ if c3.button("Compare", disabled=bool(problems) or len(others) < 2 or locked) an
         _, ids = jobs().launch_group(configs)
         watch(ids)
     except ConfigError as err:
-        st.error("\n".join(err.problems))
+        st.error("\n".join(tc(p) for p in err.problems))
 
-with st.expander("Lessons: presets by teaching goal"):
+with st.expander(t("Lessons: presets by teaching goal")):
     preset_buttons("train")
-st.subheader("Live")
+st.subheader(t("Live"))
 live_panel()

@@ -5,10 +5,11 @@ trials, and the score board sets both beside the published figures."""
 import streamlit as st
 
 from metalearn.data import DataError
-from metalearn.data.trials import N_WAY, TrialSet, draw_trials
+from metalearn.data.trials import N_WAY, SOURCES, TrialSet, draw_trials
 from metalearn.engine.versus import CITATION, PUBLISHED, answer, misfit, score
 from metalearn.store import Store
 from metalearn.viz.versus import on_paper, scoreboard
+from pages._i18n import figure, t
 from pages._ui import runs
 from pages._widgets import model_picker
 
@@ -30,19 +31,29 @@ def pick(seed: int, index: int) -> None:
     st.session_state.setdefault(f"versus-{seed}", []).append(index)
 
 
-st.title("You vs the model")
+st.title(t("You vs the model"))
 st.markdown(
-    f"Each trial shows **one drawing of a character you have never seen** and **{N_WAY} "
-    "characters from the same alphabet**, drawn by somebody else. Pick the one that is the same "
-    "character. This is the one-shot test of Lake et al. (2015): people made 4.5% errors. Then a "
-    "trained model answers the very same trials."
+    t(
+        "Each trial shows **one drawing of a character you have never seen** and **{n} "
+        "characters from the same alphabet**, drawn by somebody else. Pick the one that is the "
+        "same character. This is the one-shot test of Lake et al. (2015): people made 4.5% "
+        "errors. Then a trained model answers the very same trials.",
+        n=N_WAY,
+    )
 )
 c1, c2, _ = st.columns([1, 1, 2])
 seed = int(
-    c1.number_input("Trial set number", 0, 10**6, 0, help="the same number, the same trials")
+    c1.number_input(
+        t("Trial set number"),
+        0,
+        10**6,
+        0,
+        help=t("the same number, the same trials"),
+        key="versus-seed",
+    )
 )
 picks: list[int] = st.session_state.setdefault(f"versus-{seed}", [])
-if c2.button("Start over", disabled=not picks):
+if c2.button(t("Start over"), disabled=not picks):
     picks.clear()
     st.rerun()
 try:
@@ -50,16 +61,16 @@ try:
 except DataError as err:
     st.error(str(err))
     st.stop()
-st.caption(f"Trials drawn from {game.description}.")
+st.caption(t("Trials drawn from {what}.", what=t(SOURCES[game.source], n=game.n_sets)))
 
 if len(picks) < TRIALS:
     trial = game.trials[len(picks)]
-    st.progress(len(picks) / TRIALS, text=f"Trial {len(picks) + 1} of {TRIALS}")
+    st.progress(len(picks) / TRIALS, text=t("Trial {k} of {n}", k=len(picks) + 1, n=TRIALS))
     q1, q2 = st.columns([1.4, 5])
-    q1.markdown("#### This character…")
+    q1.markdown(t("#### This character…"))
     q1.image(on_paper(trial.query.numpy()), width=112)
-    q2.markdown(f"#### …is which of these {N_WAY}?")
-    q2.caption("Click the number under your choice.")
+    q2.markdown("#### " + t("…is which of these {n}?", n=N_WAY))
+    q2.caption(t("Click the number under your choice."))
     for row in range(2):
         cols = st.columns(N_WAY // 2)
         for j, col in enumerate(cols):
@@ -76,15 +87,22 @@ if len(picks) < TRIALS:
 
 mine = score(picks, game)
 st.success(
-    f"You got **{TRIALS - mine['errors']} of {TRIALS}** right: "
-    f"**{100 * mine['error']:.0f}% error** "
-    f"(95% interval {100 * mine['ci_low']:.0f}–{100 * mine['ci_high']:.0f}%)."
+    t(
+        "You got **{right} of {n}** right: **{error}% error** (95% interval {low}–{high}%).",
+        right=TRIALS - mine["errors"],
+        n=TRIALS,
+        error=f"{100 * mine['error']:.0f}",
+        low=f"{100 * mine['ci_low']:.0f}",
+        high=f"{100 * mine['ci_high']:.0f}",
+    )
 )
-board = [{"who": "You", "group": "you", **mine}]
+board = [{"who": t("You"), "group": "you", **mine}]
 run_id = model_picker(
     [r for r in runs() if misfit(r) is None],
-    "No trained model to answer yet: train a run on drawings (ProtoNet on omniglot or glyphs, "
-    "for instance) and come back.",
+    t(
+        "No trained model to answer yet: train a run on drawings (ProtoNet on omniglot or "
+        "glyphs, for instance) and come back."
+    ),
 )
 try:
     theirs = model_picks(run_id, TRIALS, seed)
@@ -92,33 +110,37 @@ except DataError as err:
     st.error(str(err))
     st.stop()
 it = score(theirs, game)
-board.append({"who": "The model, same 20 trials", "group": "model", **it})
-if st.button(f"Test the model on {LONG} trials"):
+board.append({"who": t("The model, same {n} trials", n=TRIALS), "group": "model", **it})
+if st.button(t("Test the model on {n} trials", n=LONG), key="versus-long"):
     st.session_state[f"versus-long-{run_id}-{seed}"] = True
 if st.session_state.get(f"versus-long-{run_id}-{seed}"):
     try:
         long = score(model_picks(run_id, LONG, seed), trials(LONG, seed))
-        board.append({"who": f"The model, {LONG} trials", "group": "model", **long})
+        board.append({"who": t("The model, {n} trials", n=LONG), "group": "model", **long})
     except DataError as err:
         st.error(str(err))
 board += [
-    {"who": f"{p.who} (Lake 2015)", "group": "published", "error": p.error} for p in PUBLISHED
+    {"who": f"{t(p.who)} (Lake 2015)", "group": "published", "error": p.error} for p in PUBLISHED
 ]
-st.plotly_chart(scoreboard(board))
-st.caption(
-    f"Published: {CITATION}, on Omniglot's evaluation alphabets. Intervals: 95% (Clopper-Pearson)."
+st.plotly_chart(figure(scoreboard(board)))
+st.container(key="references-versus").caption(  # the citation stays as published
+    t(
+        "Published: {citation}, on Omniglot's evaluation alphabets. Intervals: 95% "
+        "(Clopper-Pearson).",
+        citation=CITATION,
+    )
 )
-st.subheader("Trial by trial")
+st.subheader(t("Trial by trial"))
 st.dataframe(
     [
         {
-            "trial": k + 1,
-            "alphabet": t.alphabet,
-            "answer": t.answer + 1,
-            "you": f"{p + 1} {'✓' if p == t.answer else '✗'}",
-            "model": f"{m + 1} {'✓' if m == t.answer else '✗'}",
+            t("trial"): k + 1,
+            t("alphabet"): trial.alphabet,
+            t("answer"): trial.answer + 1,
+            t("you"): f"{p + 1} {'✓' if p == trial.answer else '✗'}",
+            t("model"): f"{m + 1} {'✓' if m == trial.answer else '✗'}",
         }
-        for k, (t, p, m) in enumerate(zip(game.trials, picks, theirs, strict=True))
+        for k, (trial, p, m) in enumerate(zip(game.trials, picks, theirs, strict=True))
     ],
     hide_index=True,
 )

@@ -72,6 +72,39 @@ def test_every_page_renders_with_no_runs(home, page):
     assert at.title, f"{page} shows no title"
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_in_chinese(home, page):
+    """?lang=zh: the page's title and the navigation in Chinese, no error."""
+    import re
+
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    title = at.title[0].value
+    assert re.search(r"[\u4e00-\u9fff]", title), title
+    assert not re.search(r"[A-Za-z]{2,}", title.replace("metalearn", "")), title
+
+
+def test_the_train_form_in_chinese_keeps_its_values_and_groups(home):
+    """The Train form in Chinese: grouped (episode, training, the method's own, advanced
+    folded), labels from the table; a value set in English survives the switch."""
+    at = app("pages/views/train.py")
+    widget(at.number_input, SPEC["n_way"].label).set_value(7).run()
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    assert widget(at.number_input, "每个情景的类别数（N-way）").value == 7
+    assert at.button[0].label == "启动"
+    texts = " ".join(m.value for m in at.markdown)
+    assert "**情景** · 小样本分类情景" in texts and "**训练**" in texts
+    assert "**protonet 的设置**" in texts
+    assert any(e.label == "高级设置" for e in at.expander)
+
+
 def test_learn_page_shows_the_seeds_four_families_with_every_method(home):
     """Each registered method under the seed's family, with formula and pseudo-code; MAML in
     the seed's model-based family, its usual name (optimization-based) said beside it."""
@@ -276,7 +309,7 @@ def test_reinforcement_runs_on_every_page(home):
     labels = {w.label for w in at.number_input}
     assert "Trajectories per adaptation step (K)" in labels and "Test goals" in labels
     assert SPEC["n_way"].label not in labels  # no classes in RL
-    assert any("meta-reinforcement learning" in m.value for m in at.markdown)
+    assert any("Episode** · Meta-reinforcement learning" in m.value for m in at.markdown)
 
     store = Store(home)
     small = {"dataset": "nav2d", "n_shot": 3, "n_query": 3, "meta_batch": 2, "episodes": 4}
@@ -365,7 +398,7 @@ def test_text_runs_on_every_page(home, tmp_path, monkeypatch):
 
     at = app("pages/views/explorer.py")
     widget(at.selectbox, "Dataset").set_value("clinc150").run()
-    widget(at.number_input, "n_way").set_value(3).run()
+    widget(at.number_input, SPEC["n_way"].label).set_value(3).run()
     at.multiselect[0].select(ids[0]).run()
     assert not at.exception and not at.error
     support, query = (t.value for t in at.dataframe[:2])

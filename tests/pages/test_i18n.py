@@ -1,0 +1,232 @@
+"""The translation tables (`pages/_i18n.py`): every text the pages show is in every table, with
+the same placeholders, and no page passes English straight to a Streamlit element."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from pages import _i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = sorted([ROOT / "app.py", *(ROOT / "pages").rglob("*.py")])
+OTHERS = [lang for lang in _i18n.LANGUAGES if lang != _i18n.DEFAULT]
+
+# Streamlit calls whose first argument (or these keywords) a person reads.
+SHOWN = {
+    "title", "header", "subheader", "markdown", "caption", "info", "warning", "error",
+    "success", "toast", "button", "selectbox", "multiselect", "radio", "number_input",
+    "text_input", "text_area", "slider", "select_slider", "checkbox", "toggle", "expander",
+    "page_link", "download_button", "file_uploader", "metric", "write", "progress",
+    "form_submit_button", "segmented_control", "spinner", "status", "popover", "Page", "tabs",
+    "image", "ProgressColumn", "NumberColumn", "TextColumn", "LinkColumn", "Column",
+    "model_picker", "viewer_notice",
+}  # fmt: skip
+LOGGERS = {"log", "logger", "logging"}  # log.warning(...) is for the server's log, in English
+KEYWORDS = {"label", "help", "text", "placeholder", "title", "caption"}
+# What may stay as written: markup, icons, and names of things.
+NOT_WORDS = re.compile(r":material/[a-z_]+:|`[^`]*`?|\$[^$]*\$|https?://\S+|\*\*|[_*#>~\-]")
+
+
+def english(text: str) -> bool:
+    """Whether a literal carries English words (two or more Latin letters in a row)."""
+    return bool(re.search(r"[A-Za-z]{2,}", NOT_WORDS.sub(" ", text)))
+
+
+def literal_texts(node: ast.AST) -> list[str]:
+    """The literal text of an argument: a string, an f-string's fixed parts, a list's strings."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.Constant)]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [s for e in node.elts for s in literal_texts(e)]
+    if isinstance(node, ast.BinOp):
+        return literal_texts(node.left) + literal_texts(node.right)
+    return []
+
+
+def shown_arguments(tree: ast.AST):
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in SHOWN or (
+            isinstance(node.func.value, ast.Name) and node.func.value.id in LOGGERS
+        ):
+            continue
+        args = node.args[:1] if node.func.attr not in ("Page", "page_link") else []
+        yield node, [*args, *(k.value for k in node.keywords if k.arg in KEYWORDS)]
+
+
+def translated_calls(tree: ast.AST):
+    """The literal first argument of every t(...), tt(...) and N_(...) call."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("t", "tt", "N_")
+            and node.args
+        ):
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                yield arg.value
+            elif isinstance(arg, ast.JoinedStr):
+                raise AssertionError(f"t() of an f-string at line {node.lineno}: pass values")
+
+
+def used_texts() -> set[str]:
+    return {s for path in SOURCES for s in translated_calls(ast.parse(path.read_text()))}
+
+
+def declared_texts() -> set[str]:
+    """Texts the pages show that are declared in the library: settings' labels and helps (as
+    each run kind relabels them), methods' and datasets' one-liners, lessons, run statuses."""
+    from metalearn import catalog
+    from metalearn.config import SPEC
+    from metalearn.data.trials import SOURCES
+    from metalearn.engine.kinds import KINDS
+    from metalearn.engine.presets import PRESETS
+    from metalearn.engine.trackers import TRACKING
+    from metalearn.engine.versus import PUBLISHED
+
+    texts: set[str] = set()
+    settings = list(SPEC.values()) + list(TRACKING)
+    for algo in catalog.algorithms().values():
+        settings += list(algo.settings)
+        texts |= {algo.summary}
+    for kind in KINDS.values():
+        settings += [kind.setting(s) for s in SPEC.values()]
+        texts |= {kind.label, kind.metric_label} | ({kind.description} - {""})
+    for s in settings:
+        texts |= {s.label} | ({s.help} - {""})
+    for data in catalog.datasets().values():
+        texts |= {data.summary, data.how_to_get}
+    for p in PRESETS:
+        texts |= {p.title, p.duration, p.explain}
+    texts |= set(catalog.FAMILY_NAMES.values()) | set(SOURCES.values())
+    texts |= {p.who for p in PUBLISHED}
+    return texts | {"queued", "running", "completed", "failed", "stopped", "lost"}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_no_page_passes_english_to_streamlit_without_the_table():
+    bypass = []
+    for path in SOURCES:
+        lines = path.read_text().splitlines()
+        for node, args in shown_arguments(ast.parse(path.read_text())):
+            span = lines[node.lineno - 1 : node.end_lineno]
+            if any("# same in every language" in x for x in span):
+                continue
+            for text in (s for a in args for s in literal_texts(a)):
+                if english(text):
+                    bypass.append(f"{path.relative_to(ROOT)}:{node.lineno}: {text!r}")
+    assert not bypass, "English shown without t():\n" + "\n".join(bypass)
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_every_text_the_pages_use_is_in_the_table(lang):
+    table = _i18n.table(lang)["text"]
+    missing = sorted({_i18n.key(x) for x in used_texts() | declared_texts()} - set(table))
+    assert not missing, f"{len(missing)} texts missing from {lang}.toml:\n" + "\n".join(
+        f"{m!r} = " for m in missing
+    )
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_translations_keep_the_placeholders_and_say_something(lang):
+    wrong = [
+        k
+        for k, v in _i18n.table(lang)["text"].items()
+        if placeholders(k) != placeholders(v) or (k.strip() and not v.strip())
+    ]
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_every_method_has_its_idea_in_the_table(lang):
+    from metalearn import catalog
+
+    missing = set(catalog.algorithms()) - set(_i18n.table(lang)["idea"])
+    assert not missing, missing
+
+
+def test_the_check_catches_english_literals():
+    """The check itself: it flags an English literal and an f-string's English part, and lets
+    t(), names, icons and markup through."""
+    code = (
+        'st.button("Launch")\nst.caption(f"Device: {d}")\nst.title(t("Train"))\n'
+        'st.markdown(f"**{name}** — {t(status)}")\nst.caption(":material/lock:")\n'
+    )
+    flagged = [
+        s
+        for node, args in shown_arguments(ast.parse(code))
+        for a in args
+        for s in literal_texts(a)
+        if english(s)
+    ]
+    assert flagged == ["Launch", "Device: "]
+
+
+def test_every_chart_goes_through_the_table():
+    """Each plotly chart a page shows is passed through `_i18n.figure` (its titles, axes,
+    legend and trace names translated)."""
+    raw = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "plotly_chart"
+            ):
+                arg = node.args[0]
+                if not (isinstance(arg, ast.Call) and getattr(arg.func, "id", "") == "figure"):
+                    raw.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not raw, raw
+
+
+def test_figure_translates_titles_axes_legends_and_composed_texts():
+    """A chart's words through the table: whole texts, a template with a metric's name in it,
+    "run · metric" labels (the run's name stays), the animation's controls."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=[0], y=[1], name="protonet · glyphs 5w1s · a1b2c3 · val_accuracy"))
+    fig.update_layout(
+        title="test accuracy (95% CI)",
+        xaxis_title="training episodes",
+        yaxis2={"title": {"text": "loss"}},
+        updatemenus=[{"type": "buttons", "buttons": [{"label": "▶ Play", "method": "animate"}]}],
+    )
+    table = _i18n.table("zh")["text"]
+    got = _i18n.translate_figure(fig, "zh")
+    assert got.layout.title.text == "测试准确率（95% 置信区间）"
+    assert got.layout.xaxis.title.text == table["training episodes"]
+    assert got.layout.yaxis2.title.text == table["loss"]
+    assert got.data[0].name == "protonet · glyphs 5w1s · a1b2c3 · " + table["val_accuracy"]
+    assert got.layout.updatemenus[0].buttons[0].label == table["▶ Play"]
+    assert (
+        _i18n.translate_figure(go.Figure(fig), "en").layout.title.text
+        == "测试准确率（95% 置信区间）"
+    )
+
+
+def test_progress_and_results_the_library_words_are_translated():
+    """The live panel's progress line and a run's result line come from the library in
+    English; the table's templates turn them into Chinese, numbers and names kept."""
+    progress = (
+        "120/600 training episodes · 7.5 episodes/s · about 64 s of training left, then 600 "
+        "test episodes"
+    )
+    result = "Test accuracy 0.953 ± 0.004 (95% CI, 600 episodes) · trained 79 s at 7.6 ep/s"
+    assert _i18n.translate_composed(progress, "zh") == (
+        "120/600 个训练情景 · 每秒 7.5 个情景 · 训练约剩 64 秒，之后测试 600 个情景"
+    )
+    assert _i18n.translate_composed(result, "zh") == (
+        "测试准确率 0.953 ± 0.004（95% 置信区间，600 个情景） · 训练 79 秒，每秒 7.6 个情景"
+    )
