@@ -113,3 +113,39 @@ def memory_problems(need: Estimate | None, device: str) -> list[str]:
         f"{free / GIB:.1f} GiB free there; try a smaller image_size, meta_batch, batch_size, "
         "n_way / n_query or inner_steps"
     ]
+
+
+# -- what a run took: its peak memory, recorded with its result ----------------------------------
+STATUS = "/proc/self/status"
+
+
+def reset_peak(device: str = "cpu") -> None:
+    """Starts a peak-memory measurement: on Linux the process's peak resident memory (VmHWM) is
+    reset to its current size (the process may have run other work before), on CUDA the
+    allocator's peak. Elsewhere the peak counts from the process's start."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peak_memory(device: str = "cpu") -> dict[str, float]:
+    """Peak memory since `reset_peak`, in MiB: `peak_rss_mb` (Linux: the process's resident
+    memory, i.e. the data, the model, its activations and the framework itself) and, on CUDA,
+    `peak_gpu_mb` (the tensors the allocator held at once)."""
+    out: dict[str, float] = {}
+    try:
+        with open(STATUS) as f:
+            out["peak_rss_mb"] = int(f.read().split("VmHWM:")[1].split()[0]) / 1024  # kB
+    except (OSError, IndexError, ValueError):  # not Linux: no resident peak is recorded
+        pass
+    if device.startswith("cuda"):
+        import torch
+
+        out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    return out

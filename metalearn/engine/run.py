@@ -21,7 +21,7 @@ from metalearn.engine.build import build_algorithm
 from metalearn.engine.device import describe_device, resolve_device
 from metalearn.engine.evaluate import mean_ci95
 from metalearn.engine.kinds import Context, kind_of
-from metalearn.engine.memory import memory_problems
+from metalearn.engine.memory import memory_problems, peak_memory, reset_peak
 from metalearn.engine.trainer import DiskFull, Diverged, load_checkpoint
 from metalearn.engine.validate import stored, validate
 from metalearn.store import NoSuchRun, Store
@@ -62,7 +62,9 @@ def execute(
                 progress(step, values)
 
         ctx = Context(cfg, store, run_id, device, resume, on_metrics, should_stop)
+        reset_peak(str(device))
         result = kind.run(ctx)
+        result.update(peak_memory(str(device)))
     except BaseException as err:
         if isinstance(err, KeyboardInterrupt) and should_stop is not None and should_stop():
             # Interrupted because a stop was asked for (a Ray task cancelled as it started,

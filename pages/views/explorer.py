@@ -3,7 +3,6 @@ own task by uploading images."""
 
 import inspect
 
-import numpy as np
 import streamlit as st
 import torch
 
@@ -13,6 +12,7 @@ from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store
 from metalearn.viz import score_by_steps
+from pages._episodes import draw_query, draw_support, test_split
 from pages._i18n import N_, figure, t
 from pages._navigation import navigation_viewer
 from pages._regression import regression_viewer
@@ -26,12 +26,7 @@ from pages._ui import (
 )
 
 
-@st.cache_resource(show_spinner="Loading data…")
-def test_split(dataset: str):
-    return DATASETS[dataset].load(None, "test")
-
-
-@st.cache_resource(show_spinner="Loading data…", max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def test_split_as(dataset: str, form: str):
     """A text dataset's test split in the form a run's encoder reads (the same rows, in the
     same order, as `test_split`'s)."""
@@ -46,14 +41,20 @@ def episode_for(run_cfg, dataset: str, classes, idx, episode):
         return episode
     from metalearn.models.text import input_form
 
-    split = test_split_as(dataset, input_form(run_cfg.hyper))
+    with st.spinner(t("Loading data…")):
+        split = test_split_as(dataset, input_form(run_cfg.hyper))
     shot = episode.n_shot  # the same shape, from the episode itself
     return EpisodeSampler(split, len(classes), shot, idx.shape[1] - shot, 0).build(classes, idx)
 
 
-@st.cache_resource(show_spinner="Loading model…", max_entries=8)
-def model(run_id: str):
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _model(run_id: str):
     return restore(Store(), run_id)
+
+
+def model(run_id: str):
+    with st.spinner(t("Loading model…")):
+        return _model(run_id)
 
 
 def adapts(algo) -> bool:
@@ -65,11 +66,6 @@ def step_predictions(algo, episode, most: int = 10) -> list[torch.Tensor]:
     """The query predictions [Q] after 0, 1, ..., `most` inner steps on the support set."""
     with torch.no_grad():
         return [algo.predict(episode, steps=k).argmax(-1).cpu() for k in range(most + 1)]
-
-
-def show(img: np.ndarray) -> np.ndarray:
-    img = img.transpose(1, 2, 0)
-    return img[..., 0] if img.shape[-1] == 1 else img
 
 
 st.title(t("Task explorer"))
@@ -108,27 +104,7 @@ with tab_sample:
     episode = sampler.build(classes, idx)
     split = test_split(dataset)
     text = datasets[dataset].modality == "text"
-    st.markdown(t("**Support set** (one row per class)"))
-    if text:
-        st.dataframe(
-            [
-                {t("class"): row, t("intent"): split.class_names[int(classes[row])]}
-                | {
-                    t("example {k}", k=k + 1): split.texts[int(i)]
-                    for k, i in enumerate(idx[row, :n_shot])
-                }
-                for row in range(n_way)
-            ],
-            hide_index=True,
-        )
-    else:
-        for row in range(n_way):
-            st.image(
-                [show(split.images[int(i)].numpy()) for i in idx[row, :n_shot]],
-                width=56,
-                caption=[t("class {row}", row=row)] * n_shot,
-            )
-    query_idx = idx[:, n_shot:].flatten()
+    draw_support(split, classes, idx, n_shot, text)
     candidates = [r for r in finished if r["config"]["dataset"] == dataset]
     chosen = st.multiselect(
         t("Predictions of runs"),
@@ -168,21 +144,7 @@ with tab_sample:
         pred = steps[min(shown_step, len(steps) - 1) if len(steps) > 1 else 0]
         for cap, p, y in zip(captions, pred, episode.query_labels, strict=True):
             cap.append(f"{t('right') if p == y else t('WRONG')} {run_id[-6:]}: {int(p)}")
-    st.markdown(t("**Query set**"))
-    if text:
-        st.dataframe(
-            [
-                {t("utterance"): split.texts[int(i)], t("runs"): " · ".join(c)}
-                for i, c in zip(query_idx, captions, strict=True)
-            ],
-            hide_index=True,
-        )
-    else:
-        st.image(
-            [show(split.images[int(i)].numpy()) for i in query_idx],
-            width=56,
-            caption=[" · ".join(c) for c in captions],
-        )
+    draw_query(split, idx, n_shot, text, captions)
 with tab_own:
     if not finished:
         st.info(t("Train a run first; its model classifies your images."))

@@ -114,6 +114,24 @@ else:
     for notice in notices(cfg):
         st.warning(tc(notice[0].upper() + notice[1:] + "."))
 
+if kind.task == "classification" and "n_query" in spec and not problems:
+    with st.expander(t("Preview a test episode of this shape")):
+        st.caption(
+            t(
+                "The support and query examples a {n_way}-way {n_shot}-shot test episode shows "
+                "a model, drawn from the test classes (never seen in training).",
+                n_way=spec["n_way"],
+                n_shot=spec["n_shot"],
+            )
+        )
+        if st.toggle(t("Draw one"), key="train-preview"):
+            from pages._episodes import preview
+
+            seed = st.session_state.setdefault("train-preview-seed", 0)
+            if st.button(t("Another episode"), key="train-preview-again"):
+                st.session_state["train-preview-seed"] = seed = seed + 1
+            preview(dataset, spec["n_way"], spec["n_shot"], spec["n_query"], seed)
+
 locked = not can_control()
 notice = st.container()  # always there: unlocking does not shift the buttons below it
 if locked:

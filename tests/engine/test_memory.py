@@ -75,3 +75,31 @@ def test_auto_plans_the_cpu_without_a_gpu():
         pytest.skip("a GPU is present")
     assert memory.planned_device("auto") == "cpu" and memory.planned_device("cpu") == "cpu"
     assert RunConfig().device in ("auto", "cpu")
+
+
+def test_a_runs_peak_memory_is_its_own_and_is_recorded(tmp_path):
+    """reset_peak starts the measurement afresh (memory freed before it does not count); a
+    run's result records its peak resident memory."""
+    import numpy as np
+
+    from metalearn.config import RunConfig
+    from metalearn.engine.memory import peak_memory, reset_peak
+    from metalearn.engine.run import execute
+    from metalearn.store import Store
+
+    big = np.ones(40_000_000)  # 305 MiB
+    before = peak_memory()["peak_rss_mb"]
+    del big
+    reset_peak()
+    after = peak_memory()["peak_rss_mb"]
+    assert after < before - 250, (before, after)
+    grown = np.ones(20_000_000)  # 153 MiB
+    assert peak_memory()["peak_rss_mb"] > after + 120
+    del grown
+
+    store = Store(tmp_path)
+    cfg = RunConfig(dataset="glyphs", episodes=2, eval_episodes=2, val_every=0)
+    run_id = store.create_run(cfg.to_json())
+    result = execute(cfg, store, run_id)
+    assert 50 < result["peak_rss_mb"] < 20_000
+    assert store.get_run(run_id)["result"]["peak_rss_mb"] == result["peak_rss_mb"]

@@ -88,6 +88,13 @@ def declared_texts() -> set[str]:
     from metalearn import catalog
     from metalearn.config import SPEC
     from metalearn.data.trials import SOURCES
+    from metalearn.engine.claims import (
+        CLAIMS,
+        CONTRADICTED,
+        INCONCLUSIVE,
+        SUPPORTED,
+        UNMEASURED,
+    )
     from metalearn.engine.kinds import KINDS
     from metalearn.engine.presets import PRESETS
     from metalearn.engine.trackers import TRACKING
@@ -109,6 +116,9 @@ def declared_texts() -> set[str]:
         texts |= {p.title, p.duration, p.explain}
     texts |= set(catalog.FAMILY_NAMES.values()) | set(SOURCES.values())
     texts |= {p.who for p in PUBLISHED}
+    for c in CLAIMS:
+        texts |= {c.claim, c.test} | ({c.duration} - {""})
+    texts |= {SUPPORTED, CONTRADICTED, INCONCLUSIVE, UNMEASURED}
     return texts | {"queued", "running", "completed", "failed", "stopped", "lost"}
 
 

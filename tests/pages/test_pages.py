@@ -21,6 +21,7 @@ PAGES = [
     "pages/views/embeddings.py",
     "pages/views/explorer.py",
     "pages/views/learn.py",
+    "pages/views/claims.py",
     "pages/views/versus.py",
     "pages/views/draw.py",
     "pages/views/inside.py",  # listed before any run has something to show inside

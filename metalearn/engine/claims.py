@@ -1,0 +1,263 @@
+"""The seed's claims, tested by the lab. The seed's FAQ (section 8.2) says which family of
+meta-learning suits what: model-based methods image classification, optimization-based ones
+reinforcement learning, metric-based ones small data, memory-based ones large data, and that
+model-based methods need more compute than metric-based ones. Each claim here says how the lab
+puts it to the test (a check: a group of runs on identical test episodes) and judges it from
+those runs: supported, contradicted, inconclusive (measured, no clear difference) or not
+measured yet. Torch-free: the judges read stored results and per-episode scores.
+
+"Model-based" is the seed's sense (it files MAML there, see `catalog.Algorithm.family_in_seed`);
+the literature's sense (SNAIL, neural processes) is named where it differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from metalearn import catalog
+from metalearn.viz.compare import paired_difference
+
+SUPPORTED, CONTRADICTED, INCONCLUSIVE, UNMEASURED = (
+    "supported",
+    "contradicted",
+    "inconclusive",
+    "not measured yet",
+)
+IMAGES = {"dataset": "glyphs", "eval_episodes": 200, "val_every": 0}
+BUDGET = 40  # seconds of training per run where runs get the same time (a CPU's fair race)
+
+Scores = Callable[[str], list[float]]  # a run's id -> its per-test-episode scores
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the lab's runs say about a claim.
+
+    Attributes:
+        verdict: one of SUPPORTED, CONTRADICTED, INCONCLUSIVE, UNMEASURED.
+        because: the measured reason, a sentence with its numbers.
+        values: the numbers `because` is worded from, for the screen's own words.
+        rows: one per run: id, algorithm, family, and the figures the verdict rests on.
+    """
+
+    verdict: str
+    because: str
+    values: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the seed and the lab's test of it.
+
+    Attributes:
+        key: a short name ("compute").
+        claim: the claim, in our words.
+        test: how the lab tests it.
+        duration: how long the check takes on a 2-core CPU (measured).
+        runs: the check's runs (settings over nothing: each complete), launched as one group.
+        judge: the verdict from the check's finished runs (in `runs`' order) and their scores.
+    """
+
+    key: str
+    claim: str
+    test: str
+    duration: str = ""
+    runs: tuple[dict[str, Any], ...] = ()
+    judge: Callable[[list[dict], Scores], Finding] | None = None
+
+    def matching(self, rows: list[dict]) -> list[dict] | None:
+        """The newest group of completed runs made with this check's settings (launched by its
+        button or by hand), in the check's order; None when there is none."""
+        groups: dict[str, list[dict]] = {}
+        for row in rows:  # newest first, as the store lists them
+            if row["status"] == "completed" and row.get("group_id"):
+                groups.setdefault(row["group_id"], []).append(row)
+        for members in groups.values():
+            found = [next((r for r in members if made_with(r, s)), None) for s in self.runs]
+            if self.runs and all(found):
+                return found
+        return None
+
+
+def made_with(row: dict, settings: dict[str, Any]) -> bool:
+    """Whether a stored run was made with these settings (spec fields or hyperparameters)."""
+    config = row["config"]
+    hyper = config.get("hyper") or {}
+    return all(config.get(k, hyper.get(k)) == v for k, v in settings.items())
+
+
+def _family(row: dict) -> str:
+    return catalog.algorithms()[row["config"]["algorithm"]].family_in_seed
+
+
+def _score(row: dict) -> tuple[float, float]:
+    result = row["result"]
+    metric = next(k for k in ("test_accuracy", "test_return", "test_mse") if k in result)
+    ci = {"test_accuracy": "test_ci95"}.get(metric, metric + "_ci95")
+    return float(result[metric]), float(result.get(ci, float("nan")))
+
+
+def _rows(runs: list[dict], **extra: Callable[[dict], Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "run": r["id"],
+            "algorithm": r["config"]["algorithm"],
+            "family": catalog.FAMILY_NAMES[_family(r)],
+            "score": _score(r)[0],
+            "ci95": _score(r)[1],
+            **{name: f(r) for name, f in extra.items()},
+        }
+        for r in runs
+    ]
+
+
+def judge_compute(runs: list[dict], scores: Scores) -> Finding:
+    """Model-based (the seed's: MAML) against metric-based (ProtoNet) on the same episodes:
+    seconds per training episode and the run's peak memory."""
+    model = [r for r in runs if _family(r) == "model"]
+    metric = [r for r in runs if _family(r) == "metric"]
+
+    def per_episode(r: dict) -> float:
+        return 1.0 / r["result"]["episodes_per_second"]
+
+    def memory(r: dict) -> float | None:
+        return r["result"].get("peak_rss_mb")
+
+    rows = _rows(runs, seconds_per_episode=per_episode, peak_memory_mb=memory)
+    if not model or not metric or any(memory(r) is None for r in runs):
+        return Finding(UNMEASURED, "The check's runs lack a time or a peak memory.", rows=rows)
+    time_ratio = min(per_episode(m) for m in model) / max(per_episode(m) for m in metric)
+    memory_ratio = min(memory(m) for m in model) / max(memory(m) for m in metric)
+    values = {"time_ratio": time_ratio, "memory_ratio": memory_ratio}
+    because = (
+        f"Model-based took {time_ratio:.1f}x the time per training episode of metric-based "
+        f"and {memory_ratio:.2f}x its peak memory."
+    )
+    if time_ratio > 1 and memory_ratio > 1:
+        return Finding(SUPPORTED, because, values, rows)
+    if time_ratio < 1 and memory_ratio < 1:
+        return Finding(CONTRADICTED, because, values, rows)
+    return Finding(INCONCLUSIVE, because, values, rows)
+
+
+def judge_best(runs: list[dict], scores: Scores) -> Finding:
+    """Is the check's first run (the method the claim is about) better than every other, paired
+    on identical test episodes (higher is better), worse than one, or neither?"""
+    ours = runs[0]
+    rows = _rows(runs)
+    better, worse = [], []
+    for other in (r for r in runs if r is not ours):
+        diff = paired_difference(scores(ours["id"]), scores(other["id"]))
+        if not diff.get("significant"):
+            continue
+        ahead = diff["mean_difference"] > 0
+        (better if ahead else worse).append(other["config"]["algorithm"])
+    name = ours["config"]["algorithm"]
+    values = {"method": name, "better": better, "worse": worse, "others": len(runs) - 1}
+    if worse:
+        because = f"{', '.join(worse)} scored significantly better than {name}."
+        return Finding(CONTRADICTED, because, values, rows)
+    if len(better) == len(runs) - 1:
+        because = f"{name} scored significantly better than every other method."
+        return Finding(SUPPORTED, because, values, rows)
+    because = f"{name} was not significantly better than every other method, nor worse."
+    return Finding(INCONCLUSIVE, because, values, rows)
+
+
+def judge_not_worse(runs: list[dict], scores: Scores) -> Finding:
+    """Is the check's first run at least as good as every other (none significantly better on
+    identical test episodes)? What "suits" asks of a method, at the least."""
+    found = judge_best(runs, scores)
+    if found.verdict == INCONCLUSIVE:
+        because = f"No method scored significantly better than {found.values['method']}."
+        return Finding(SUPPORTED, because, found.values, found.rows)
+    return found
+
+
+THREE_FAMILIES = (
+    {"algorithm": "protonet"},
+    {"algorithm": "maml"},
+    {"algorithm": "finetune"},
+)
+
+
+def _budgeted(*runs: dict[str, Any], **shape: Any) -> tuple[dict[str, Any], ...]:
+    timed = {**IMAGES, "episodes": 100_000, "max_seconds": BUDGET, **shape}
+    return tuple({**timed, **r} for r in runs)
+
+
+CLAIMS = (
+    Claim(
+        "compute",
+        "Model-based methods need more compute than metric-based methods.",
+        "MAML (the seed's model-based method) and ProtoNet (metric-based) train for the same "
+        "150 episodes of 5-way 1-shot glyphs and are tested on the same 200 episodes. "
+        "Compute: seconds per training episode and the run's peak memory.",
+        "about 1 minute on a 2-core CPU",
+        tuple({**IMAGES, "episodes": 150, **r} for r in THREE_FAMILIES[:2]),
+        judge_compute,
+    ),
+    Claim(
+        "small_data",
+        "Metric-based methods suit small data.",
+        f"One labelled example per class (5-way 1-shot glyphs): ProtoNet (metric-based), MAML "
+        f"and the fine-tuning baseline, {BUDGET} s of training each, paired on the same 200 "
+        "test episodes. Supported if ProtoNet is significantly more accurate than both.",
+        "about 3 minutes on a 2-core CPU",
+        _budgeted(*THREE_FAMILIES, n_shot=1),
+        judge_best,
+    ),
+    Claim(
+        "images",
+        "Model-based methods suit image classification.",
+        f"5-way 5-shot glyph images: MAML (the seed's model-based method), ProtoNet and the "
+        f"fine-tuning baseline, {BUDGET} s each, paired on the same 200 test episodes. "
+        "Supported if no method is significantly more accurate than MAML.",
+        "about 3 minutes on a 2-core CPU",
+        _budgeted(*(THREE_FAMILIES[i] for i in (1, 0, 2)), n_shot=5),
+        judge_not_worse,
+    ),
+    Claim(
+        "reinforcement",
+        "Optimization-based methods suit reinforcement learning.",
+        "2D navigation to unseen goals: MAML (optimization-based in the literature) against "
+        "the pre-trained baseline, same training tasks, paired on the same 20 test goals by "
+        "the return after adaptation. Supported if MAML's return is significantly higher.",
+        "about 2 minutes on a 2-core CPU",
+        tuple(
+            {
+                "dataset": "nav2d",
+                "episodes": 300,
+                "n_shot": 10,
+                "n_query": 10,
+                "meta_batch": 10,
+                "eval_episodes": 20,
+                "val_every": 0,
+                **r,
+            }
+            for r in ({"algorithm": "maml"}, {"algorithm": "finetune"})
+        ),
+        judge_best,
+    ),
+    Claim(
+        "large_data",
+        "Memory-based methods suit large data.",
+        "Not tested yet: it needs a memory-based learner and the others trained on datasets of "
+        "growing size with the same budget, and the lab has no such check.",
+    ),
+)
+
+
+def find(key: str) -> Claim:
+    return next(c for c in CLAIMS if c.key == key)
+
+
+def assess(claim: Claim, rows: list[dict], scores: Scores) -> tuple[Finding, list[dict]]:
+    """The claim's finding from the store's runs (newest first) and the runs it rests on."""
+    runs = claim.matching(rows) if claim.judge else None
+    if not runs:
+        return Finding(UNMEASURED, "No finished run of its check yet."), []
+    return claim.judge(runs, scores), runs
