@@ -48,7 +48,7 @@ def draw_curves(container, runs_shown: list[dict], n_rows: int, names: tuple, ke
         container.markdown(live_curves(ids, n_rows, names, lang()), unsafe_allow_html=True)
     else:
         container.plotly_chart(
-            figure(curves(ids, n_rows, names)), key=key, config={"displaylogo": False}
+            figure(curves(ids, n_rows, names)), theme=None, key=key, config={"displaylogo": False}
         )
 
 

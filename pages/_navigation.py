@@ -54,5 +54,6 @@ def navigation_viewer(completed: list[dict]) -> None:
                             view["returns"][k][g],
                         )
                     ),
+                    theme=None,
                     key=f"nav-{run_id}-{g}-{k}",
                 )

@@ -79,6 +79,7 @@ def regression_viewer(completed: list[dict]) -> None:
                     on_task, t("Task {task}: press Play, or drag the slider", task=task)
                 )
             ),
+            theme=None,
             key=f"steps-{run_id}-{task}",
         )
         st.caption(
@@ -108,5 +109,7 @@ def regression_viewer(completed: list[dict]) -> None:
             cols = st.columns(3)
             for col, (k, curve) in zip(cols, enumerate(curves_of(r)), strict=False):
                 col.plotly_chart(
-                    figure(adaptation_figure(curve, f"task {k + 1}")), key=f"sine-{r['id']}-{k}"
+                    figure(adaptation_figure(curve, f"task {k + 1}")),
+                    theme=None,
+                    key=f"sine-{r['id']}-{k}",
                 )

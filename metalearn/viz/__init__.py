@@ -4,6 +4,7 @@ live panel's lightweight SVG curves.
 No Streamlit, no I/O: the dashboard pages and the tests call these with plain data.
 """
 
+from metalearn.viz import style  # noqa: F401  (registers the projector template first)
 from metalearn.viz.adaptation import navigation_paths, score_by_steps
 from metalearn.viz.compare import convergence, paired_difference, score_points
 from metalearn.viz.curves import (

@@ -8,8 +8,10 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from metalearn.viz.style import COLOURS
+
 # One colour per run, fixed by position (plotly's qualitative set, as the curves use).
-RUN_COLOURS = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692")
+RUN_COLOURS = COLOURS  # the projector palette, one per run
 
 
 def score_points(summary: pd.DataFrame, metric: str = "test accuracy") -> go.Figure:

@@ -143,6 +143,6 @@ if query and not missing:
         landing = drawing_landing(
             z["support"], z["query"], z["support_labels"], names.index(out["class"]), names
         )
-        b.plotly_chart(figure(landing), key="draw-embedding")
+        b.plotly_chart(figure(landing), theme=None, key="draw-embedding")
     except DataError as err:
         b.info(str(err))

@@ -86,7 +86,9 @@ method = c2.radio(
     format_func=lambda m: {"pca": "PCA", "tsne": "t-SNE"}[m],
 )
 fig = projected(run["id"], mtime, steps.index(step), method, z)
-event = st.plotly_chart(figure(fig), on_select="rerun", selection_mode="points", key="emb")
+event = st.plotly_chart(
+    figure(fig), theme=None, on_select="rerun", selection_mode="points", key="emb"
+)
 st.caption(
     t(
         "Circles: support · stars: class prototypes (support means) · crosses: queries "

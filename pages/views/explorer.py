@@ -137,6 +137,7 @@ with tab_sample:
         st.markdown(t("**Adaptation, step by step**: the query accuracy after each inner step."))
         st.plotly_chart(
             figure(score_by_steps(by_steps, "query accuracy", "This episode, step by step")),
+            theme=None,
             key=f"episode-steps-{seed}",
         )
         shown_step = st.slider(t("Show the predictions after this many inner steps"), 0, 10, 10)

@@ -31,11 +31,12 @@ def show_memory(run: dict) -> None:
     )
     df = metrics((run["id"],))
     c1, c2 = st.columns(2)
-    c1.plotly_chart(figure(instance_training_figure(df)), key="instances")
+    c1.plotly_chart(figure(instance_training_figure(df)), theme=None, key="instances")
     result = run.get("result") or {}
     if result.get("instance_accuracy"):
         c2.plotly_chart(
             figure(instance_accuracy_figure(result["instance_accuracy"], result["instance_ci95"])),
+            theme=None,
             key="instance_test",
         )
     else:
@@ -61,6 +62,7 @@ def show_memory(run: dict) -> None:
                     kind,
                 )
             ),
+            theme=None,
             key=f"memory_{kind}",
         )
 
@@ -91,5 +93,5 @@ st.markdown(
     )
 )
 c1, c2 = st.columns(2)
-c1.plotly_chart(figure(gates_figure(df, "input")), key="input")
-c2.plotly_chart(figure(gates_figure(df, "forget")), key="forget")
+c1.plotly_chart(figure(gates_figure(df, "input")), theme=None, key="input")
+c2.plotly_chart(figure(gates_figure(df, "forget")), theme=None, key="forget")

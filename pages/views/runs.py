@@ -162,10 +162,12 @@ for title, members in by_metric.items():
         for r in members
     ]
     name = title[0].lower() + title[1:]
-    st.plotly_chart(figure(score_points(pd.DataFrame(rows), name)), key=f"scores-{name}")
+    st.plotly_chart(
+        figure(score_points(pd.DataFrame(rows), name)), theme=None, key=f"scores-{name}"
+    )
 for title, curves in steps_curves(done).items():  # e.g. MAML's Figure 5: return vs steps
     name = title.removeprefix("Test ").replace("return", "average return")
-    st.plotly_chart(figure(score_by_steps(curves, name)), key=f"steps-{title}")
+    st.plotly_chart(figure(score_by_steps(curves, name)), theme=None, key=f"steps-{title}")
 st.subheader(t("Loss"))
 x = st.radio(
     t("x axis"),
@@ -173,11 +175,13 @@ x = st.radio(
     horizontal=True,
     format_func=lambda v: {"step": "episodes", "time": "wall time"}[v],
 )
-st.plotly_chart(figure(learning_curves(m, ["loss"], x=x)), key="loss")
+st.plotly_chart(figure(learning_curves(m, ["loss"], x=x)), theme=None, key="loss")
 val_metrics = list(dict.fromkeys(kind(r).val_metric for r in picked))
 for name in val_metrics:
     title = "validation " + name.removeprefix("val_").replace("mse", "MSE")
-    st.plotly_chart(figure(learning_curves(m, [name], x=x, title=title)), key=f"val-{name}")
+    st.plotly_chart(
+        figure(learning_curves(m, [name], x=x, title=title)), theme=None, key=f"val-{name}"
+    )
 
 st.subheader(t("Convergence speed"))
 target_metric = val_metrics[0]

@@ -127,7 +127,7 @@ st.caption(
 )
 for group, part in summary.groupby("group", sort=False):
     title = f"{group}: {t(part['metric'].iloc[0])}"
-    st.plotly_chart(figure(score_vs_shots(part, title)), key=f"k-{group}")
+    st.plotly_chart(figure(score_vs_shots(part, title)), theme=None, key=f"k-{group}")
 
 st.subheader(t("Results table"))
 cells, best = paper_table(summary)

@@ -9,6 +9,7 @@ from metalearn import catalog
 from metalearn.config import EPISODE, SPEC, ConfigError
 from metalearn.engine.kinds import KINDS, kind_name
 from metalearn.engine.validate import make_config, notices, validate
+from metalearn.settings import NETWORK
 from pages._i18n import t, tc
 from pages._live import live_panel, watch
 from pages._presets import preset_buttons
@@ -16,6 +17,8 @@ from pages._ui import availability, can_control, jobs, viewer_notice
 from pages._widgets import setting_columns
 
 FIXED = ("algorithm", "dataset", "data_root", "device")  # chosen above the grid, or last
+SHARED = {s.name for s in NETWORK}  # what a comparison keeps from this form: the same network
+BUDGETED_EPISODES = 100_000  # with a time budget, the budget ends training first
 
 
 st.title(t("Train"))
@@ -153,12 +156,25 @@ others = c2.multiselect(
     default=[n for n in (algo_name, baseline) if n in able],  # this one against the baseline
     key=f"compare-{algo_name}-{datasets[dataset].task}",
 )
+budget = c2.number_input(
+    t("Same training time for each (seconds; 0: the same number of episodes)"),
+    min_value=0,
+    max_value=3600,
+    value=0,
+    step=10,
+    key="compare-budget",
+    help=t(
+        "The fair race on a CPU: methods differ tenfold in seconds per episode. Each run "
+        "trains until its time is up, then all are tested on the same episodes."
+    ),
+)
 if c3.button(t("Compare"), disabled=bool(problems) or len(others) < 2 or locked) and can_control():
     configs = []
-    for name in others:  # each with its own defaults, and this run's values of shared settings
+    timed = {"max_seconds": budget, "episodes": BUDGETED_EPISODES} if budget else {}
+    for name in others:  # each with its own (its paper's) defaults, on the same network
         own = {s.name for s in algorithms[name].settings}
-        shared = {k: v for k, v in hyper.items() if k in own}
-        chosen = {**spec, **shared, "algorithm": name, "dataset": dataset}
+        shared = {k: v for k, v in hyper.items() if k in own and k in SHARED}
+        chosen = {**spec, **shared, **timed, "algorithm": name, "dataset": dataset}
         configs.append(make_config({**chosen, **({"data_root": data_root} if data_root else {})}))
     try:
         _, ids = jobs().launch_group(configs)

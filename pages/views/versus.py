@@ -122,7 +122,7 @@ if st.session_state.get(f"versus-long-{run_id}-{seed}"):
 board += [
     {"who": f"{t(p.who)} (Lake 2015)", "group": "published", "error": p.error} for p in PUBLISHED
 ]
-st.plotly_chart(figure(scoreboard(board)))
+st.plotly_chart(figure(scoreboard(board)), theme=None)
 st.container(key="references-versus").caption(  # the citation stays as published
     t(
         "Published: {citation}, on Omniglot's evaluation alphabets. Intervals: 95% "

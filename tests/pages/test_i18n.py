@@ -240,3 +240,41 @@ def test_progress_and_results_the_library_words_are_translated():
     assert _i18n.translate_composed(result, "zh") == (
         "测试准确率 0.953 ± 0.004（95% 置信区间，600 个情景） · 训练 79 秒，每秒 7.6 个情景"
     )
+
+
+def test_the_validators_problems_are_worded_in_chinese():
+    """Problems the validator finds with a form's values, as the Train page shows them: in
+    Chinese through the table's templates, the settings' and datasets' names kept."""
+    from metalearn.config import ConfigError
+    from metalearn.engine.validate import make_config, notices, validate
+
+    shown = []
+    for settings in (
+        {"n_way": 1000},
+        {"n_shot": 30, "n_query": 15},
+        {"algorithm": "maml", "train_way": 10},
+        {"n_way": 1},
+        {"image_size": 8},
+    ):
+        with pytest.raises(ConfigError) as err:
+            validate(make_config(settings))
+        shown += err.value.problems
+    shown += [n[0].upper() + n[1:] + "." for n in notices(make_config({"episodes": 0}))]
+    for problem in shown:
+        text = _i18n.translate_composed(problem, "zh")
+        left = set(re.findall(r"[A-Za-z][A-Za-z_]+", text)) - {"glyphs", "maml", "None"}
+        left = {w for w in left if "_" not in w}  # settings' names stay (n_way, image_size)
+        assert not left, (problem, text)
+
+
+def test_every_chart_is_drawn_in_the_projector_style():
+    """Streamlit's chart theme (small grey text) is off for every chart, so the lab's
+    projector template (`metalearn.viz.style`) applies."""
+    themed = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if getattr(getattr(node, "func", None), "attr", "") == "plotly_chart":
+                theme = next((k.value for k in node.keywords if k.arg == "theme"), "absent")
+                if not (isinstance(theme, ast.Constant) and theme.value is None):
+                    themed.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not themed, themed

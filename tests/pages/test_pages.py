@@ -501,3 +501,66 @@ def test_a_lesson_preset_launches_its_runs_as_one_group_and_watches_them(home, m
     assert {r["config"]["max_seconds"] for r in launched} == {1}
     assert at.query_params["watch"] == ",".join(r["id"] for r in launched)
     assert wait_finished(store, [r["id"] for r in launched]) == ["completed", "completed"]
+
+
+def test_claims_page_shows_verdicts_with_their_runs_linked(home):
+    """The compute check's two runs in the store (results as a finished run stores them): the
+    Claims page gives its verdict with the measured ratio and links both runs; a claim with no
+    runs says not measured yet and offers its check; in Chinese, the same in Chinese."""
+    import random
+
+    from metalearn.engine.claims import find
+    from metalearn.engine.validate import make_config
+
+    store = Store(home)
+    claim = find("compute")
+    measured = {"maml": (2.0, 950.0), "protonet": (25.0, 700.0)}
+    ids = []
+    rng = random.Random(0)
+    for settings in claim.runs:
+        cfg = make_config(settings)
+        run_id = store.create_run(cfg.to_json(), "group-check")
+        eps, peak = measured[settings["algorithm"]]
+        result = {"test_accuracy": 0.6, "test_ci95": 0.02, "eval_episodes": 200}
+        result |= {"episodes_per_second": eps, "peak_rss_mb": peak, "train_seconds": 150 / eps}
+        store.start_run(run_id, "cpu")
+        store.save_episodes(run_id, [rng.random() for _ in range(200)])
+        store.finish_run(run_id, "completed", result)
+        ids.append(run_id)
+    at = app("pages/views/claims.py")
+    texts = " ".join(m.value for m in at.markdown)
+    assert "Model-based took 12.5x the time per training episode" in texts
+    assert "1.36x its peak memory" in texts
+    shown = [d.value for d in at.dataframe]
+    links = {v for frame in shown for v in frame.iloc[:, 0]}
+    assert {f"/runs?runs={i}" for i in ids} <= links
+    assert texts.index(":green-badge[supported]") < texts.index(":gray-badge[not measured yet]")
+    assert any(b.label.startswith("Run this check") for b in at.button)
+
+    at.session_state["lang"] = "zh"
+    at.run()
+    texts = " ".join(m.value for m in at.markdown)
+    assert "基于模型的方法每个训练情景用时是基于度量方法的 12.5 倍" in texts
+    assert ":green-badge[得到支持]" in texts and ":gray-badge[尚未测量]" in texts
+
+
+def test_one_click_compare_gives_each_method_its_own_settings_and_the_same_time(home):
+    """Compare from the Train page: each method keeps its own (its paper's) hyperparameters,
+    not the shown algorithm's; with a time budget every run gets the same seconds."""
+    at = app("pages/views/train.py")
+    budget = "Same training time for each (seconds; 0: the same number of episodes)"
+    widget(at.number_input, budget).set_value(30)
+    widget(at.number_input, "Learning rate").set_value(0.005)  # ProtoNet's, shown
+    at.run()
+    next(b for b in at.button if b.label == "Compare").click().run()
+    assert not at.exception, at.exception
+    store = Store(home)
+    launched = store.list_runs()
+    jobs = JobManager(home)
+    for r in launched:
+        jobs.stop(r["id"])
+    by_algorithm = {r["config"]["algorithm"]: r["config"] for r in launched}
+    assert set(by_algorithm) == {"protonet", "finetune"}
+    assert all(c["max_seconds"] == 30 and c["episodes"] == 100_000 for c in by_algorithm.values())
+    assert by_algorithm["finetune"]["hyper"]["lr"] != 0.005  # its own default, not ProtoNet's
+    assert len({r["group_id"] for r in launched}) == 1
