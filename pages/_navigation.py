@@ -34,6 +34,7 @@ def navigation_viewer(completed: list[dict]) -> None:
         list(by_id),
         default=list(latest.values())[:3],
         format_func=lambda i: label(by_id[i]),
+        placeholder=t("Choose options"),
     )
     views = {i: json.loads(artifact(by_id[i], "rollouts").read_text()) for i in shown_runs}
     n_goals = min((len(v["goals"]) for v in views.values()), default=0)

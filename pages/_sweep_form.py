@@ -49,7 +49,8 @@ def sweep_form() -> SweepPlan:
         t("Algorithms"),
         able,
         default=[n for n in ("protonet", "matching") if n in able][:2] or able[:2],
-        format_func=lambda n: f"{n} — {algorithms[n].family}",
+        format_func=lambda n: f"{n} — {t(catalog.FAMILY_NAMES[algorithms[n].family])}",
+        placeholder=t("Choose options"),
     )
     c3, c4, c5 = st.columns(3)
     n_seeds = c3.number_input(
@@ -57,10 +58,18 @@ def sweep_form() -> SweepPlan:
     )
     classification = data.task == "classification"
     shots = c4.multiselect(
-        t("Shots per class (K)"), SHOT_CHOICES, default=[1, 5], disabled=not classification
+        t("Shots per class (K)"),
+        SHOT_CHOICES,
+        default=[1, 5],
+        disabled=not classification,
+        placeholder=t("Choose options"),
     )
     ways = c5.multiselect(
-        t("Classes per episode (N-way)"), WAY_CHOICES, default=[5], disabled=not classification
+        t("Classes per episode (N-way)"),
+        WAY_CHOICES,
+        default=[5],
+        disabled=not classification,
+        placeholder=t("Choose options"),
     )
     st.markdown(t("**Settings every run shares**"))
     shared = setting_grid([SPEC[n] for n in SHARED], {**defaults(), "episodes": 300}, st, "sweep")
@@ -69,6 +78,7 @@ def sweep_form() -> SweepPlan:
         executor = e1.radio(
             t("Executor"),
             ("local", "ray"),
+            format_func=t,
             horizontal=True,
             help=t(
                 "local: worker processes on this machine, one CPU run at a time; "

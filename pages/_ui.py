@@ -25,7 +25,7 @@ from metalearn.engine.kinds import RunKind
 from metalearn.engine.records import RunRecord, kind_of_row
 from metalearn.store import Store, StoreError, artifact_path, damaged, home, store_file
 from pages._guard import Backoff
-from pages._i18n import t
+from pages._i18n import t, tc
 from pages._server import (  # noqa: F401  (jobs: re-exported for the pages)
     drop_uploads,
     jobs,
@@ -294,7 +294,7 @@ def read_json(run: dict, name: str):
 
 def label(run: dict) -> str:
     c = run["config"]
-    shape = kind(run).shape_label(c)
+    shape = tc(kind(run).shape_label(c))  # "5w1s", "K=10", "whole dataset"
     return f"{c['algorithm']} · {c['dataset']} {shape} · {run['id'][-6:]}"
 
 

@@ -110,6 +110,7 @@ with tab_sample:
         t("Predictions of runs"),
         [r["id"] for r in candidates],
         format_func=lambda i: label(next(r for r in runs() if r["id"] == i)),
+        placeholder=t("Choose options"),
     )
     captions = [[t("true {label}", label=int(y))] for y in episode.query_labels]
     by_steps: dict[str, tuple[dict[str, float], None]] = {}  # adapting runs: accuracy per step

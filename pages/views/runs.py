@@ -38,7 +38,7 @@ def shown(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     df = df.assign(
         **{
             c: df[c].map(lambda v: t(v) if isinstance(v, str) else v)
-            for c in ("status", "kind", "metric")
+            for c in ("status", "kind", "metric", "test shape", "train shape")
             if c in df
         }
     )
@@ -62,8 +62,12 @@ def table(all_runs: list[dict]) -> pd.DataFrame:
                 "dataset": c["dataset"],
                 "kind": k.label,
                 "test shape": k.shape_label(c),
-                "train shape": "{}-way {}-shot".format(
-                    c.get("train_way") or c["n_way"], c.get("train_shot") or c["n_shot"]
+                "train shape": k.shape_label(
+                    {
+                        **c,
+                        "n_way": c.get("train_way") or c["n_way"],
+                        "n_shot": c.get("train_shot") or c["n_shot"],
+                    }
                 ),
                 "episodes": c["episodes"],
                 "metric": k.metric_label,
@@ -137,7 +141,11 @@ if can_control():
 by_id = {r["id"]: r for r in all_runs}
 wanted = [i for i in st.query_params.get("runs", "").split(",") if i in by_id]
 chosen = st.multiselect(
-    t("Runs to compare"), list(by_id), default=wanted, format_func=lambda i: label(by_id[i])
+    t("Runs to compare"),
+    list(by_id),
+    default=wanted,
+    format_func=lambda i: label(by_id[i]),
+    placeholder=t("Choose options"),
 )
 if chosen != wanted:
     st.query_params["runs"] = ",".join(chosen)

@@ -57,7 +57,7 @@ with st.expander(t("New sweep"), expanded=not sweeps()):
                 t(
                     "**{n} runs** through the {executor} executor; {when}.",
                     n=len(configs),
-                    executor=plan.executor,
+                    executor=t(plan.executor),
                     when=when,
                 )
             )

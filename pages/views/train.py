@@ -155,6 +155,7 @@ others = c2.multiselect(
     able,
     default=[n for n in (algo_name, baseline) if n in able],  # this one against the baseline
     key=f"compare-{algo_name}-{datasets[dataset].task}",
+    placeholder=t("Choose options"),
 )
 budget = c2.number_input(
     t("Same training time for each (seconds; 0: the same number of episodes)"),
