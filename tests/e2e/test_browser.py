@@ -305,7 +305,7 @@ NAMES = {
     "Ray", "MLflow", "TensorBoard", "Clopper", "Pearson", "English", "Markdown", "LaTeX", "CSV",
     "Play", "Pause", "auto", "cpu", "cuda", "mps", "fp", "bf", "vmap", "loop", "threads", "None",
     "conv", "resnet", "simple", "cnn", "minilm", "bag", "Adam", "sgd", "bfloat", "SNE", "JPEG",
-    "Hospedales", "Weng", "Bertinetto", "Larson", "Vinyals", "Nichol", "Santoro", "Ravi",
+    "Hospedales", "Weng", "Bertinetto", "Larson", "Vinyals", "Nichol", "Ravi",
     "Larochelle", "Snell", "Sung", "Chen", "Antoniou", "Raghu", "Triantafillou", "Garnelo",
     "Mishra", "Wang", "Salakhutdinov", "Tenenbaum", "BERT", "NTM", "MiniLM", "NeurIPS", "ICLR",
 }  # fmt: skip
