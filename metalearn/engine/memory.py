@@ -134,6 +134,15 @@ def reset_peak(device: str = "cpu") -> None:
         torch.cuda.reset_peak_memory_stats()
 
 
+def current_rss_mb() -> float | None:
+    """The process's resident memory now, in MiB (Linux; None elsewhere)."""
+    try:
+        with open(STATUS) as f:
+            return int(f.read().split("VmRSS:")[1].split()[0]) / 1024  # kB
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def peak_memory(device: str = "cpu") -> dict[str, float]:
     """Peak memory since `reset_peak`, in MiB: `peak_rss_mb` (Linux: the process's resident
     memory, i.e. the data, the model, its activations and the framework itself) and, on CUDA,

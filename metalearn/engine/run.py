@@ -64,7 +64,11 @@ def execute(
         ctx = Context(cfg, store, run_id, device, resume, on_metrics, should_stop)
         reset_peak(str(device))
         result = kind.run(ctx)
-        result.update(peak_memory(str(device)))
+        peak = peak_memory(str(device))  # since training began, where a trainer reset it
+        setup = result.pop("setup_peak_rss_mb", None)
+        if "peak_rss_mb" in peak and setup is not None:
+            peak["peak_rss_mb"] = max(peak["peak_rss_mb"], setup)
+        result.update(peak)
     except BaseException as err:
         if isinstance(err, KeyboardInterrupt) and should_stop is not None and should_stop():
             # Interrupted because a stop was asked for (a Ray task cancelled as it started,

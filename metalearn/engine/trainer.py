@@ -7,7 +7,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -16,6 +16,7 @@ from metalearn.algorithms import Algorithm
 from metalearn.config import RunConfig
 from metalearn.data import DataError, Split
 from metalearn.engine.kinds import RunKind
+from metalearn.engine.memory import current_rss_mb, peak_memory, reset_peak
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ class TrainStats:
     episodes: int = 0  # training episodes (or batches) done, resumed ones included
     train_seconds: float = 0.0  # time spent in training steps only (no validation, no I/O)
     stopped: bool = False
+    # What training itself held (`Trainer.fit`): train_memory_mb, the peak resident memory above
+    # that at its start (activations, gradients, optimiser state, batches; Linux); on CUDA
+    # train_peak_gpu_mb; setup_peak_rss_mb, the peak before it (loading data, building).
+    memory: dict[str, float] = field(default_factory=dict)
 
     @property
     def episodes_per_second(self) -> float:
@@ -84,6 +89,10 @@ class Trainer:
         if self.on_snapshot and stats.episodes == 0:
             self.on_snapshot(0)
         self.algo.train()
+        device = str(self.device)
+        setup = peak_memory(device).get("peak_rss_mb")
+        reset_peak(device)
+        start = current_rss_mb()
         tick = time.perf_counter()
         last_poll = last_ckpt = time.perf_counter()
         while stats.episodes < cfg.episodes:
@@ -130,6 +139,12 @@ class Trainer:
                 if cfg.max_seconds is not None and stats.train_seconds >= cfg.max_seconds:
                     break  # the time budget is spent: the run completes with what it learned
                 tick = time.perf_counter()
+        during = peak_memory(device)
+        if start is not None and "peak_rss_mb" in during:
+            stats.memory["train_memory_mb"] = during["peak_rss_mb"] - start
+            stats.memory["setup_peak_rss_mb"] = setup
+        if "peak_gpu_mb" in during:
+            stats.memory["train_peak_gpu_mb"] = during["peak_gpu_mb"]
         if self.checkpoint_path is not None:
             self.save_checkpoint()
         return stats

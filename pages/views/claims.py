@@ -17,7 +17,7 @@ COLUMNS = {
     "score": N_("Test score"),
     "ci95": N_("± (95% CI)"),
     "seconds_per_episode": N_("Seconds per training episode"),
-    "peak_memory_mb": N_("Peak memory (MB)"),
+    "training_memory_mb": N_("Training memory (MB)"),
 }
 FORMATS = {"score": "%.3f", "ci95": "± %.3f", "seconds_per_episode": "%.3f s"}
 
@@ -30,7 +30,7 @@ def figures(rows: list[dict]) -> None:
     ]
     config = {
         t(COLUMNS["run"]): st.column_config.LinkColumn(display_text=r"runs=(.*)$"),
-        t(COLUMNS["peak_memory_mb"]): st.column_config.NumberColumn(format="%.0f MB"),
+        t(COLUMNS["training_memory_mb"]): st.column_config.NumberColumn(format="%.0f MB"),
     }
     config |= {t(COLUMNS[c]): st.column_config.NumberColumn(format=f) for c, f in FORMATS.items()}
     st.dataframe(

@@ -27,6 +27,7 @@ COLUMNS = {
     "device": N_("Device"),
     "group": N_("Group"),
 }
+X_AXES = {"step": N_("training episodes"), "time": N_("wall time (s)")}
 FORMATS = {"value": "%.3f", "95% CI": "± %.3f", "train s": "%.0f s", "episodes": "%d"}
 
 
@@ -177,13 +178,18 @@ for title, curves in steps_curves(done).items():  # e.g. MAML's Figure 5: return
     name = title.removeprefix("Test ").replace("return", "average return")
     st.plotly_chart(figure(score_by_steps(curves, name)), theme=None, key=f"steps-{title}")
 st.subheader(t("Loss"))
-x = st.radio(
-    t("x axis"),
-    ["step", "time"],
-    horizontal=True,
-    format_func=lambda v: {"step": "episodes", "time": "wall time"}[v],
-)
-st.plotly_chart(figure(learning_curves(m, ["loss"], x=x)), theme=None, key="loss")
+x = st.radio(t("x axis"), ["step", "time"], horizontal=True, format_func=lambda v: t(X_AXES[v]))
+by_kind: dict[str, list[str]] = {}  # losses of different kinds differ in scale: apart
+for r in picked:
+    by_kind.setdefault(kind(r).label, []).append(r["id"])
+for kind_label, ids in by_kind.items():
+    title = "loss" if len(by_kind) == 1 else f"loss · {kind_label}"
+    part = m[m["run_id"].isin(ids)]
+    st.plotly_chart(
+        figure(learning_curves(part, ["loss"], x=x, title=title)),
+        theme=None,
+        key=f"loss-{kind_label}",
+    )
 val_metrics = list(dict.fromkeys(kind(r).val_metric for r in picked))
 for name in val_metrics:
     title = "validation " + name.removeprefix("val_").replace("mse", "MSE")

@@ -38,15 +38,15 @@ def scores_of(means: dict[str, float], n: int = 200):
 
 
 def test_compute_claim_compares_time_per_episode_and_peak_memory():
-    maml = row("m", "maml", episodes_per_second=2.0, peak_rss_mb=900.0)
-    proto = row("p", "protonet", episodes_per_second=20.0, peak_rss_mb=700.0)
+    maml = row("m", "maml", episodes_per_second=2.0, train_memory_mb=90.0)
+    proto = row("p", "protonet", episodes_per_second=20.0, train_memory_mb=70.0)
     found = claims.judge_compute([proto, maml], scores_of({"m": 0.5, "p": 0.5}))
     assert found.verdict == SUPPORTED
-    assert found.values == pytest.approx({"time_ratio": 10.0, "memory_ratio": 900 / 700})
+    assert found.values == pytest.approx({"time_ratio": 10.0, "memory_ratio": 90 / 70})
     assert {r["run"] for r in found.rows} == {"m", "p"}
-    lighter = row("m", "maml", episodes_per_second=30.0, peak_rss_mb=600.0)
+    lighter = row("m", "maml", episodes_per_second=30.0, train_memory_mb=60.0)
     assert claims.judge_compute([proto, lighter], None).verdict == CONTRADICTED
-    mixed = row("m", "maml", episodes_per_second=2.0, peak_rss_mb=600.0)
+    mixed = row("m", "maml", episodes_per_second=2.0, train_memory_mb=60.0)
     assert claims.judge_compute([proto, mixed], None).verdict == INCONCLUSIVE
     unmeasured = row("m", "maml", episodes_per_second=2.0)  # made before runs kept their peak
     assert claims.judge_compute([proto, unmeasured], None).verdict == UNMEASURED
@@ -116,8 +116,8 @@ def test_every_reason_is_worded_in_chinese_too():
         )
     ]
     reasons.append(claims.judge_not_worse(runs, scores_of({"p": 0.8, "m": 0.8, "f": 0.7})).because)
-    maml = row("m", "maml", episodes_per_second=2.0, peak_rss_mb=900.0)
-    proto = row("p", "protonet", episodes_per_second=20.0, peak_rss_mb=700.0)
+    maml = row("m", "maml", episodes_per_second=2.0, train_memory_mb=90.0)
+    proto = row("p", "protonet", episodes_per_second=20.0, train_memory_mb=70.0)
     reasons.append(claims.judge_compute([proto, maml], None).because)
     reasons.append(assess(claims.find("compute"), [], None)[0].because)
     for because in reasons:

@@ -102,4 +102,5 @@ def test_a_runs_peak_memory_is_its_own_and_is_recorded(tmp_path):
     run_id = store.create_run(cfg.to_json())
     result = execute(cfg, store, run_id)
     assert 50 < result["peak_rss_mb"] < 20_000
+    assert 0 <= result["train_memory_mb"] < result["peak_rss_mb"]  # training's own share
     assert store.get_run(run_id)["result"]["peak_rss_mb"] == result["peak_rss_mb"]

@@ -330,6 +330,7 @@ class RunKind:
             "train_episodes": stats.episodes,
             "train_seconds": stats.train_seconds,
             "episodes_per_second": stats.episodes_per_second,
+            **stats.memory,
         }
         if stats.stopped:  # ends at once; `eval` tests it later, or a resumed run when done
             return {**timing, "wall_seconds": time.perf_counter() - ctx.started, "stopped": True}
