@@ -56,7 +56,8 @@ class Claim:
         key: a short name ("compute").
         claim: the claim, in our words.
         test: how the lab tests it.
-        duration: how long the check takes on a 2-core CPU (measured).
+        duration: how long the check takes on a 2-core CPU, launch to verdict (measured by
+            scripts/claims.py, docs/results/claims.jsonl).
         runs: the check's runs (settings over nothing: each complete), launched as one group.
         judge: the verdict from the check's finished runs (in `runs`' order) and their scores.
     """
@@ -200,7 +201,7 @@ CLAIMS = (
         "150 episodes of 5-way 1-shot glyphs and are tested on the same 200 episodes. "
         "Compute: seconds per training episode and the memory training held (on a GPU its "
         "tensors' peak; on a CPU the resident memory it added).",
-        "about 1 minute on a 2-core CPU",
+        "about 40 s on a 2-core CPU",
         tuple({**IMAGES, "episodes": 150, **r} for r in THREE_FAMILIES[:2]),
         judge_compute,
     ),
@@ -210,7 +211,7 @@ CLAIMS = (
         f"One labelled example per class (5-way 1-shot glyphs): ProtoNet (metric-based), MAML "
         f"and the fine-tuning baseline, {BUDGET} s of training each, paired on the same 200 "
         "test episodes. Supported if ProtoNet is significantly more accurate than both.",
-        "about 3 minutes on a 2-core CPU",
+        "about 150 s on a 2-core CPU",
         _budgeted(*THREE_FAMILIES, n_shot=1),
         judge_best,
     ),
@@ -220,7 +221,7 @@ CLAIMS = (
         f"5-way 5-shot glyph images: MAML (the seed's model-based method), ProtoNet and the "
         f"fine-tuning baseline, {BUDGET} s each, paired on the same 200 test episodes. "
         "Supported if no method is significantly more accurate than MAML.",
-        "about 3 minutes on a 2-core CPU",
+        "about 170 s on a 2-core CPU",
         _budgeted(*(THREE_FAMILIES[i] for i in (1, 0, 2)), n_shot=5),
         judge_not_worse,
     ),
@@ -230,7 +231,7 @@ CLAIMS = (
         "2D navigation to unseen goals: MAML (optimization-based in the literature) against "
         "the pre-trained baseline, same training tasks, paired on the same 20 test goals by "
         "the return after adaptation. Supported if MAML's return is significantly higher.",
-        "about 2 minutes on a 2-core CPU",
+        "about 10 s on a 2-core CPU",
         tuple(
             {
                 "dataset": "nav2d",

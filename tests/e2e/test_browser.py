@@ -284,6 +284,25 @@ def draw_until_enabled(page, strokes, button, tries: int = 3) -> None:
     raise AssertionError("the drawing did not reach the dashboard")
 
 
+def test_the_seeds_claims_page_runs_a_check(page, server):
+    """Run this check on the compute claim: its two runs train as one group, the page waits,
+    then shows the verdict with the measured ratio and the runs linked."""
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(server + "/claims")
+    claim = page.locator(".st-key-claim-compute")
+    claim.get_by_text("not measured yet").wait_for()
+    claim.get_by_role("button", name=re.compile("^Run this check")).click()
+    claim.get_by_text("Checking:").wait_for(timeout=60_000)
+    claim.get_by_text("time per training episode").wait_for(timeout=600_000)
+    assert claim.get_by_text("not measured yet").count() == 0
+    assert claim.locator('[data-testid="stDataFrame"]').count() == 1
+    link = claim.get_by_role("link", name="Open these runs in Runs and Compare")
+    assert "runs=" in link.get_attribute("href")
+    claim.scroll_into_view_if_needed()
+    shot(page, "14-claims")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 PAGES = (
     "",
     "train",
