@@ -143,6 +143,12 @@ def runs() -> list[dict]:
     return _runs(str(home()))
 
 
+def refresh_runs() -> None:
+    """Forget the cached run list (it is at most a second old): for a page that just saw, in
+    the store itself, a run finish and draws its result now."""
+    _runs.clear()
+
+
 def store_banner() -> bool:
     """One banner for a damaged store, with what to do; False when nothing can be read (the
     page stops), True otherwise (damaged rows are skipped and named)."""

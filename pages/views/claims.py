@@ -7,7 +7,7 @@ import streamlit as st
 from metalearn.config import ConfigError
 from metalearn.engine.claims import CLAIMS, CONTRADICTED, SUPPORTED, UNMEASURED, assess, made_with
 from pages._i18n import N_, t, tc
-from pages._ui import ACTIVE, can_control, episodes, jobs, runs, viewer_notice
+from pages._ui import ACTIVE, can_control, episodes, jobs, refresh_runs, runs, viewer_notice
 
 BADGES = {SUPPORTED: "green", CONTRADICTED: "red", UNMEASURED: "gray"}  # inconclusive: orange
 COLUMNS = {
@@ -40,9 +40,17 @@ def figures(rows: list[dict]) -> None:
     )
 
 
-def in_progress(claim, rows: list[dict]) -> list[dict]:
-    """The check's runs queued or training now (launched from here or by hand)."""
-    return [r for r in rows if r["status"] in ACTIVE and any(made_with(r, s) for s in claim.runs)]
+def in_progress(claim, rows: list[dict]) -> set[str]:
+    """Ids of the check's runs queued or training now: launched by hand (as the store last
+    listed them) or by this session's button (read afresh: a launch is newer than the list)."""
+    found = {
+        r["id"] for r in rows if r["status"] in ACTIVE and any(made_with(r, s) for s in claim.runs)
+    }
+    for run_id in st.session_state.get(f"check-runs-{claim.key}", []):
+        row = jobs().store.get_run(run_id)
+        if row is not None and row["status"] in ACTIVE:
+            found.add(run_id)
+    return found
 
 
 @st.fragment(run_every=3.0)
@@ -51,6 +59,8 @@ def waiting(claim, started: int) -> None:
     the verdict when none is."""
     going = len(in_progress(claim, runs()))
     if going == 0:
+        st.session_state.pop(f"check-runs-{claim.key}", None)
+        refresh_runs()
         st.rerun(scope="app")
     st.info(t("Checking: {n} of {total} runs still training or queued.", n=going, total=started))
 
@@ -74,7 +84,8 @@ for claim in CLAIMS:
         head, side = st.columns([4, 1])
         head.subheader(t(claim.claim))
         head.caption(t(claim.test))
-        side.badge(t(finding.verdict), color=BADGES.get(finding.verdict, "orange"))
+        colour = BADGES.get(finding.verdict, "orange")  # a heading's size: read from the back
+        side.markdown(f"#### :{colour}-badge[{t(finding.verdict)}]")
         if used:
             head.markdown(tc(finding.because))
             figures(finding.rows)
@@ -87,12 +98,15 @@ for claim in CLAIMS:
         if going:
             waiting(claim, len(going))
         elif claim.runs:
-            label = t("Run this check") + f" ({t(claim.duration)})"
-            if side.button(label, key=f"check-{claim.key}", disabled=locked) and can_control():
+            label = t("Run it again") if used else t("Run this check")
+            clicked = side.button(label, key=f"check-{claim.key}", disabled=locked)
+            side.caption(t(claim.duration))
+            if clicked and can_control():
                 from metalearn.engine.validate import make_config
 
                 try:
-                    jobs().launch_group([make_config(s) for s in claim.runs])
+                    _, ids = jobs().launch_group([make_config(s) for s in claim.runs])
+                    st.session_state[f"check-runs-{claim.key}"] = ids
                     st.rerun()
                 except ConfigError as err:
                     st.error("\n".join(tc(p) for p in err.problems))

@@ -98,7 +98,9 @@ def test_a_runs_peak_memory_is_its_own_and_is_recorded(tmp_path):
     del grown
 
     store = Store(tmp_path)
-    cfg = RunConfig(dataset="glyphs", episodes=2, eval_episodes=2, val_every=0)
+    cfg = RunConfig(
+        algorithm="maml", dataset="sinusoid", n_way=1, episodes=4, eval_episodes=2, val_every=0
+    )
     run_id = store.create_run(cfg.to_json())
     result = execute(cfg, store, run_id)
     assert 50 < result["peak_rss_mb"] < 20_000
