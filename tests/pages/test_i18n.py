@@ -29,7 +29,9 @@ SHOWN = {
 LOGGERS = {"log", "logger", "logging"}  # log.warning(...) is for the server's log, in English
 KEYWORDS = {"label", "help", "text", "placeholder", "title", "caption"}
 # What may stay as written: markup, icons, and names of things.
-NOT_WORDS = re.compile(r":material/[a-z_]+:|-badge\[|`[^`]*`?|\$[^$]*\$|https?://\S+|\*\*|[_*#>~\-]")
+NOT_WORDS = re.compile(
+    r":material/[a-z_]+:|-badge\[|`[^`]*`?|\$[^$]*\$|https?://\S+|\*\*|[_*#>~\-]"
+)
 
 
 def english(text: str) -> bool:
