@@ -11,13 +11,15 @@ A claim whose check already finished in that home is judged again without new ru
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from jsonrows import emit  # noqa: E402  (scripts/)
 
 from metalearn.engine.claims import CLAIMS, assess  # noqa: E402
 from metalearn.engine.jobs import JobManager  # noqa: E402
@@ -61,10 +63,7 @@ def main() -> None:
             "machine": f"{platform.machine()}, {platform.system()}",
             "date": time.strftime("%Y-%m-%d"),
         }
-        print(json.dumps(row), flush=True)
-        if args.out:
-            with open(args.out, "a") as f:
-                f.write(json.dumps(row) + "\n")
+        emit(row, args.out)
 
 
 if __name__ == "__main__":

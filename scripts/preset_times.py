@@ -10,7 +10,6 @@ Run it with nothing else training on the machine.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -18,6 +17,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from jsonrows import emit  # noqa: E402  (scripts/)
 
 from metalearn.engine.jobs import JobManager  # noqa: E402
 from metalearn.engine.presets import PRESETS  # noqa: E402
@@ -53,10 +55,7 @@ def main() -> None:
                 for r in runs
             ],
         }
-        print(json.dumps(row), flush=True)
-        if args.out:
-            with open(args.out, "a") as f:
-                f.write(json.dumps(row) + "\n")
+        emit(row, args.out)
 
 
 if __name__ == "__main__":
