@@ -71,7 +71,7 @@ st.markdown(
         "The seed's FAQ (section 8.2) says which family of meta-learning suits what. Each claim "
         "is below with how the lab tests it, what its runs measured and a verdict: supported, "
         "contradicted, inconclusive (measured, no clear difference) or not measured yet. A "
-        "check's runs share their test episodes; **Run this check** launches the ones missing."
+        "check's runs share their test episodes; **Run this check** launches them as one group."
     )
 )
 locked = not can_control()
