@@ -14,6 +14,9 @@ class Transfer(RunKind):
     label = "Pre-training on batches, fine-tuning per episode"
     hidden = frozenset({"meta_batch", "train_way", "train_shot", "train_query"})
     artifacts = ("checkpoint", "embeddings")
+    # Beside the loss, only the episodes' validation accuracy: the training batches' accuracy is
+    # over all training classes (2560 on glyphs), not comparable with a 5-way episode's.
+    curves = ("val_accuracy",)
     description = "Pre-trained on labelled batches of all training classes; each test episode "
     description += "fits a new head on its support set."
 
