@@ -62,7 +62,7 @@ at.switch_page("pages/views/train.py")
 at.run()
 assert not at.exception, at.exception
 menu = at.selectbox[0]
-assert "pixel_nn — metric" in menu.options, menu.options  # with its family
+assert "pixel_nn — Metric-based" in menu.options, menu.options  # with its family
 menu.set_value("pixel_nn").run()
 assert not at.exception, at.exception
 labels = [w.label for w in at.selectbox]
