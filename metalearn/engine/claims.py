@@ -102,17 +102,20 @@ def _score(row: dict) -> tuple[float, float]:
 
 
 def _rows(runs: list[dict], **extra: Callable[[dict], Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "run": r["id"],
-            "algorithm": r["config"]["algorithm"],
-            "family": catalog.FAMILY_NAMES[_family(r)],
-            "score": _score(r)[0],
-            "ci95": _score(r)[1],
-            **{name: f(r) for name, f in extra.items()},
-        }
-        for r in runs
-    ]
+    rows = []
+    for r in runs:
+        score, ci = _score(r)
+        rows.append(
+            {
+                "run": r["id"],
+                "algorithm": r["config"]["algorithm"],
+                "family": catalog.FAMILY_NAMES[_family(r)],
+                "score": score,
+                "ci95": ci,
+                **{name: f(r) for name, f in extra.items()},
+            }
+        )
+    return rows
 
 
 def judge_compute(runs: list[dict], scores: Scores) -> Finding:
