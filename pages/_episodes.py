@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages._i18n import t
+from pages._i18n import t, tc
 
 SIDE = 72  # pixels per drawn image: readable on a projector
 
@@ -85,7 +85,7 @@ def preview(dataset: str, n_way: int, n_shot: int, n_query: int, seed: int) -> N
     try:
         sampler = EpisodeSampler(split, n_way, n_shot, n_query, seed)
     except DataError as err:
-        st.error(str(err))
+        st.error(tc(str(err)))
         return
     classes, idx = sampler.sample_indices()
     text = catalog.datasets()[dataset].modality == "text"

@@ -111,7 +111,7 @@ def run_card(run: dict, queue_position: int | None) -> None:
             jobs().resume(run["id"])
             st.toast(t("Resuming…"))
         except ValueError as err:
-            st.error(str(err))
+            st.error(tc(str(err)))
 
 
 def progress_row(run: dict, queue_position: int | None) -> None:

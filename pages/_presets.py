@@ -5,7 +5,7 @@ import streamlit as st
 
 from metalearn.config import ConfigError
 from metalearn.engine.presets import PRESETS
-from pages._i18n import t
+from pages._i18n import t, tc
 from pages._ui import can_control, jobs
 
 
@@ -22,6 +22,6 @@ def preset_buttons(where: str) -> None:
             try:
                 _, ids = jobs().launch_group([make_config(s) for s in preset.settings()])
             except ConfigError as err:
-                st.error(str(err))
+                st.error(tc(str(err)))
                 continue
             st.switch_page("pages/views/train.py", query_params={"watch": ",".join(ids)})

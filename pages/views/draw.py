@@ -10,7 +10,7 @@ from metalearn.data.drawings import drawing_png, read_canvas
 from metalearn.engine.predict import classify, drawing_misfit, features
 from metalearn.store import Store
 from metalearn.viz import drawing_landing
-from pages._i18n import figure, t
+from pages._i18n import figure, t, tc
 from pages._ui import runs
 from pages._widgets import model_picker
 
@@ -123,7 +123,7 @@ if query and not missing:
     try:
         out = classify(Store(), run_id, support, asked)[yours]
     except DataError as err:
-        st.error(str(err))
+        st.error(tc(str(err)))
         st.stop()
     st.subheader(t("The model says: {name}", name=out["class"]))
     a, b = st.columns([1, 2])
@@ -145,4 +145,4 @@ if query and not missing:
         )
         b.plotly_chart(figure(landing), theme=None, key="draw-embedding")
     except DataError as err:
-        b.info(str(err))
+        b.info(tc(str(err)))

@@ -13,7 +13,7 @@ from metalearn.engine.run import restore
 from metalearn.store import Store
 from metalearn.viz import score_by_steps
 from pages._episodes import draw_query, draw_support, test_split
-from pages._i18n import N_, figure, t
+from pages._i18n import N_, figure, t, tc
 from pages._navigation import navigation_viewer
 from pages._regression import regression_viewer
 from pages._ui import (
@@ -98,7 +98,7 @@ with tab_sample:
     try:
         sampler = EpisodeSampler(test_split(dataset), n_way, n_shot, n_query, seed)
     except DataError as err:
-        st.error(str(err))
+        st.error(tc(str(err)))
         st.stop()
     classes, idx = sampler.sample_indices()
     episode = sampler.build(classes, idx)
@@ -119,7 +119,7 @@ with tab_sample:
         try:
             algo, cfg, device = model(run_id)
         except DataError as err:  # a truncated or mismatched checkpoint: said, the rest works
-            st.error(str(err))
+            st.error(tc(str(err)))
             continue
         seen = episode_for(cfg, dataset, classes, idx, episode).to(device)
         if adapts(algo):  # every inner step's predictions, 0..10
@@ -213,7 +213,7 @@ with tab_own:
                     hide_index=True,
                 )
             except DataError as err:
-                st.error(str(err))
+                st.error(tc(str(err)))
 
 
 with tab_sine:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from metalearn.viz import convergence, learning_curves, score_by_steps, score_points
 from pages._compare import paired_rows, steps_curves
-from pages._i18n import N_, figure, t
+from pages._i18n import N_, figure, t, tc
 from pages._ui import can_control, has_artifact, jobs, kind, label, metrics, runs
 
 # The runs table's columns: name -> header (English; shown through the table) and, for numbers,
@@ -110,7 +110,7 @@ def _confirm_delete(ids: list[str]) -> None:
             try:
                 jobs().delete(run_id)
             except ValueError as err:
-                st.error(str(err))
+                st.error(tc(str(err)))
                 return
         st.query_params.clear()
         st.rerun()
@@ -131,7 +131,7 @@ if resumable and can_control():
             jobs().resume(again)
             st.switch_page("pages/views/train.py", query_params={"watch": again})
         except ValueError as err:
-            st.error(str(err))
+            st.error(tc(str(err)))
 if can_control():
     doomed = c2.multiselect(
         t("Delete runs…"), df["id"].tolist(), placeholder=t("choose runs to delete")

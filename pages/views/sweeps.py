@@ -67,7 +67,7 @@ with st.expander(t("New sweep"), expanded=not sweeps()):
                 st.query_params["sweep"] = sweep_id
                 st.rerun()
             except (ConfigError, ValueError) as err:
-                st.error(str(err))
+                st.error(tc(str(err)))
 
 all_sweeps = sweeps()
 if not all_sweeps:
@@ -108,7 +108,7 @@ if not active and done < len(members) and b2.button(t("Resume the sweep")) and c
         jobs().resume_sweep(shown)
         st.rerun()
     except ValueError as err:
-        st.error(str(err))
+        st.error(tc(str(err)))
 if active:
     st.caption(t("Statistics fill in as runs finish; reload to update."))
 

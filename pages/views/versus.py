@@ -9,7 +9,7 @@ from metalearn.data.trials import N_WAY, SOURCES, TrialSet, draw_trials
 from metalearn.engine.versus import CITATION, PUBLISHED, answer, misfit, score
 from metalearn.store import Store
 from metalearn.viz.versus import on_paper, scoreboard
-from pages._i18n import figure, t
+from pages._i18n import figure, t, tc
 from pages._ui import runs
 from pages._widgets import model_picker
 
@@ -59,7 +59,7 @@ if c2.button(t("Start over"), disabled=not picks):
 try:
     game = trials(TRIALS, seed)
 except DataError as err:
-    st.error(str(err))
+    st.error(tc(str(err)))
     st.stop()
 st.caption(t("Trials drawn from {what}.", what=t(SOURCES[game.source], n=game.n_sets)))
 
@@ -107,7 +107,7 @@ run_id = model_picker(
 try:
     theirs = model_picks(run_id, TRIALS, seed)
 except DataError as err:
-    st.error(str(err))
+    st.error(tc(str(err)))
     st.stop()
 it = score(theirs, game)
 board.append({"who": t("The model, same {n} trials", n=TRIALS), "group": "model", **it})
@@ -118,7 +118,7 @@ if st.session_state.get(f"versus-long-{run_id}-{seed}"):
         long = score(model_picks(run_id, LONG, seed), trials(LONG, seed))
         board.append({"who": t("The model, {n} trials", n=LONG), "group": "model", **long})
     except DataError as err:
-        st.error(str(err))
+        st.error(tc(str(err)))
 board += [
     {"who": f"{t(p.who)} (Lake 2015)", "group": "published", "error": p.error} for p in PUBLISHED
 ]

@@ -280,3 +280,140 @@ def test_every_chart_is_drawn_in_the_projector_style():
                 if not (isinstance(theme, ast.Constant) and theme.value is None):
                     themed.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not themed, themed
+
+
+# Where the library's own words for a failure are written (the CLI stays English; the registry's
+# errors are for whoever adds a method; viz/ composes markup, not messages).
+LIBRARY = sorted(
+    p
+    for p in (ROOT / "metalearn").rglob("*.py")
+    if p.name not in ("cli.py", "catalog.py") and "viz" not in p.parts
+)
+
+
+def message_shape(node: ast.AST) -> tuple[str, ...] | None:
+    """An f-string's or string's fixed parts, in order (its values are holes): how a message
+    written in the source and a table's template with named placeholders are compared."""
+    if isinstance(node, ast.JoinedStr):
+        parts, current = [], ""
+        for v in node.values:
+            if isinstance(v, ast.Constant):
+                current += v.value
+            else:
+                parts.append(current)
+                current = ""
+        return tuple(re.sub(r"\s+", " ", p) for p in [*parts, current])
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return (re.sub(r"\s+", " ", node.value),)
+    return None
+
+
+def library_messages() -> dict[tuple[str, ...], str]:
+    """Every message the library words for a person: what it raises, what its exceptions say,
+    the problems its validators list, the reasons it stores with a failed or lost run."""
+    found = {}
+    for path in LIBRARY:
+        for node in ast.walk(ast.parse(path.read_text())):
+            args: list[ast.AST] = []
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+                first = node.exc.args[0]
+                args = list(first.elts) if isinstance(first, ast.List) else [first]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                name, owner = node.func.attr, getattr(node.func.value, "id", "")
+                if name == "append" and owner in ("out", "problems"):
+                    args = node.args[:1]
+                elif name == "__init__":
+                    args = node.args[:1]
+                elif name in ("mark_lost", "finish_run"):
+                    args = node.args[1:]
+            if isinstance(node, ast.Call):
+                args += [k.value for k in node.keywords if k.arg == "error"]
+            for arg in args:  # `note or "worker lost: ..."`: each operand that is a text
+                if isinstance(arg, ast.BoolOp):
+                    args += [v for v in arg.values if isinstance(v, ast.Constant)]
+                shape = message_shape(arg)
+                if shape and re.search(r"[A-Za-z]{2,}", "".join(shape)):
+                    found[shape] = f"{path.relative_to(ROOT)}:{node.lineno}"
+    return found
+
+
+def template_shape(text: str) -> tuple[str, ...]:
+    parts, current = [], ""
+    for literal, name, _, _ in string.Formatter().parse(text):
+        current += literal
+        if name is not None:
+            parts.append(current)
+            current = ""
+    return tuple([*parts, current])
+
+
+def test_the_message_finder_sees_raises_problems_and_failure_reasons():
+    """The finder itself, on the shapes it must recognise."""
+    messages = library_messages()
+    where = {v.split(":")[0] for v in messages.values()}
+    assert {"metalearn/data/text.py", "metalearn/engine/validate.py", "metalearn/store.py"} <= where
+    assert ("worker lost: its process ended without finishing the run",) in messages  # mark_lost
+    assert ("training diverged at episode ", ": the loss became ", ". Lower the learning rate "
+            "(lr) or the inner step size (inner_lr), then launch it again") in messages  # fmt: skip
+    assert ("stopped while queued",) in messages  # finish_run(error=...)
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_every_message_the_library_words_has_a_template(lang):
+    """A data, upload, checkpoint or store error reaches the page as the library worded it
+    (`tc(str(err))`); each has a template in every table, so it is shown in that language."""
+    shapes = {template_shape(k) for k in _i18n.table(lang)["text"]}
+    missing = [
+        f"{where}: {'{}'.join(shape)!r}"
+        for shape, where in library_messages().items()
+        if shape not in shapes
+    ]
+    assert not missing, f"{len(missing)} messages without a template:\n" + "\n".join(missing)
+
+
+def test_no_page_shows_an_error_untranslated():
+    """`st.error(str(err))` would show the library's English: pages pass it through `tc`."""
+    raw = []
+    for path in SOURCES:
+        for node, args in shown_arguments(ast.parse(path.read_text())):
+            for a in args:
+                if (
+                    isinstance(a, ast.Call)
+                    and getattr(a.func, "id", "") in ("str", "repr")
+                    and isinstance(a.args[0], ast.Name)  # str(err), not str(i + 1)
+                ):
+                    raw.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not raw, raw
+
+
+def test_library_errors_come_out_in_chinese(tmp_path):
+    """Real errors, raised by the library on bad input, through the page's path (`tc`): no
+    English word left but names of files, settings and formats."""
+    from metalearn.data.folder import Folder
+    from metalearn.data.text import read_rows
+    from metalearn.engine.run import describe_failure
+    from metalearn.engine.trainer import Diverged
+    from metalearn.engine.validate import make_config
+
+    shown = []
+    (tmp_path / "a").mkdir()
+    for attempt in (
+        lambda: Folder.describe(str(tmp_path / "nothing")),
+        lambda: Folder.describe(str(tmp_path)),
+        lambda: read_rows(tmp_path / "intents.txt", need_labels=True),
+    ):
+        with pytest.raises(Exception) as err:
+            attempt()
+        shown.append(str(err.value))
+    cfg = make_config({})
+    shown += [
+        describe_failure(Diverged(120, float("nan")), cfg),
+        describe_failure(MemoryError("can't allocate memory"), cfg),
+    ]
+    for text in shown:
+        zh = _i18n.translate_composed(text, "zh").replace(str(tmp_path), "")
+        left = set(re.findall(r"[A-Za-z][A-Za-z_]+", zh)) - {"folder", "png", "jpg", "root",
+            "nothing", "intents", "txt", "csv", "json", "nan", "cpu", "can", "allocate",
+            "memory", "MemoryError", "auto", "lr", "t"}  # fmt: skip
+        left = {w for w in left if "_" not in w}
+        assert not left, (text, zh)
