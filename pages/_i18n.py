@@ -125,6 +125,23 @@ def translate_composed(text: str, language: str) -> str:
     return text
 
 
+# A hover template's pieces that are not words: plotly's values (%{y:.1f}), markup, separators.
+HOVER_TOKENS = re.compile(r"(%\{[^}]*\}|<[^>]*>| · |: )")
+
+
+def translate_hover(text: str, language: str) -> str:
+    """A chart's hover template in `language`: its words between plotly's values and markup
+    translated piece by piece ("time step %{x}<br>weight %{z:.3f}"), the values kept."""
+    pieces = HOVER_TOKENS.split(text)
+    for i in range(0, len(pieces), 2):  # the even pieces are the words
+        words = pieces[i].strip()
+        if re.search(r"[A-Za-z]{2,}", words):
+            lead = pieces[i][: len(pieces[i]) - len(pieces[i].lstrip())]
+            trail = pieces[i][len(pieces[i].rstrip()) :]
+            pieces[i] = lead + translate_composed(words, language) + trail
+    return "".join(pieces)
+
+
 def t(text: str, **params) -> str:
     """`text` in this page's language, formatted with `params`."""
     return translate(text, lang(), **params)
@@ -175,8 +192,9 @@ def figure(fig):
 
 
 def translate_figure(fig, language: str):
-    """The figure's title, axis titles, legend title, annotations and trace names in `language`
-    (names of runs and methods, absent from the table, stay)."""
+    """The figure's title, axis titles, legend title, annotations, trace names, hover templates
+    and colour bars' titles in `language` (names of runs and methods, absent from the table,
+    stay; data shown on hover stays as it is)."""
     if language == DEFAULT or fig is None:
         return fig
 
@@ -199,6 +217,11 @@ def translate_figure(fig, language: str):
     for trace in [*fig.data, *(d for frame in fig.frames or () for d in frame.data)]:
         if getattr(trace, "name", None):
             trace.name = tr(trace.name)
+        if getattr(trace, "hovertemplate", None):
+            trace.hovertemplate = translate_hover(trace.hovertemplate, language)
+        bar = getattr(trace, "colorbar", None)
+        if bar is not None and bar.title and bar.title.text:
+            bar.title.text = tr(bar.title.text)
     for slider in layout.sliders or ():
         if slider.currentvalue and slider.currentvalue.prefix:
             slider.currentvalue.prefix = tr(slider.currentvalue.prefix.strip()) + " "

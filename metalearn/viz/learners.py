@@ -113,25 +113,26 @@ def memory_figure(
     active = np.flatnonzero(used.max(1) > 1e-3)  # slots touched at all; the rest stay blank
     rows = active if len(active) else np.arange(used.shape[0])
     steps = np.arange(len(labels))
-    ticks = [
-        f"t{t} · class {labels[t]} #{instance[t]} {'✓' if predictions[t] == labels[t] else '✗'}"
-        for t in steps
-    ]
+    # per cell: the step's class, its presentation number, the guess ([slots, T, 3])
+    step = np.stack([labels, instance, predictions], axis=-1)
     fig = go.Figure(
         go.Heatmap(
             z=used[rows],
-            x=ticks,
-            y=[f"slot {r}" for r in rows],
+            x=steps,
+            y=rows,
+            customdata=np.broadcast_to(step, (len(rows), *step.shape)),
             colorscale="Viridis",
             colorbar={"title": "weight"},
-            hovertemplate="%{x}<br>%{y}<br>weight %{z:.3f}<extra></extra>",
+            hovertemplate="time step %{x}<br>class %{customdata[0]} · presentation "
+            "%{customdata[1]} · guess %{customdata[2]}<br>memory slot %{y}<br>"
+            "weight %{z:.3f}<extra></extra>",
         )
     )
     fig.update_layout(
         title=f"{kind} weights per step (summed over heads; {len(rows)} slots in use)",
         height=420,
         xaxis={"showticklabels": False, "title": "time step (hover for class and guess)"},
-        yaxis={"title": "memory slot", "autorange": "reversed"},
+        yaxis={"title": "memory slot", "autorange": "reversed", "type": "category"},
         margin={"l": 60, "r": 10, "t": 40, "b": 40},
     )
     return fig

@@ -65,8 +65,11 @@ def score_vs_shots(summary: pd.DataFrame, title: str = "") -> go.Figure:
                 line={"color": color, "width": 3},
                 marker={"size": 9},
                 customdata=list(zip(part["seeds"], ci, strict=True)),
-                hovertemplate=f"%{{x}}-shot: %{{y:.1f}}{'%' if percent else ''} "
-                "(%{customdata[0]} seeds)<extra>" + method + "</extra>",
+                hovertemplate=f"shots per class: %{{x}}<br>{metric}: %{{y:.1f}}"
+                + ("%" if percent else "")
+                + "<br>seeds: %{customdata[0]}<extra>"
+                + method
+                + "</extra>",
             )
         )
     fig.update_layout(

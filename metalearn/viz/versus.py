@@ -42,12 +42,10 @@ def scoreboard(rows: list[dict]) -> go.Figure:
                 text=[f"{e:.1f}%" for e in err],
                 textposition="top center",
                 textfont={"size": 16, "color": COLOURS[group]},
-                hovertext=[
-                    f"{r['who']}: {100 * r['error']:.1f}% error"
-                    + (f" on {r['trials']} trials" if r.get("trials") else "")
-                    for r in mine
-                ],
-                hoverinfo="text",
+                customdata=[r.get("trials") or "" for r in mine],
+                hovertemplate="%{y}<br>error rate: %{x:.1f}%"
+                + ("<br>trials: %{customdata}" if all(r.get("trials") for r in mine) else "")
+                + "<extra></extra>",
             )
         )
     top = max([100 * r.get("ci_high", r["error"]) for r in rows] + [15.0])

@@ -417,3 +417,47 @@ def test_library_errors_come_out_in_chinese(tmp_path):
             "memory", "MemoryError", "auto", "lr", "t"}  # fmt: skip
         left = {w for w in left if "_" not in w}
         assert not left, (text, zh)
+
+
+def test_hover_boxes_are_translated_and_keep_their_values():
+    """Every hover template the lab's charts carry (embeddings, the drawing's landing, MANN's
+    memory, a sweep's lines, the score board) comes out in Chinese, plotly's values kept."""
+    import numpy as np
+    import pandas as pd
+
+    from metalearn.viz import embeddings, learners, sweeps, versus
+
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 1, 0, 1])
+    figs = [
+        embeddings.embedding_figure(
+            rng.normal(size=(4, 8)), rng.normal(size=(4, 8)), labels, labels,
+            np.array([0, 0, 0, 1]), ["Futurama/c1", "Futurama/c2"],
+        ),
+        embeddings.drawing_landing(rng.normal(size=(4, 8)), rng.normal(size=(1, 8)), labels, 1,
+                                   ["a", "b"]),
+        learners.memory_figure(rng.random((4, 1, 6)), labels, labels, np.array([1, 1, 2, 2])),
+        sweeps.score_vs_shots(pd.DataFrame({
+            "method": ["protonet"] * 2, "n_shot": [1, 5], "seeds": [2, 2], "mean": [0.9, 0.95],
+            "ci95_seeds": [0.01, 0.01], "ci95_episodes": [0.01, 0.01],
+            "metric": ["Test accuracy"] * 2,
+        })),
+        versus.scoreboard([
+            {"who": "You", "group": "you", "error": 0.1, "trials": 20},
+            {"who": "People", "group": "published", "error": 0.045},
+        ]),
+    ]  # fmt: skip
+    hovers = []
+    for fig in figs:
+        english = [tr.hovertemplate for tr in fig.data if tr.hovertemplate]
+        assert english, fig.layout.title.text
+        chinese = [
+            tr.hovertemplate for tr in _i18n.translate_figure(fig, "zh").data if tr.hovertemplate
+        ]
+        for en, zh in zip(english, chinese, strict=True):
+            values = re.findall(r"%\{[^}]*\}", en)
+            assert re.findall(r"%\{[^}]*\}", zh) == values, (en, zh)  # the values kept
+            words = set(re.findall(r"[A-Za-z]{2,}", re.sub(r"%\{[^}]*\}|<[^>]*>", "", zh)))
+            assert words <= {"Futurama", "c1", "c2", "protonet"}, (en, zh)
+            hovers.append(zh)
+    assert any("时间步" in h for h in hovers) and any("原型" in h for h in hovers)
