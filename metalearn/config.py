@@ -73,6 +73,15 @@ class RunConfig:
         low=1,
         group=EPISODE,
     )
+    train_classes: int | None = _spec(
+        None,
+        "Training classes",
+        "train on this many of the training split's classes, a fixed subset (None: all); "
+        "the test episodes stay the same, so runs on smaller and larger training sets compare",
+        low=2,
+        group=EPISODE,
+        advanced=True,
+    )
     episodes: int = _spec(
         600,
         "Training episodes",

@@ -3,6 +3,7 @@ class split."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,29 @@ class Split:
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    def keep_classes(self, n_classes: int, seed: int = 0) -> Split:
+        """The split cut down to `n_classes` of its classes: a seeded choice that does not depend
+        on `n_classes` (the 20 kept are among the 50 kept), so runs on smaller and larger
+        training sets differ only in what was added. Classes are renumbered 0..n_classes-1.
+
+        Args:
+            n_classes: how many classes to keep (at most `self.n_classes`).
+            seed: the order the classes are taken in.
+        """
+        order = torch.randperm(self.n_classes, generator=torch.Generator().manual_seed(seed))
+        keep = order[:n_classes].sort().values
+        new_label = torch.full((self.n_classes,), -1, dtype=torch.long)
+        new_label[keep] = torch.arange(len(keep))
+        rows = torch.isin(self.labels, keep).nonzero().squeeze(1)
+        cut = {
+            "images": self.images[rows],
+            "labels": new_label[self.labels[rows]],
+            "class_names": [self.class_names[i] for i in keep.tolist()],
+        }
+        if texts := getattr(self, "texts", None):  # a text split: its utterances, row for row
+            cut["texts"] = [texts[i] for i in rows.tolist()]
+        return dataclasses.replace(self, **cut)
 
     def to_float(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 [..., C, H, W] -> float32, normalised."""

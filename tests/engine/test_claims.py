@@ -99,8 +99,14 @@ def test_every_check_is_a_valid_group_of_runs():
 
     for claim in (c for c in CLAIMS if c.runs):
         configs = [validate(make_config(s)) for s in claim.runs]
-        keys = {kind_of(c).pairing_key(c) for c in configs}
-        assert len(keys) == 1 and None not in keys, claim.key
+        if claim.paired_within_method:  # each method's runs on the same episodes
+            groups = {c.algorithm for c in configs}
+            assert len(groups) > 1, claim.key
+        else:
+            groups = {None}
+        for method in groups:
+            keys = {kind_of(c).pairing_key(c) for c in configs if method in (None, c.algorithm)}
+            assert len(keys) == 1 and None not in keys, (claim.key, method)
 
 
 def test_every_reason_is_worded_in_chinese_too():
@@ -120,7 +126,49 @@ def test_every_reason_is_worded_in_chinese_too():
     proto = row("p", "protonet", episodes_per_second=20.0, train_memory_mb=70.0)
     reasons.append(claims.judge_compute([proto, maml], None).because)
     reasons.append(assess(claims.find("compute"), [], None)[0].because)
+    reasons.append(
+        claims.judge_gain(*gain_runs({"mb": 0.6, "ms": 0.5, "pb": 0.9, "ps": 0.85})).because
+    )
     for because in reasons:
         shown = translate_composed(because, "zh")
-        left = set(re.findall(r"[A-Za-z]{2,}", shown)) - {"protonet", "maml", "finetune"}
+        left = set(re.findall(r"[A-Za-z]{2,}", shown)) - {"protonet", "maml", "finetune", "mann"}
         assert not left, (because, shown)
+
+
+def gain_runs(levels: dict[str, float]):
+    """MANN and ProtoNet, each on the large (all classes) and the small training set."""
+    runs = [
+        row("mb", "mann"),
+        row("ms", "mann", train_classes=20),
+        row("pb", "protonet"),
+        row("ps", "protonet", train_classes=20),
+    ]
+    for r in runs:
+        r["config"]["train_classes"] = r["result"].pop("train_classes", None)
+    return runs, scores_of(levels)
+
+
+@pytest.mark.parametrize(
+    ("levels", "verdict"),
+    [
+        ({"mb": 0.7, "ms": 0.5, "pb": 0.9, "ps": 0.85}, SUPPORTED),  # MANN +0.20, ProtoNet +0.05
+        ({"mb": 0.55, "ms": 0.5, "pb": 0.9, "ps": 0.7}, CONTRADICTED),
+        ({"mb": 0.6, "ms": 0.5, "pb": 0.9, "ps": 0.8}, INCONCLUSIVE),  # equal gains
+    ],
+)
+def test_the_large_data_claim_compares_what_each_method_gains_from_more_classes(levels, verdict):
+    found = claims.judge_gain(*gain_runs(levels))
+    assert found.verdict == verdict, found.because
+    assert found.values["gain"] == pytest.approx(levels["mb"] - levels["ms"], abs=0.01)
+    assert [r["training_classes"] for r in found.rows] == ["all", 20, "all", 20]
+
+
+def test_the_large_data_check_finds_its_large_and_small_runs_apart():
+    """The check's large-set run is told from its small-set run by `train_classes` (None is a
+    value the stored config must have), whatever order the store lists them in."""
+    runs, _ = gain_runs({})
+    check = claims.find("large_data")
+    for r, settings in zip(runs, check.runs, strict=True):
+        r["config"].update(settings)
+    for order in (runs, runs[::-1]):
+        assert [r["id"] for r in check.matching(order)] == ["mb", "ms", "pb", "ps"]

@@ -171,3 +171,51 @@ def test_the_catalogue_knows_every_dataset():
             continue
         assert entry.task == DATASETS[name].task and entry.summary == DATASETS[name].summary
         assert entry.modality == DATASETS[name].modality  # images or text, read without torch
+
+
+def test_training_on_part_of_the_classes_keeps_the_test_episodes(monkeypatch):
+    """`train_classes`: the run trains on a fixed subset of the training classes (the smaller
+    subset inside the larger, labels renumbered), tests on the same split as a full run, and
+    pairs with it; values that cannot give a training episode are refused, saying why."""
+    from metalearn.config import ConfigError
+    from metalearn.data.base import Split
+    from metalearn.engine.kinds.base import RunKind
+    from metalearn.engine.validate import validate
+
+    def split(n_classes: int) -> Split:  # 3 images per class; pixel value = class * 3 + index
+        labels = torch.arange(n_classes).repeat_interleave(3)
+        images = torch.arange(3 * n_classes).view(-1, 1, 1, 1).to(torch.uint8)
+        return Split(images, labels, [f"class{c}" for c in range(n_classes)])
+
+    monkeypatch.setattr(RunKind, "load", lambda self, cfg, name: split(60))
+    full = validate(make_config({"algorithm": "finetune"}))
+    cut = validate(make_config({"algorithm": "finetune", "train_classes": 20}))
+    kind = kind_of(cut)
+    small, whole = kind.splits(cut), kind.splits(full)
+    assert small["train"].n_classes == 20 and whole["train"].n_classes == 60
+    assert torch.equal(small["test"].images, whole["test"].images)
+    assert kind.pairing_key(cut) == kind.pairing_key(full)
+    assert sorted(small["train"].labels.unique().tolist()) == list(range(20))
+    assert set(small["train"].class_names) < set(whole["train"].keep_classes(50).class_names)
+    for label, name in enumerate(small["train"].class_names):
+        rows = small["train"].images[small["train"].labels == label].flatten().tolist()
+        original = int(name.removeprefix("class"))
+        assert rows == [3 * original + i for i in range(3)]
+    for wrong in (3, 5000):  # glyphs: 2400 training classes, 5-way training episodes
+        with pytest.raises(ConfigError, match=f"train_classes={wrong} .*allowed: 5..2400"):
+            validate(make_config({"train_classes": wrong}))
+
+
+def test_a_text_split_keeps_its_utterances_with_their_classes():
+    from metalearn.data.text import TextSplit
+
+    split = TextSplit(
+        images=torch.arange(6.0).unsqueeze(1),
+        labels=torch.tensor([0, 1, 2, 0, 1, 2]),
+        class_names=["a", "b", "c"],
+        texts=["a1", "b1", "c1", "a2", "b2", "c2"],
+    )
+    cut = split.keep_classes(2)
+    assert len(cut.texts) == 4 and cut.n_classes == 2
+    for text, label, row in zip(cut.texts, cut.labels.tolist(), cut.images[:, 0], strict=True):
+        assert text[0] == cut.class_names[label] and split.texts[int(row)] == text

@@ -194,11 +194,24 @@ class RunKind:
                 f"image_size must be at least {MIN_IMAGE_SIZE} for the convolutional networks "
                 f"(their four poolings halve it each time), got {cfg.image_size}"
             )
+        if cfg.train_classes is not None:
+            out += self.train_classes_problems(cfg, info)
         for split, shape in (("train", self.training_shape(cfg)), ("val", self.test_shape(cfg))):
             if split == "val" and (cfg.val_every == 0 or info.splits[split][0] == 0):
                 continue
             out += self.split_problems(cfg, info, split, shape)
         return out + self.split_problems(cfg, info, "test", self.test_shape(cfg))
+
+    def train_classes_problems(self, cfg: RunConfig, info: DatasetInfo) -> list[str]:
+        """`train_classes` against the training split and a training episode's classes."""
+        n_classes, way = info.splits["train"][0], self.training_shape(cfg)[0]
+        if way <= cfg.train_classes <= n_classes:
+            return []
+        return [
+            f"train_classes={cfg.train_classes} cannot give training episodes of {way} classes "
+            f"from the {n_classes} classes of the train split of {cfg.dataset!r}; allowed: "
+            f"{way}..{n_classes}"
+        ]
 
     def memory(self, cfg: RunConfig, info: DatasetInfo):
         """The least memory the run takes (an `engine.memory.Estimate`), or None where the kind
@@ -287,8 +300,11 @@ class RunKind:
         return DATASETS[cfg.dataset].load_for(cfg, split)
 
     def splits(self, cfg: RunConfig) -> dict[str, Split | None]:
+        train = self.load(cfg, "train")
+        if cfg.train_classes is not None and train is not None:
+            train = train.keep_classes(cfg.train_classes)
         return {
-            "train": self.load(cfg, "train"),
+            "train": train,
             "val": self.load(cfg, "val") if cfg.val_every else None,
             "test": self.load(cfg, "test"),
         }

@@ -16,7 +16,7 @@ class Pipeline(RunKind):
     curves = ("finetune_loss",)
     hidden = frozenset(
         {"n_way", "n_shot", "n_query", "train_way", "train_shot", "train_query", "meta_batch"}
-        | {"eval_episodes", "val_every", "val_episodes", "image_size"}
+        | {"eval_episodes", "val_every", "val_episodes", "image_size", "train_classes"}
     )
     artifacts = ()
 

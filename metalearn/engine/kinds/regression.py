@@ -28,7 +28,7 @@ class Regression(RunKind):
     val_metric = "val_mse"
     curves = ("val_mse",)
     unit = "tasks"
-    hidden = frozenset({"n_way", "train_way", "image_size", "data_root"})
+    hidden = frozenset({"n_way", "train_way", "image_size", "data_root", "train_classes"})
     artifacts = ("checkpoint", "regression_curves")
     steps_key = "test_mse_by_steps"
     x_range = (-5.0, 5.0)  # inputs x ~ U[x_range]

@@ -29,7 +29,7 @@ class Rollouts(RunKind):
     curves = ("return", "val_return")
     unit = "test goals"
     scored_on = "rollouts"
-    hidden = frozenset({"n_way", "train_way", "image_size", "data_root"})
+    hidden = frozenset({"n_way", "train_way", "image_size", "data_root", "train_classes"})
     artifacts = ("checkpoint", "rollouts")
     steps_key = "test_return_by_steps"
     steps_ci_key = "test_return_ci95_by_steps"
