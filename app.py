@@ -14,9 +14,10 @@ found" notice on a fresh server's first request) is what serve.py turns off; und
 
 import streamlit as st
 
+from pages._access import viewer_mode
 from pages._i18n import language_switch, t
 from pages._server import guard_uploads, timed, warm_up
-from pages._ui import sidebar, store_banner, viewer_mode
+from pages._ui import sidebar, store_banner
 
 guard_uploads(viewer_mode)  # before anything else (serve.py did it already)
 

@@ -8,9 +8,10 @@ import streamlit as st
 
 from metalearn.engine.progress import phase
 from metalearn.viz import curves_svg, learning_curves
+from pages._access import can_control
 from pages._i18n import figure, lang, t, tc, translate
 from pages._server import reap, timed
-from pages._ui import ACTIVE, can_control, has_artifact, jobs, kind, label, metrics, runs, summary
+from pages._ui import ACTIVE, has_artifact, jobs, kind, label, metrics, runs, summary
 
 ICONS = {
     "queued": ":material/hourglass_top:",

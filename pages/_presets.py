@@ -5,8 +5,9 @@ import streamlit as st
 
 from metalearn.config import ConfigError
 from metalearn.engine.presets import PRESETS
+from pages._access import can_control
 from pages._i18n import t, tc
-from pages._ui import can_control, jobs
+from pages._ui import jobs
 
 
 def preset_buttons(where: str) -> None:

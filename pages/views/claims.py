@@ -6,8 +6,9 @@ import streamlit as st
 
 from metalearn.config import ConfigError
 from metalearn.engine.claims import CLAIMS, CONTRADICTED, SUPPORTED, UNMEASURED, assess, made_with
+from pages._access import can_control, viewer_notice
 from pages._i18n import N_, t, tc
-from pages._ui import ACTIVE, can_control, episodes, jobs, refresh_runs, runs, viewer_notice
+from pages._ui import ACTIVE, episodes, jobs, refresh_runs, runs
 
 BADGES = {SUPPORTED: "green", CONTRADICTED: "red", UNMEASURED: "gray"}  # inconclusive: orange
 COLUMNS = {
@@ -18,6 +19,7 @@ COLUMNS = {
     "ci95": N_("± (95% CI)"),
     "seconds_per_episode": N_("Seconds per training episode"),
     "training_memory_mb": N_("Training memory (MB)"),
+    "training_classes": N_("Training classes"),
 }
 FORMATS = {"score": "%.3f", "ci95": "± %.3f", "seconds_per_episode": "%.3f s"}
 
@@ -26,6 +28,7 @@ def figures(rows: list[dict]) -> None:
     """The runs a verdict rests on, each linked to its page in Runs and Compare."""
     shown = [
         {**r, "run": f"/runs?runs={r['run']}", "family": t(r["family"])}
+        | ({"training_classes": t(str(r["training_classes"]))} if "training_classes" in r else {})
         for r in rows  # a link per run
     ]
     config = {

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
+from pages._access import can_control
 from pages._i18n import N_, t
 from pages._presets import preset_buttons
-from pages._ui import can_control, jobs
+from pages._ui import jobs
 
 # Durations measured on a 2-core CPU from launch to result, the 600-episode test included
 # (2026-12-05: ProtoNet 79 s on a cold machine, 9.7 s of it generating glyphs; Baseline++ 68 s;

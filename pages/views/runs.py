@@ -5,9 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from metalearn.viz import convergence, learning_curves, score_by_steps, score_points
+from pages._access import can_control
 from pages._compare import paired_rows, steps_curves
 from pages._i18n import N_, figure, t, tc
-from pages._ui import can_control, has_artifact, jobs, kind, label, metrics, runs
+from pages._ui import has_artifact, jobs, kind, label, metrics, runs
 
 # The runs table's columns: name -> header (English; shown through the table) and, for numbers,
 # how they are written.

@@ -21,9 +21,10 @@ from metalearn.engine.sweep_stats import (
     table_markdown,
 )
 from metalearn.viz import score_vs_shots
+from pages._access import can_control, viewer_notice
 from pages._i18n import figure, t, tc
 from pages._sweep_form import sweep_form, sweeps
-from pages._ui import can_control, episodes, jobs, viewer_notice
+from pages._ui import episodes, jobs
 
 
 def duration(seconds: float) -> str:

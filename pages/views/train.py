@@ -10,10 +10,11 @@ from metalearn.config import EPISODE, SPEC, ConfigError
 from metalearn.engine.kinds import KINDS, kind_name
 from metalearn.engine.validate import make_config, notices, validate
 from metalearn.settings import NETWORK
+from pages._access import can_control, viewer_notice
 from pages._i18n import t, tc
 from pages._live import live_panel, watch
 from pages._presets import preset_buttons
-from pages._ui import availability, can_control, jobs, viewer_notice
+from pages._ui import availability, jobs
 from pages._widgets import setting_columns
 
 FIXED = ("algorithm", "dataset", "data_root", "device")  # chosen above the grid, or last
