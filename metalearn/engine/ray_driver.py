@@ -142,6 +142,12 @@ class Driver:
             )
         except ray.exceptions.RayTaskError as err:  # the run raised: it marked itself failed
             status, error = "failed", str(err.cause if err.cause else err)[-2000:]
+            if run_id in self.stopping:
+                # Cancelled as its task began, before the run could take the interrupt as a
+                # stop: Ray's interrupt can surface as another error there (seen: "'Handlers'
+                # object is not callable", from a SIGINT handler not yet in place). It was
+                # asked to stop, and it did; a failure the run recorded itself stays.
+                status, error = "stopped", f"stopped as it started ({error[:300]})"
         except ray.exceptions.RayError as err:  # its worker process or node died
             status, error = "lost", f"Ray worker lost: {type(err).__name__}: {str(err)[:500]}"
         run = self.store.get_run(run_id)

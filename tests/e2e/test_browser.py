@@ -356,7 +356,9 @@ def english_words(page) -> set[str]:
         HIDDEN,
     )
     allowed = {w.lower() for w in NAMES | set(catalog.algorithms()) | set(catalog.datasets())}
-    words = set(re.findall(r"[A-Za-z][A-Za-z0-9_+-]*", text))
+    # A word starts where no digit or letter comes before it: "61adca", a run id's end, is no
+    # word "adca".
+    words = set(re.findall(r"(?<![0-9A-Za-z])[A-Za-z][A-Za-z0-9_+-]*", text))
     return {
         w
         for w in words
