@@ -126,9 +126,8 @@ def test_every_reason_is_worded_in_chinese_too():
     proto = row("p", "protonet", episodes_per_second=20.0, train_memory_mb=70.0)
     reasons.append(claims.judge_compute([proto, maml], None).because)
     reasons.append(assess(claims.find("compute"), [], None)[0].because)
-    reasons.append(
-        claims.judge_gain(*gain_runs({"mb": 0.6, "ms": 0.5, "pb": 0.9, "ps": 0.85})).because
-    )
+    for levels in ({"mb": 0.6, "ms": 0.5, "pb": 0.9, "ps": 0.85}, {"mb": 0.2, "ms": 0.2}):
+        reasons.append(claims.judge_gain(*gain_runs({"pb": 0.9, "ps": 0.85} | levels)).because)
     for because in reasons:
         shown = translate_composed(because, "zh")
         left = set(re.findall(r"[A-Za-z]{2,}", shown)) - {"protonet", "maml", "finetune", "mann"}
@@ -145,6 +144,7 @@ def gain_runs(levels: dict[str, float]):
     ]
     for r in runs:
         r["config"]["train_classes"] = r["result"].pop("train_classes", None)
+        r["result"]["test_accuracy"] = levels.get(r["id"], 0.5)
     return runs, scores_of(levels)
 
 
@@ -161,6 +161,14 @@ def test_the_large_data_claim_compares_what_each_method_gains_from_more_classes(
     assert found.verdict == verdict, found.because
     assert found.values["gain"] == pytest.approx(levels["mb"] - levels["ms"], abs=0.01)
     assert [r["training_classes"] for r in found.rows] == ["all", 20, "all", 20]
+
+
+def test_a_method_near_chance_makes_the_large_data_check_inconclusive():
+    """MANN at 0.27 of 5-way (chance 0.2) has not learned in its budget: whatever its gain, the
+    check says it cannot tell, and why."""
+    found = claims.judge_gain(*gain_runs({"mb": 0.27, "ms": 0.4, "pb": 0.96, "ps": 0.9}))
+    assert found.verdict == INCONCLUSIVE
+    assert "near chance" in found.because and "mann" in found.because
 
 
 def test_the_large_data_check_finds_its_large_and_small_runs_apart():
