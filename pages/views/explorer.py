@@ -12,18 +12,12 @@ from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store
 from metalearn.viz import score_by_steps
+from pages._access import can_control, viewer_notice
 from pages._episodes import draw_query, draw_support, test_split
 from pages._i18n import N_, figure, t, tc
 from pages._navigation import navigation_viewer
 from pages._regression import regression_viewer
-from pages._ui import (
-    availability,
-    can_control,
-    kind,
-    label,
-    runs,
-    viewer_notice,
-)
+from pages._ui import availability, kind, label, runs
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
