@@ -209,22 +209,7 @@ def judge_gain(runs: list[dict], scores: Scores) -> Finding:
     first method on the large then the small set, the second method the same. Each method's
     gain is paired on its own test episodes (large minus small, episode by episode); the two
     gains are compared as independent samples."""
-    (big_a, small_a, big_b, small_b) = runs
-    gains = []
-    for big, small in ((big_a, small_a), (big_b, small_b)):
-        diff = paired_difference(scores(big["id"]), scores(small["id"]))
-        gains.append(
-            (diff, [x - y for x, y in zip(scores(big["id"]), scores(small["id"]), strict=False)])
-        )
-    (gain_a, per_a), (gain_b, per_b) = gains
     rows = _rows(runs, training_classes=lambda r: r["config"].get("train_classes") or "all")
-    a, b = big_a["config"]["algorithm"], big_b["config"]["algorithm"]
-    values = {
-        "method": a,
-        "other": b,
-        "gain": gain_a["mean_difference"],
-        "other_gain": gain_b["mean_difference"],
-    }
     for run in runs:  # a method that has not learned says nothing about what data suits it
         score, chance = _score(run)[0], 1 / run["config"].get("n_way", 5)
         if score < chance + NEAR_CHANCE:
@@ -233,11 +218,16 @@ def judge_gain(runs: list[dict], scores: Scores) -> Finding:
                 f"{name} scored {score:.3f}, near chance ({chance:.2f}): it has not learned in "
                 "its budget, so the check cannot tell."
             )
-            return Finding(INCONCLUSIVE, because, values, rows)
-    because = (
-        f"From the larger training set {a} gained {gain_a['mean_difference']:+.3f} "
-        f"and {b} {gain_b['mean_difference']:+.3f}."
+            return Finding(INCONCLUSIVE, because, {}, rows)
+    big_a, small_a, big_b, small_b = runs
+    per_a, per_b = (
+        [x - y for x, y in zip(scores(big["id"]), scores(small["id"]), strict=False)]
+        for big, small in ((big_a, small_a), (big_b, small_b))
     )
+    a, b = big_a["config"]["algorithm"], big_b["config"]["algorithm"]
+    gain_a, gain_b = sum(per_a) / len(per_a), sum(per_b) / len(per_b)
+    values = {"method": a, "other": b, "gain": gain_a, "other_gain": gain_b}
+    because = f"From the larger training set {a} gained {gain_a:+.3f} and {b} {gain_b:+.3f}."
     versus = gain_difference(per_a, per_b)
     if not versus["significant"]:
         return Finding(INCONCLUSIVE, because, values, rows)
