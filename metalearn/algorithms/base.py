@@ -74,6 +74,17 @@ class Algorithm(nn.Module):
         super().__init__()
         self.cfg, self.info, self.n_train_classes = cfg, info, n_train_classes
         self.hp = SimpleNamespace(**with_defaults(self.settings, cfg.hyper))
+        # The share of the run done so far, by episodes or by the time budget, whichever is
+        # further (set by the trainer before each update): what schedules over "the run"
+        # (an annealed step size, a cosine learning rate) follow, so that a run stopped by
+        # `max_seconds` still goes through its whole schedule.
+        self.run_fraction = 0.0
+
+    def run_progress(self, updates: int) -> float:
+        """How far through the run this algorithm is, in [0, 1]: `updates` (meta-batches done)
+        over the run's meta-batches, or the trainer's `run_fraction` if that is further."""
+        total = max(1, self.cfg.episodes // max(1, self.cfg.meta_batch))
+        return min(1.0, max(updates / total, self.run_fraction))
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.param_groups(), lr=self.hp.lr)

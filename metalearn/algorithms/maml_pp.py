@@ -152,8 +152,7 @@ the outer learning rate annealed along a cosine
 
     # -- schedules over the run -------------------------------------------------------------
     def progress(self) -> float:
-        total = max(1, self.cfg.episodes // max(1, self.cfg.meta_batch))
-        return min(1.0, int(self.updates) / total)
+        return self.run_progress(int(self.updates))
 
     def first_order_now(self) -> bool:
         return self.hp.first_order or self.progress() < self.hp.first_order_fraction

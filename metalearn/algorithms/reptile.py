@@ -138,8 +138,7 @@ at test: k' steps on the support set from phi
 
     def epsilon(self) -> float:
         """The meta step size now: `outer_step`, annealed linearly to 0 over the run."""
-        total = max(1, self.cfg.episodes // max(1, self.cfg.meta_batch))
-        return self.hp.outer_step * max(0.0, 1.0 - int(self.updates) / total)
+        return self.hp.outer_step * (1.0 - self.run_progress(int(self.updates)))
 
     def train_step(self, episodes: list[Episode], optimizer) -> dict[str, torch.Tensor]:
         if self.reinforcement:

@@ -98,6 +98,9 @@ class Trainer:
         while stats.episodes < cfg.episodes:
             if self.lr_decay_every:
                 self._decay_lr()
+            if cfg.max_seconds:  # schedules over the run follow the time budget too
+                spent = stats.train_seconds + time.perf_counter() - tick
+                self.algo.run_fraction = min(1.0, spent / cfg.max_seconds)
             pending.append(self.algo.train_step(self.sampler(), self.optimizer))
             stats.episodes += per_update
             stop = False

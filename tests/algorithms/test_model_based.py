@@ -54,6 +54,22 @@ def test_snail_support_labels_reach_only_later_steps_and_the_query_label_never()
         assert torch.equal(algo.predict(other), algo.predict(e))
 
 
+def test_snail_shared_support_prefix_gives_the_full_sequences_scores():
+    """Scoring each query as one step after the support prefix (run once) equals running
+    every query's whole sequence, support and query, through the network."""
+    algo, _ = build("snail", n_query=3)
+    algo.eval()
+    e = EpisodeSampler(DATASETS["glyphs"].load(None, "train"), 5, 1, 3, seed=1).sample()
+    with torch.no_grad():
+        fast = algo.scores(e, torch.Generator().manual_seed(3))
+        order = torch.randperm(5, generator=torch.Generator().manual_seed(3))
+        full = algo.sequence_outputs(algo.sequences(e, order))[:, -1]
+    assert fast.shape == (15, 5)
+    assert torch.allclose(fast, full, atol=1e-5)
+    wrong_order = algo.sequence_outputs(algo.sequences(e, order.flip(0)))[:, -1]
+    assert not torch.allclose(fast, wrong_order, atol=1e-5)
+
+
 def test_cnp_likelihood_is_a_proper_gaussian_log_density():
     mean, std = torch.tensor([0.3]), torch.tensor([0.7])
     normal = torch.distributions.Normal(mean, std)

@@ -68,6 +68,33 @@ def test_time_budget_ends_training(tmp_path):
     assert 1.0 <= stats.train_seconds < 10.0
 
 
+def test_schedules_over_the_run_follow_the_time_budget(tmp_path):
+    """A run ended by `max_seconds` (episodes set far beyond reach) still anneals: Reptile's
+    meta step size falls from `outer_step` toward 0 as the budget is spent."""
+    cfg = RunConfig(
+        algorithm="reptile",
+        episodes=10**8,
+        log_every=5,
+        val_every=0,
+        n_query=2,
+        meta_batch=1,
+        max_seconds=2.0,
+        hyper={"inner_steps": 1},
+    )
+    trainer, _ = make(cfg, tmp_path, "anneal")
+    seen = []
+    step = trainer.algo.train_step
+    trainer.algo.train_step = lambda data, opt: (
+        seen.append(trainer.algo.epsilon()),
+        step(data, opt),
+    )[1]
+    trainer.fit()
+    outer = trainer.algo.hp.outer_step
+    assert len(seen) >= 4 and seen[0] > 0.9 * outer
+    assert seen[-1] < 0.25 * outer  # by episodes alone it would still be `outer_step`
+    assert all(a >= b for a, b in zip(seen, seen[1:], strict=False))  # it only falls
+
+
 def test_lr_halves_every_lr_decay_every_episodes_and_resumes_on_schedule(tmp_path):
     cfg = RunConfig(episodes=7, log_every=1, val_every=0, n_query=2, lr=0.008, lr_decay_every=2)
     trainer, _ = make(cfg, tmp_path, "decay")
