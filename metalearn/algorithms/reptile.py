@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from metalearn.algorithms.base import Algorithm, accuracy, register
@@ -48,14 +49,42 @@ TRANSDUCTIVE = Setting(
 )
 
 
+class AdamMoments(nn.Module):
+    """The adaptation optimiser's second moments, one per learner weight, and its step count:
+    kept across tasks and meta-batches for the whole run, as in the paper's code (it resets the
+    weights after each task, never the optimiser's slots), and saved with the model. Test-time
+    adaptation starts from them without changing them."""
+
+    def __init__(self, learner: nn.Module):
+        super().__init__()
+        self.names = [n for n, _ in learner.named_parameters()]
+        for i, (_, p) in enumerate(learner.named_parameters()):
+            self.register_buffer(f"v{i}", torch.zeros_like(p))
+        self.register_buffer("t", torch.zeros((), dtype=torch.long))
+
+    def get(self) -> tuple[Params, int]:
+        return {n: getattr(self, f"v{i}") for i, n in enumerate(self.names)}, int(self.t)
+
+    def keep(self, v: Params, t: int) -> None:
+        for i, n in enumerate(self.names):
+            getattr(self, f"v{i}").copy_(v[n])
+        self.t.fill_(t)
+
+    def _load_from_state_dict(self, state_dict, prefix, meta, strict, missing, *rest):
+        super()._load_from_state_dict(state_dict, prefix, meta, strict, missing, *rest)
+        # models saved before the moments were kept start from zeros
+        missing[:] = [k for k in missing if not k.startswith(prefix)]
+
+
 @register
 class Reptile(PolicyLearner, Algorithm):
     """Reptile (Nichol, Achiam & Schulman, "On First-Order Meta-Learning Algorithms",
     arXiv:1803.02999, 2018).
 
-    For each task of a meta-batch, `inner_steps` optimiser steps (Adam with beta1 = 0, or SGD,
-    on mini-batches of `inner_batch` of the task's examples, support and query pooled) take the
-    initialisation phi to weights W_i; then phi <- phi + epsilon * mean_i(W_i - phi), with
+    For each task of a meta-batch, `inner_steps` optimiser steps (Adam with beta1 = 0, its
+    second moments carried from task to task as in the paper's code, or SGD; on mini-batches of
+    `inner_batch` of the task's examples, support and query pooled) take the initialisation phi
+    to weights W_i; then phi <- phi + epsilon * mean_i(W_i - phi), with
     epsilon annealed linearly from `outer_step` to 0 over the run. No second derivatives, no
     query/support split in training. At test time the support set is fitted with
     `inner_steps_test` steps; unless `transductive`, batch norm sees the support set and one
@@ -104,6 +133,7 @@ at test: k' steps on the support set from phi
         self.regression = info.task == "regression"
         self.reinforcement = info.task == "reinforcement"
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))  # for the annealing
+        self.moments = AdamMoments(self.learner)
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         # phi <- phi - lr * (phi - mean W): the meta-update as an SGD step on the "Reptile
@@ -115,26 +145,35 @@ at test: k' steps on the support set from phi
 
     def fit(self, x: torch.Tensor, y: torch.Tensor, steps: int, generator=None):
         """`steps` optimiser steps from phi on mini-batches of (x, y), shuffled once by
-        `generator` (None: torch's global one); returns (W, last loss, outputs of the last
-        mini-batch, its labels). x [N, ...], y [N] (or [N, 1] for regression)."""
-        w = {n: p.detach().clone().requires_grad_() for n, p in self.learner.named_parameters()}
-        if self.hp.inner_optimizer == "adam":  # beta1 = 0: no momentum, as in the paper
-            opt = torch.optim.Adam(w.values(), lr=self.hp.inner_lr, betas=(0.0, 0.999))
-        else:
-            opt = torch.optim.SGD(w.values(), lr=self.hp.inner_lr)
+        `generator` (None: torch's global one), the optimiser's moments then kept for the next
+        task; returns (W, last loss, outputs of the last mini-batch, its labels).
+        x [N, ...], y [N] (or [N, 1] for regression)."""
+        w = {n: p.detach().clone() for n, p in self.learner.named_parameters()}
+        v, t0 = self.moments.get()
         loss, out, yb = torch.zeros(()), None, y
         order = torch.randperm(len(x), generator=generator).to(x.device)
         b = min(self.hp.inner_batch, len(x))
         for t in range(steps):
             idx = order[(t * b) % len(x) :][:b]
             xb, yb = x[idx], y[idx]
+            w = {n: p.requires_grad_() for n, p in w.items()}
             with torch.enable_grad():
-                opt.zero_grad()
                 out = functional_call(self.learner, w, (xb,))
                 loss = self.task_loss(out, yb)
-                loss.backward()
-            opt.step()
+                g = dict(zip(w, torch.autograd.grad(loss, list(w.values())), strict=True))
+            with torch.no_grad():
+                w, v = self.inner_step(w, g, v, t0 + t + 1)
+        if self.hp.inner_optimizer == "adam":
+            self.moments.keep(v, t0 + steps)
         return w, loss.detach(), (out.detach() if out is not None else None), yb
+
+    def inner_step(self, w: Params, g: Params, v: Params, t: int) -> tuple[Params, Params]:
+        """One adaptation step: Adam with beta1 = 0 (v: second moments, t: the step's number,
+        counted as the moments were) or SGD. -> (weights, moments)."""
+        if self.hp.inner_optimizer == "adam":
+            v = {n: 0.999 * v[n] + 0.001 * g[n] * g[n] for n in w}
+            g = {n: g[n] / ((v[n] / (1 - 0.999**t)).sqrt() + 1e-8) for n in w}
+        return {n: w[n] - self.hp.inner_lr * g[n] for n in w}, v
 
     def epsilon(self) -> float:
         """The meta step size now: `outer_step`, annealed linearly to 0 over the run."""
@@ -198,13 +237,14 @@ at test: k' steps on the support set from phi
         return {"loss": -returns[-1], "return": returns[-1], "return_before": returns[0]}
 
     def adapted(self, xs: torch.Tensor, ys: torch.Tensor, steps: int, batched=False) -> Params:
-        """The weights after `steps` steps on one support set, written functionally (Adam with
-        beta1 = 0, or SGD, as `fit`) so that `vmap` can adapt many test episodes at once
-        (`batched`: gradients from `torch.func.grad`). xs [S, ...], ys [S] -> weights."""
+        """The weights after `steps` steps on one support set, written functionally (as `fit`,
+        from the training's moments, which it leaves as they were) so that `vmap` can adapt many
+        test episodes at once (`batched`: gradients from `torch.func.grad`).
+        xs [S, ...], ys [S] -> weights."""
         w = {n: p.detach() for n, p in self.learner.named_parameters()}
         if not batched:
             w = {n: p.requires_grad_() for n, p in w.items()}
-        v = {n: torch.zeros_like(p) for n, p in w.items()}
+        v, t0 = self.moments.get()
         order = torch.randperm(len(xs), generator=torch.Generator().manual_seed(self.cfg.seed))
         b = min(self.hp.inner_batch, len(xs))
 
@@ -218,10 +258,7 @@ at test: k' steps on the support set from phi
             else:
                 grads = torch.autograd.grad(loss(w, xs[idx], ys[idx]), list(w.values()))
                 g = dict(zip(w, grads, strict=True))
-            if self.hp.inner_optimizer == "adam":
-                v = {n: 0.999 * v[n] + 0.001 * g[n] * g[n] for n in w}
-                g = {n: g[n] / ((v[n] / (1 - 0.999**t)).sqrt() + 1e-8) for n in w}
-            w = {n: w[n] - self.hp.inner_lr * g[n] for n in w}
+            w, v = self.inner_step(w, g, v, t0 + t)
             if not batched:  # nothing differentiates through the test-time steps
                 w = {n: p.detach().requires_grad_() for n, p in w.items()}
         return w
