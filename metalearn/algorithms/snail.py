@@ -145,26 +145,27 @@ for each episode:
             seq, prefix = layer(seq, prefix), None if prefix is None else layer(prefix)
         return self.out(seq)
 
-    def sequences(self, e: Episode, order: torch.Tensor) -> torch.Tensor:
-        """One sequence per query: the support in `order` with labels, then that query.
-        -> [Q, S + 1, D + n_way]."""
+    def steps(self, e: Episode, order: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The sequence steps: the support in `order` with its labels [S, D + n_way], and each
+        query with no label [Q, D + n_way]."""
         z = self.embed(torch.cat([e.support, e.query]))
         zs, zq = z[: len(e.support)][order], z[len(e.support) :]
-        labels = F.one_hot(e.support_labels[order], e.n_way).to(z.dtype)
-        support = torch.cat([zs, labels], 1)  # [S, D + n_way]
-        query = torch.cat([zq, torch.zeros(len(zq), e.n_way, device=z.device)], 1)
-        return torch.cat([support.expand(len(zq), *support.shape), query[:, None]], 1)
+        support = torch.cat([zs, F.one_hot(e.support_labels[order], e.n_way).to(z.dtype)], 1)
+        return support, torch.cat([zq, zq.new_zeros(len(zq), e.n_way)], 1)
+
+    def sequences(self, e: Episode, order: torch.Tensor) -> torch.Tensor:
+        """One whole sequence per query: the support steps, then that query.
+        -> [Q, S + 1, D + n_way]."""
+        support, query = self.steps(e, order)
+        return torch.cat([support.expand(len(query), *support.shape), query[:, None]], 1)
 
     def scores(self, e: Episode, generator: torch.Generator | None = None) -> torch.Tensor:
         """[Q, n_way]. Every query's sequence starts with the same support steps, and causal
         layers give those steps the same outputs whatever follows: they are run once, as a
-        shared prefix, and each query adds one step (the same scores as `sequences`' Q full
+        shared prefix, and each query adds one step (the scores of `sequences`' Q whole
         sequences, at a fraction of the cost)."""
         order = torch.randperm(len(e.support), generator=generator).to(e.support.device)
-        z = self.embed(torch.cat([e.support, e.query]))
-        zs, zq = z[: len(e.support)][order], z[len(e.support) :]
-        support = torch.cat([zs, F.one_hot(e.support_labels[order], e.n_way).to(z.dtype)], 1)
-        query = torch.cat([zq, zq.new_zeros(len(zq), e.n_way)], 1)
+        support, query = self.steps(e, order)
         return self.sequence_outputs(query[:, None], prefix=support[None])[:, -1]
 
     def loss(self, episodes: list[Episode]):
