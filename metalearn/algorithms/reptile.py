@@ -145,26 +145,33 @@ at test: k' steps on the support set from phi
 
     def fit(self, x: torch.Tensor, y: torch.Tensor, steps: int, generator=None):
         """`steps` optimiser steps from phi on mini-batches of (x, y), shuffled once by
-        `generator` (None: torch's global one), the optimiser's moments then kept for the next
-        task; returns (W, last loss, outputs of the last mini-batch, its labels).
-        x [N, ...], y [N] (or [N, 1] for regression)."""
-        w = {n: p.detach().clone() for n, p in self.learner.named_parameters()}
-        v, t0 = self.moments.get()
+        `generator` (None: torch's global one), torch's Adam starting from the kept moments and
+        leaving them for the next task; returns (W, last loss, outputs of the last mini-batch,
+        its labels). x [N, ...], y [N] (or [N, 1] for regression)."""
+        w = {n: p.detach().clone().requires_grad_() for n, p in self.learner.named_parameters()}
+        adam = self.hp.inner_optimizer == "adam"
+        if adam:  # beta1 = 0: no momentum, as in the paper
+            opt = torch.optim.Adam(w.values(), lr=self.hp.inner_lr, betas=(0.0, 0.999))
+            v, t0 = self.moments.get()
+            for n, p in w.items():
+                step = torch.tensor(float(t0))
+                opt.state[p] = {"step": step, "exp_avg": torch.zeros_like(p), "exp_avg_sq": v[n]}
+        else:
+            opt = torch.optim.SGD(w.values(), lr=self.hp.inner_lr)
         loss, out, yb = torch.zeros(()), None, y
         order = torch.randperm(len(x), generator=generator).to(x.device)
         b = min(self.hp.inner_batch, len(x))
         for t in range(steps):
             idx = order[(t * b) % len(x) :][:b]
             xb, yb = x[idx], y[idx]
-            w = {n: p.requires_grad_() for n, p in w.items()}
             with torch.enable_grad():
+                opt.zero_grad()
                 out = functional_call(self.learner, w, (xb,))
                 loss = self.task_loss(out, yb)
-                g = dict(zip(w, torch.autograd.grad(loss, list(w.values())), strict=True))
-            with torch.no_grad():
-                w, v = self.inner_step(w, g, v, t0 + t + 1)
-        if self.hp.inner_optimizer == "adam":
-            self.moments.keep(v, t0 + steps)
+                loss.backward()
+            opt.step()
+        if adam:
+            self.moments.keep({n: opt.state[p]["exp_avg_sq"] for n, p in w.items()}, t0 + steps)
         return w, loss.detach(), (out.detach() if out is not None else None), yb
 
     def inner_step(self, w: Params, g: Params, v: Params, t: int) -> tuple[Params, Params]:

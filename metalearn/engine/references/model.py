@@ -55,7 +55,8 @@ def snail_step(algo, episodes, optimizer) -> None:
 
 def cnp_step(algo, episodes, optimizer) -> None:
     """CNP: regression by `torch.distributions.Normal`'s log-density of every target point;
-    classification by one class mean and one decoder call per (query, class) pair."""
+    classification by one class mean and one decoder call per (query, class) pair (its input
+    with h(f(x)) * r where `decoder_input` is "product")."""
     optimizer.zero_grad(set_to_none=True)
     total = 0.0
     for e in episodes:
@@ -72,8 +73,13 @@ def cnp_step(algo, episodes, optimizer) -> None:
         zs, zq = z[: len(e.support)], z[len(e.support) :]
         reps = algo.encoder(zs)
         classes = [reps[e.support_labels == c].mean(0) for c in range(e.n_way)]
+
+        def decoder_input(q: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+            parts = [q, r] + ([algo.encoder(q) * r] if algo.product else [])
+            return torch.cat(parts)
+
         scores = torch.stack(
-            [torch.cat([algo.decoder(torch.cat([q, r])) for r in classes]) for q in zq]
+            [torch.cat([algo.decoder(decoder_input(q, r)) for r in classes]) for q in zq]
         )
         total = total + F.cross_entropy(scores, e.query_labels)
     (total / len(episodes)).backward()

@@ -97,8 +97,9 @@ def protomaml_step(algo, episodes, optimizer) -> None:
 
 
 def reptile_step(algo, episodes, optimizer) -> None:
-    """Reptile with torch's own optimisers: per task, a copy of the network trained by
-    `torch.optim.Adam` (betas (0, 0.999)) or SGD on shuffled mini-batches of the task's
+    """Reptile with torch's own optimisers: a copy of the network, reset to phi for each task and
+    trained by one `torch.optim.Adam` (betas (0, 0.999); its moments carry from task to task,
+    starting from none: compare on a fresh model) or SGD on shuffled mini-batches of the task's
     examples; the meta-gradient is phi - mean(W), applied with step epsilon."""
     if algo.reinforcement:
         return reptile_rl_step(algo, episodes, optimizer)
@@ -106,14 +107,17 @@ def reptile_step(algo, episodes, optimizer) -> None:
 
     phi = dict(algo.learner.named_parameters())
     delta = {n: torch.zeros_like(p) for n, p in phi.items()}
+    net = copy.deepcopy(algo.learner)  # one network and one optimiser for every task, as the
+    if algo.hp.inner_optimizer == "adam":  # paper's code: weights reset per task, moments kept
+        opt = torch.optim.Adam(net.parameters(), lr=algo.hp.inner_lr, betas=(0.0, 0.999))
+    else:
+        opt = torch.optim.SGD(net.parameters(), lr=algo.hp.inner_lr)
     for e in episodes:
         x = torch.cat([e.support, e.query])
         y = torch.cat([e.support_labels, e.query_labels])
-        net = copy.deepcopy(algo.learner)
-        if algo.hp.inner_optimizer == "adam":
-            opt = torch.optim.Adam(net.parameters(), lr=algo.hp.inner_lr, betas=(0.0, 0.999))
-        else:
-            opt = torch.optim.SGD(net.parameters(), lr=algo.hp.inner_lr)
+        with torch.no_grad():
+            for n, p in net.named_parameters():
+                p.copy_(phi[n])
         order = torch.randperm(len(x))
         b = min(algo.hp.inner_batch, len(x))
         for t in range(algo.hp.inner_steps):
