@@ -6,7 +6,10 @@ reference (`metalearn.engine.references`), written into docs/benchmarks.md.
     python scripts/benchmarks.py --peers --device cpu --json        # against learn2learn, higher,
                                                                     # easyfsl (scripts/peers.py)
 
-Each device keeps its own section of the document; a rerun replaces only that section.
+Each device keeps its own section of the document; a rerun replaces only that section. The
+peer races also keep their rows in results/peers.jsonl beside the document: a rerun of some races
+(`--algorithms protonet`) replaces those rows of the section and keeps the others, each row with
+the date it was measured.
 """
 
 from __future__ import annotations
@@ -104,6 +107,23 @@ def section(rows: list[dict], args, device_label: str) -> str:
     return "\n".join(lines)
 
 
+def race_key(row: dict) -> tuple:
+    """What makes two peer rows the same race: the machine section, algorithm, peer, settings."""
+    settings = ("meta_batch", "maml_path", "n_way", "n_shot", "compile")
+    return (row.get("section"), row["algorithm"], row["peer"], *(row.get(k) for k in settings))
+
+
+def latest_rows(path: Path, section: str) -> list[dict]:
+    """The newest row of each race measured for `section`, in the order first measured."""
+    rows: dict[tuple, dict] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            if row.get("section") == section:
+                rows[race_key(row)] = row  # later lines are newer
+    return list(rows.values())
+
+
 def run_peers(args, done=lambda rows: None) -> list[dict]:
     """The races of `scripts/peers.py` (those of `--algorithms` if given), one JSON row each."""
     import peers
@@ -112,6 +132,8 @@ def run_peers(args, done=lambda rows: None) -> list[dict]:
     rows = []
     for algorithm, peer, settings in peers.GPU_RACES if args.device != "cpu" else peers.RACES:
         if args.algorithms and algorithm not in args.algorithms:
+            continue
+        if any(str(settings.get(k)).lower() != v.lower() for k, v in args.match):
             continue
         if peer not in installed:
             log(
@@ -129,9 +151,10 @@ def run_peers(args, done=lambda rows: None) -> list[dict]:
             args.data_root,
             device=args.device,
         )
+        row["measured"] = time.strftime("%Y-%m-%d")
         print(json.dumps(row) if args.json else peer_line(row), flush=True)
         rows.append(row)
-        done(rows)
+        done(row)
     return rows
 
 
@@ -140,7 +163,7 @@ def log(text: str) -> None:
 
 
 def setting_text(row: dict) -> str:
-    keys = ("meta_batch", "n_way", "n_shot")
+    keys = ("meta_batch", "n_way", "n_shot", "compile")
     return ", ".join(f"{k}={row[k]}" for k in keys if k in row)
 
 
@@ -163,7 +186,7 @@ def peers_section(rows: list[dict], args, heading: str) -> str:
     lines = [
         f"## {heading}",
         "",
-        f"Measured {time.strftime('%Y-%m-%d')} ({platform.machine()}, torch {torch.__version__},"
+        f"Measured on the date in each row ({platform.machine()}, torch {torch.__version__},"
         f" {torch.get_num_threads()} threads, nothing else running), dataset `{args.dataset}` "
         f"(Omniglot-shaped: 28x28 grey, Conv4), 15 queries per class. Product / peer = the "
         f"peer's seconds per update over the product's (> 1: the product is faster): median of "
@@ -179,8 +202,8 @@ def peers_section(rows: list[dict], args, heading: str) -> str:
         f"--steps {args.steps}",
         "",
         "| algorithm | peer | setting | product path | product / peer (range) | gradient "
-        "difference float32 / float64 | peak RSS MB product / peer |",
-        "|---|---|---|---|---:|---|---:|",
+        "difference float32 / float64 | peak RSS MB product / peer | measured |",
+        "|---|---|---|---|---:|---|---:|---|",
     ]
     for r in rows:
         lines.append(
@@ -192,6 +215,7 @@ def peers_section(rows: list[dict], args, heading: str) -> str:
                 if "peak_rss_mb_product" in r
                 else "- |"
             )
+            + f" {r.get('measured', '-')} |"
         )
     lines.append("")
     return "\n".join(lines)
@@ -221,6 +245,13 @@ def main() -> None:
     parser.add_argument("--peers", action="store_true", help="race learn2learn, higher, easyfsl")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--algorithms", nargs="*")
+    parser.add_argument(
+        "--match",
+        nargs="*",
+        default=[],
+        type=lambda t: tuple(t.split("=", 1)),
+        help="peers: only the races whose settings have these values, e.g. compile=true",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
     args.steps = args.steps or (3 if args.peers else 20)
@@ -229,7 +260,16 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.peers:
         heading = f"{label}: against the peers"
-        run_peers(args, lambda rows: write(args.out, peers_section(rows, args, heading), heading))
+
+        kept = args.out.parent / "results" / "peers.jsonl"
+
+        def done(row: dict) -> None:  # kept, then the section redrawn from every race's newest
+            with kept.open("a") as f:
+                f.write(json.dumps({**row, "section": heading}) + "\n")
+            write(args.out, peers_section(latest_rows(kept, heading), args, heading), heading)
+
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        run_peers(args, done)
         return
     run(args, done=lambda rows: write(args.out, section(rows, args, label), label))
 

@@ -46,6 +46,7 @@ EXTRA = {
     "reptile": ["--meta-batch", "5", "--train-query", "9"],  # 10 examples per class, pooled
     "maml": MAML_SHAPE,
     "maml_pp": MAML_SHAPE,
+    "snail": ["--compile"],  # its many small sequence operations fused (torch.compile)
 }
 
 

@@ -185,11 +185,19 @@ RACES: list[tuple[str, str, dict]] = [
         for path in ("auto", "loop", "threads", "vmap")
         if not (mb == 16 and path == "vmap")
     ),
+    *(
+        ("maml", peer, {"meta_batch": mb, "maml_path": "auto", "compile": True})
+        for mb in (4, 16)
+        for peer in ("learn2learn", "higher")
+    ),
     ("fomaml", "learn2learn", {"meta_batch": 4, "maml_path": "auto"}),
     ("metasgd", "learn2learn", {"meta_batch": 4, "maml_path": "auto"}),
     ("anil", "learn2learn", {"meta_batch": 4, "maml_path": "auto"}),
+    ("anil", "learn2learn", {"meta_batch": 4, "maml_path": "auto", "compile": True}),
     ("protonet", "easyfsl", {"n_way": 20, "n_shot": 5}),
+    ("protonet", "easyfsl", {"n_way": 20, "n_shot": 5, "compile": True}),
     ("protonet", "easyfsl", {"n_way": 5, "n_shot": 1}),
+    ("protonet", "easyfsl", {"n_way": 5, "n_shot": 1, "compile": True}),
 ]
 
 
@@ -198,6 +206,7 @@ GPU_RACES: list[tuple[str, str, dict]] = [
     ("maml", "learn2learn", {"meta_batch": 32, "maml_path": "auto"}),
     ("maml", "higher", {"meta_batch": 32, "maml_path": "auto"}),
     ("protonet", "easyfsl", {"n_way": 20, "n_shot": 5}),
+    ("protonet", "easyfsl", {"n_way": 20, "n_shot": 5, "compile": True}),
 ]
 
 
@@ -233,7 +242,8 @@ class Race:
         kind = kind_of(cfg)
         train = kind.load(cfg, "train")
         torch.manual_seed(0)
-        self.algo = build_algorithm(cfg, kind.n_train_classes({"train": train})).to(self.device)
+        self.cfg, self.n_classes = cfg, kind.n_train_classes({"train": train})
+        self.algo = build_algorithm(cfg, self.n_classes).to(self.device)
         sampler = kind.training_data(cfg, train, self.device)
         self.batches = [sampler() for _ in range(4)]
         peer_model, peer_step, _ = PEERS[(algorithm, peer)](self.algo)
@@ -248,7 +258,10 @@ class Race:
     def grad_rel_diff(self, dtype: torch.dtype) -> float:
         """||g_product - g_peer|| / ||g_product|| on the first batch, from the weights as built,
         in `dtype` (copies: the race's own models stay untouched)."""
-        algo = copy.deepcopy(self.algo).to(dtype)
+        # built anew, not deep-copied: a deep copy of a compiled module runs eagerly
+        algo = build_algorithm(self.cfg, self.n_classes).to(self.device)
+        algo.load_state_dict(self.algo.state_dict())
+        algo = algo.to(dtype)
         peer_model, peer_step, names = PEERS[(self.algorithm, self.peer)](algo)
         batch = [cast(e, dtype) for e in self.batches[0]]
         for model, step in ((algo, algo.train_step), (peer_model, peer_step)):

@@ -2,6 +2,7 @@
 the peers are installed (`bash scripts/install_peers.sh`; marker `peers`)."""
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -57,3 +58,27 @@ def test_race_computes_what_the_peer_computes(algorithm, peer, settings):
     assert row["grad_rel_diff_float64"] < 1e-10
     assert row["grad_rel_diff"] < 1e-4
     assert row["rounds"] == 2 and 0 < row["ratio_min"] <= row["ratio_median"] <= row["ratio_max"]
+
+
+def test_a_partial_rerun_keeps_the_other_races_rows(tmp_path):
+    """`--algorithms protonet` replaces the ProtoNet rows of the section; the others stay."""
+    spec = importlib.util.spec_from_file_location(
+        "benchmarks", Path(__file__).resolve().parents[1] / "scripts" / "benchmarks.py"
+    )
+    benchmarks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmarks)
+    kept = tmp_path / "peers.jsonl"
+    old = {"section": "cpu", "algorithm": "maml", "peer": "higher", "meta_batch": 4}
+    proto = {"section": "cpu", "algorithm": "protonet", "peer": "easyfsl", "n_way": 20}
+    lines = [
+        {**old, "ratio_median": 1.1},
+        {**proto, "ratio_median": 0.9},
+        {**proto, "ratio_median": 1.05},  # the rerun
+        {**proto, "ratio_median": 1.2, "section": "cuda"},  # another machine's section
+    ]
+    kept.write_text("".join(f"{json.dumps(r)}\n" for r in lines))
+    rows = benchmarks.latest_rows(kept, "cpu")
+    assert [(r["algorithm"], r["ratio_median"]) for r in rows] == [
+        ("maml", 1.1),
+        ("protonet", 1.05),
+    ]

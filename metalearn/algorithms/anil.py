@@ -49,8 +49,9 @@ the body phi is adapted by the outer update alone (its features are reused)
         part = lambda prefix: {n[2:]: p for n, p in params.items() if n.startswith(prefix)}  # noqa: E731
         # Separate passes: batch norm uses the statistics of the batch at hand, as the full
         # network's forward passes on the support and on the query set do.
-        fs = functional_call(body, part("0."), (xs,))  # [S, D]
-        fq = functional_call(body, part("0."), (xq,))  # [Q, D]
+        # The body is not adapted: the meta-gradient goes through its passes once.
+        fs = self.once_differentiated(body, part("0."), xs, batched)  # [S, D]
+        fq = self.once_differentiated(body, part("0."), xq, batched)  # [Q, D]
         fast = part("1.")
 
         def support_loss(w):

@@ -23,7 +23,14 @@ from metalearn.data import Episode
 from metalearn.models import MLP, Conv4
 from metalearn.models.policy import GaussianPolicy
 from metalearn.models.vmap import prepared_for_vmap
-from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, LR, LR_DECAY_EVERY, Setting
+from metalearn.settings import (
+    COMPILE,
+    INNER_STEPS,
+    INNER_STEPS_TEST,
+    LR,
+    LR_DECAY_EVERY,
+    Setting,
+)
 
 Params = dict[str, torch.Tensor]
 
@@ -74,6 +81,11 @@ def build_learner(cfg, info) -> nn.Module:
     return nn.Sequential(body, nn.Linear(body.out_dim, cfg.n_way))
 
 
+def forward(module: nn.Module, params: Params, x: torch.Tensor) -> torch.Tensor:
+    """`module` run with the weights `params` on x (what `compile` compiles)."""
+    return functional_call(module, params, (x,))
+
+
 @register
 class MAML(PolicyLearner, Algorithm):
     """Model-Agnostic Meta-Learning (Finn, Abbeel & Levine, ICML 2017, arXiv:1703.03400).
@@ -116,7 +128,16 @@ for each meta-batch of tasks:
     }
     same_way = True  # the output layer has n_way units: training and test way must match
     bench_defaults = {"meta_batch": 4}  # enough tasks for the meta-batch paths to differ
-    settings = (LR, LR_DECAY_EVERY, INNER_LR, INNER_STEPS, INNER_STEPS_TEST, FIRST_ORDER, MAML_PATH)
+    settings = (
+        LR,
+        LR_DECAY_EVERY,
+        INNER_LR,
+        INNER_STEPS,
+        INNER_STEPS_TEST,
+        FIRST_ORDER,
+        MAML_PATH,
+        COMPILE,
+    )
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
@@ -126,6 +147,20 @@ for each meta-batch of tasks:
         self.path = self.hp.maml_path
         self._chooser: PathChooser | None = None
         self._threads: ThreadedTasks | None = None
+        # `compile`: the passes that training differentiates once (see `once_differentiated`)
+        self.compiled = torch.compile(forward) if getattr(self.hp, "compile", False) else None
+
+    def once_differentiated(
+        self, module: nn.Module, params: Params, x: torch.Tensor, batched: bool = False
+    ) -> torch.Tensor:
+        """`module` called with `params` on x, for a pass whose graph the meta-gradient goes
+        through once (MAML's query pass; ANIL's body passes), never twice: compiled with
+        `compile` (a compiled graph's backward cannot itself be differentiated, which second-
+        order MAML does to every support pass of an adapted weight; those stay eager). Eager
+        under `vmap` (`batched`) and without gradients (test time)."""
+        if self.compiled is None or batched or not torch.is_grad_enabled():
+            return functional_call(module, params, (x,))
+        return self.compiled(module, params, x)
 
     @property
     def net(self) -> nn.Module:
@@ -207,7 +242,7 @@ for each meta-batch of tasks:
     ):
         """Adapt on the support set, then (loss, outputs) on the query set. One task."""
         fast = self.adapt(params, xs, ys, steps, first_order, batched)
-        out = functional_call(self.net, fast, (xq,))
+        out = self.once_differentiated(self.net, fast, xq, batched)
         return self.task_loss(out, yq), out
 
     # -- training --------------------------------------------------------------------------------

@@ -133,6 +133,8 @@ for each episode:
         self.tc2 = TCBlock(self.tc1.out_dim + 128, length, 128)
         self.att3 = AttentionBlock(self.tc2.out_dim, 512, 256)
         self.out = nn.Linear(self.tc2.out_dim + 256, n_way)
+        # `compile`: the sequence layers too (many small operations, fused into few kernels)
+        self.read = torch.compile(self.sequence_outputs) if self.hp.compile else None
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone(x)
@@ -166,7 +168,8 @@ for each episode:
         sequences, at a fraction of the cost)."""
         order = torch.randperm(len(e.support), generator=generator).to(e.support.device)
         support, query = self.steps(e, order)
-        return self.sequence_outputs(query[:, None], prefix=support[None])[:, -1]
+        read = self.read or self.sequence_outputs
+        return read(query[:, None], prefix=support[None])[:, -1]
 
     def loss(self, episodes: list[Episode]):
         return episodic_loss(episodes, self.scores)

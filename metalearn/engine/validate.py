@@ -9,6 +9,8 @@ the chosen dataset to describe its splits, which imports the data package.
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 
 from metalearn import catalog
 from metalearn.config import ConfigError, RunConfig
@@ -84,8 +86,20 @@ def problems(cfg: RunConfig) -> list[str]:
             )
         else:
             out += declared[name].problems(value)
+    if cfg.hyper.get("compile") is True and not cxx_compiler():
+        out.append(
+            "compile needs a C++ compiler (torch.compile builds its kernels with one), and none "
+            "was found (g++, c++, clang++ or $CXX); install one (e.g. apt-get install g++) or "
+            "turn compile off"
+        )
     data = datasets.get(cfg.dataset) if isinstance(cfg.dataset, str) else None
     return out if out or data is None else out + modality_problems(cfg, algo, data)
+
+
+def cxx_compiler() -> str | None:
+    """The C++ compiler torch.compile would build its kernels with, if one is installed."""
+    names = [os.environ["CXX"]] if os.environ.get("CXX") else ["g++", "c++", "clang++"]
+    return next((shutil.which(n) for n in names if shutil.which(n)), None)
 
 
 def modality_problems(
@@ -108,6 +122,11 @@ def modality_problems(
         out.append(
             f"backbone {backbone!r} reads {backbone_modality(backbone)}s, but {cfg.dataset!r} "
             f"holds {modality}; choose one of {', '.join(fitting)}"
+        )
+    if cfg.hyper.get("compile") and modality != "image":
+        out.append(
+            f"compile applies to the image feature networks, and {cfg.dataset!r} holds "
+            f"{modality}; turn compile off"
         )
     tuned = cfg.hyper.get("finetune_encoder", "none")
     if tuned != "none" and backbone != "minilm":

@@ -31,7 +31,10 @@ def build_backbone(hp: Any, info: DatasetInfo, cfg: RunConfig) -> nn.Module:
         from metalearn.models.text import build_text_backbone
 
         return build_text_backbone(hp.backbone, getattr(hp, "finetune_encoder", "none"))
-    return BACKBONES[hp.backbone](info.channels, cfg.image_size or info.image_size)
+    net = BACKBONES[hp.backbone](info.channels, cfg.image_size or info.image_size)
+    if getattr(hp, "compile", False):
+        net.compile()  # in place: the same parameters and state-dict keys, compiled at first call
+    return net
 
 
 def feature_dim(model: nn.Module, channels: int, image_size: int) -> int:

@@ -42,6 +42,7 @@ def test_text_dataset_defaults_and_refusals(root):
         "mann": ({}, "mann does not classify text"),
         "protonet": ({"backbone": "conv4"}, "backbone 'conv4' reads images.*minilm, bag"),
         "finetune": ({"backbone": "bag", "finetune_encoder": "top"}, "set backbone to minilm"),
+        "matching": ({"compile": True}, "compile applies to the image feature networks"),
     }
     for algorithm, (hyper, message) in cases.items():
         with pytest.raises(ConfigError, match=message):
