@@ -180,12 +180,12 @@ COMPILE = Setting(
     "compile",
     bool,
     False,
-    "Compile the network (torch.compile)",
-    "forward and backward passes become fused kernels (the feature network; SNAIL's sequence "
-    "layers too; MAML, Meta-SGD: the query pass, ANIL: the body's passes): the first steps "
-    "wait while they compile (about 30 s on a 2-core CPU, again for the test's shapes), then "
-    "each step is faster (ProtoNet's Conv4, 20-way 5-shot, on that CPU: 1.2x); needs a C++ "
-    "compiler",
+    "Compile",
+    "torch.compile: forward and backward passes become fused kernels (the feature network; "
+    "SNAIL's sequence layers too; MAML, Meta-SGD: the query pass, ANIL: the body's passes): "
+    "the first steps wait while they compile (about 30 s on a 2-core CPU, again for the "
+    "test's shapes), then each step is faster (ProtoNet's Conv4, 20-way 5-shot, on that CPU: "
+    "1.2x); needs a C++ compiler",
     advanced=True,
     modality="image",
 )
