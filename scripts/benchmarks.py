@@ -124,8 +124,9 @@ def latest_rows(path: Path, section: str) -> list[dict]:
     return list(rows.values())
 
 
-def run_peers(args, done=lambda rows: None) -> list[dict]:
-    """The races of `scripts/peers.py` (those of `--algorithms` if given), one JSON row each."""
+def run_peers(args, done=lambda row: None) -> list[dict]:
+    """The races of `scripts/peers.py` (those of `--algorithms` and `--match` if given), one
+    JSON row each, handed to `done` as it is measured."""
     import peers
 
     installed = peers.peers_installed()

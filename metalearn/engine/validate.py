@@ -99,7 +99,7 @@ def problems(cfg: RunConfig) -> list[str]:
 def cxx_compiler() -> str | None:
     """The C++ compiler torch.compile would build its kernels with, if one is installed."""
     names = [os.environ["CXX"]] if os.environ.get("CXX") else ["g++", "c++", "clang++"]
-    return next((shutil.which(n) for n in names if shutil.which(n)), None)
+    return next(filter(None, map(shutil.which, names)), None)
 
 
 def modality_problems(
