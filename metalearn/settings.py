@@ -182,10 +182,10 @@ COMPILE = Setting(
     False,
     "Compile",
     "torch.compile: forward and backward passes become fused kernels (the feature network; "
-    "SNAIL's sequence layers too; MAML, Meta-SGD: the query pass, ANIL: the body's passes): "
-    "the first steps wait while they compile (about 30 s on a 2-core CPU, again for the "
-    "test's shapes), then each step is faster (ProtoNet's Conv4, 20-way 5-shot, on that CPU: "
-    "1.2x); needs a C++ compiler",
+    "SNAIL's sequence layers too; MAML, Meta-SGD, ANIL: each training task whole, its inner "
+    "steps included): the first steps wait while they compile (about 30-50 s on a 2-core CPU, "
+    "again for the test's shapes), then each step is faster (ProtoNet's Conv4, 20-way 5-shot, "
+    "on that CPU: 1.2x; MAML, 5-way 1-shot: 1.3x); needs a C++ compiler",
     advanced=True,
     modality="image",
 )

@@ -205,6 +205,7 @@ RACES: list[tuple[str, str, dict]] = [
 GPU_RACES: list[tuple[str, str, dict]] = [
     ("maml", "learn2learn", {"meta_batch": 32, "maml_path": "auto"}),
     ("maml", "higher", {"meta_batch": 32, "maml_path": "auto"}),
+    ("maml", "learn2learn", {"meta_batch": 32, "maml_path": "auto", "compile": True}),
     ("protonet", "easyfsl", {"n_way": 20, "n_shot": 5}),
     ("protonet", "easyfsl", {"n_way": 20, "n_shot": 5, "compile": True}),
 ]

@@ -40,18 +40,17 @@ the body phi is adapted by the outer update alone (its features are reused)
         head = names[-1].rsplit(".", 1)[0]  # the last module with parameters: the output layer
         return [n for n in names if n.rsplit(".", 1)[0] == head]
 
-    def query_loss(
+    def adapted_query_loss(
         self, params, xs, ys, xq, yq, steps: int, first_order: bool, batched: bool = False
     ):
         if self.regression:  # the sinusoid MLP has no separate body module
-            return super().query_loss(params, xs, ys, xq, yq, steps, first_order, batched)
+            return super().adapted_query_loss(params, xs, ys, xq, yq, steps, first_order, batched)
         body, head = self.net[0], self.net[1]  # build_learner: Sequential(body, linear)
         part = lambda prefix: {n[2:]: p for n, p in params.items() if n.startswith(prefix)}  # noqa: E731
         # Separate passes: batch norm uses the statistics of the batch at hand, as the full
         # network's forward passes on the support and on the query set do.
-        # The body is not adapted: the meta-gradient goes through its passes once.
-        fs = self.once_differentiated(body, part("0."), xs, batched)  # [S, D]
-        fq = self.once_differentiated(body, part("0."), xq, batched)  # [Q, D]
+        fs = functional_call(body, part("0."), (xs,))  # [S, D]
+        fq = functional_call(body, part("0."), (xq,))  # [Q, D]
         fast = part("1.")
 
         def support_loss(w):

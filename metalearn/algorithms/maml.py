@@ -10,7 +10,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from metalearn.algorithms.base import Algorithm, accuracy, register
-from metalearn.algorithms.policy_gradient import PolicyLearner, per_task, pg_step, sample, surrogate
+from metalearn.algorithms.policy_gradient import PolicyLearner
 from metalearn.algorithms.task_paths import (
     PathChooser,
     ThreadedTasks,
@@ -81,9 +81,12 @@ def build_learner(cfg, info) -> nn.Module:
     return nn.Sequential(body, nn.Linear(body.out_dim, cfg.n_way))
 
 
-def forward(module: nn.Module, params: Params, x: torch.Tensor) -> torch.Tensor:
-    """`module` run with the weights `params` on x (what `compile` compiles)."""
-    return functional_call(module, params, (x,))
+def whole_task(algo: MAML, params: Params, xs, ys, xq, yq, steps: int, first_order: bool):
+    """One task's inner steps and query loss: what `compile` compiles, into one graph that holds
+    the inner gradients (`torch.func.grad`) as well as the passes. The meta-gradient then
+    differentiates that graph once, where differentiating the support passes' backward again
+    (second-order MAML on a compiled network) is not supported."""
+    return algo.adapted_query_loss(params, xs, ys, xq, yq, steps, first_order)
 
 
 @register
@@ -147,20 +150,18 @@ for each meta-batch of tasks:
         self.path = self.hp.maml_path
         self._chooser: PathChooser | None = None
         self._threads: ThreadedTasks | None = None
-        # `compile`: the passes that training differentiates once (see `once_differentiated`)
-        self.compiled = torch.compile(forward) if getattr(self.hp, "compile", False) else None
+        # `compile`: each training task's whole computation (see `whole_task`, `compiled_now`)
+        self.compiled = torch.compile(whole_task) if getattr(self.hp, "compile", False) else None
 
-    def once_differentiated(
-        self, module: nn.Module, params: Params, x: torch.Tensor, batched: bool = False
-    ) -> torch.Tensor:
-        """`module` called with `params` on x, for a pass whose graph the meta-gradient goes
-        through once (MAML's query pass; ANIL's body passes), never twice: compiled with
-        `compile` (a compiled graph's backward cannot itself be differentiated, which second-
-        order MAML does to every support pass of an adapted weight; those stay eager). Eager
-        under `vmap` (`batched`) and without gradients (test time)."""
-        if self.compiled is None or batched or not torch.is_grad_enabled():
-            return functional_call(module, params, (x,))
-        return self.compiled(module, params, x)
+    def compiled_now(self, batched: bool) -> bool:
+        """Whether a task runs compiled: with `compile`, in training (gradients on), one task at
+        a time in this thread: not under `vmap` (`batched`), nor in a "threads" worker."""
+        return (
+            self.compiled is not None
+            and not batched
+            and torch.is_grad_enabled()
+            and worker_module(self.learner) is self.learner
+        )
 
     @property
     def net(self) -> nn.Module:
@@ -222,7 +223,7 @@ for each meta-batch of tasks:
         """`steps` inner SGD steps on `loss_fn(fast)`, numbered from `first`; the step size of
         weight n is that of `prefix + n` (a learner parameter name) at that step."""
         for k in range(first, first + steps):
-            if batched:
+            if batched or torch.compiler.is_compiling():  # torch.func: traceable, vmappable
                 grads = grad(loss_fn)(fast)
             else:
                 graph = not first_order and torch.is_grad_enabled()
@@ -240,9 +241,18 @@ for each meta-batch of tasks:
     def query_loss(
         self, params: Params, xs, ys, xq, yq, steps: int, first_order: bool, batched: bool = False
     ):
-        """Adapt on the support set, then (loss, outputs) on the query set. One task."""
+        """Adapt on the support set, then (loss, outputs) on the query set. One task, compiled
+        where `compiled_now`."""
+        if self.compiled_now(batched):
+            return self.compiled(self, params, xs, ys, xq, yq, steps, first_order)
+        return self.adapted_query_loss(params, xs, ys, xq, yq, steps, first_order, batched)
+
+    def adapted_query_loss(
+        self, params: Params, xs, ys, xq, yq, steps: int, first_order: bool, batched: bool = False
+    ):
+        """The maths of `query_loss` (what the subclasses change)."""
         fast = self.adapt(params, xs, ys, steps, first_order, batched)
-        out = self.once_differentiated(self.net, fast, xq, batched)
+        out = functional_call(self.net, fast, (xq,))
         return self.task_loss(out, yq), out
 
     # -- training --------------------------------------------------------------------------------
@@ -283,7 +293,8 @@ for each meta-batch of tasks:
             return self.meta_rl_step(data, optimizer)
         device = next(self.parameters()).device
         if self.path == "auto" and self._chooser is None:
-            self._chooser = PathChooser(candidate_paths(device, len(data)))
+            paths = candidate_paths(device, len(data), self.compiled is not None)
+            self._chooser = PathChooser(paths)
         path = self._chooser.next() if self.path == "auto" else self.path
         if path == "threads" and self._threads is None:
             self._threads = ThreadedTasks(self, torch.get_num_threads())
@@ -324,26 +335,18 @@ for each meta-batch of tasks:
         return self.adapted_names()
 
     def meta_rl_step(self, tasks, optimizer) -> dict[str, torch.Tensor]:
-        """One meta-update on a batch of RL tasks (all tasks at once, parameters [T, ...]).
+        """One meta-update on a batch of RL tasks (`meta_policy_gradient`).
 
         Plain Adam on the MAML meta-gradient instead of the paper's TRPO: TRPO's trust region
         (a conjugate-gradient solve with Hessian-vector products through the inner step, and a
         line search) makes each update several times dearer; Adam with a small step needs no
-        second-order solve. Like the paper's implementation, the gradient ignores how the
-        pre-update trajectories' distribution depends on theta.
+        second-order solve.
         """
         optimizer.zero_grad(set_to_none=True)
         _, n_shot, n_query = self.cfg.train_shape
-        fast = per_task(self.params(), len(tasks))
-        second_order = not self.first_order_now()
-        before = None
-        for k in range(self.hp.inner_steps):
-            batch = sample(self.learner, fast, tasks, n_shot)
-            before = batch if before is None else before
-            size = lambda name, k=k: self.step_size(name, k)  # noqa: E731
-            fast = pg_step(self.learner, fast, batch, size, self.adapted_names(), second_order)
-        after = sample(self.learner, fast, tasks, n_query)
-        loss = surrogate(self.learner, fast, after).mean()
+        loss, before, after = self.meta_policy_gradient(
+            tasks, (n_shot, n_query), self.hp.inner_steps, not self.first_order_now()
+        )
         loss.backward()
         optimizer.step()
         return {

@@ -186,7 +186,7 @@ the outer learning rate annealed along a cosine
 
         return self.sgd_steps(support_loss, fast, 1, first_order, batched, first=k)
 
-    def query_loss(self, params, xs, ys, xq, yq, steps, first_order, batched=False):
+    def adapted_query_loss(self, params, xs, ys, xq, yq, steps, first_order, batched=False):
         names = set(self.adapted_names())
         fast = {n: p for n, p in params.items() if n in names}
         rest = {n: p for n, p in params.items() if n not in names}

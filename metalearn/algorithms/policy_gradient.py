@@ -145,3 +145,27 @@ class PolicyLearner:
                     )
                 fast = {n: p.detach() for n, p in fast.items()}
         return out
+
+    def meta_policy_gradient(
+        self, tasks: NavTasks, n_traj: tuple[int, int], steps: int, second_order: bool
+    ) -> tuple[torch.Tensor, Trajectories, Trajectories]:
+        """MAML's meta-objective on a batch of T tasks, all at once (parameters [T, ...]):
+        `steps` policy-gradient steps from the policy's weights on `n_traj[0]` trajectories
+        per task, then the surrogate loss of `n_traj[1]` new trajectories under the adapted
+        weights, differentiable through the steps (`second_order`). Like MAML's own code, it
+        ignores how the pre-update trajectories' distribution depends on the weights.
+
+        Returns:
+            (mean surrogate loss, the trajectories before adaptation, those after).
+        """
+        fast = per_task(self.policy.params(), len(tasks))
+        before = None
+        for k in range(steps):
+            batch = sample(self.policy, fast, tasks, n_traj[0], self.observe_goal)
+            before = batch if before is None else before
+            size = lambda name, k=k: self.policy_step_size(name, k)  # noqa: E731
+            names = self.adapted_policy_names()
+            fast = pg_step(self.policy, fast, batch, size, names, second_order)
+        after = sample(self.policy, fast, tasks, n_traj[1], self.observe_goal)
+        first = before if before is not None else after
+        return surrogate(self.policy, fast, after).mean(), first, after

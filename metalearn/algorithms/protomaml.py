@@ -71,11 +71,11 @@ for each task: prototypes c_k of the support features
         head = prototype_head(features, ys, self.cfg.n_way)
         return {**params, "1.weight": head["weight"], "1.bias": head["bias"]}
 
-    def query_loss(
+    def adapted_query_loss(
         self, params, xs, ys, xq, yq, steps: int, first_order: bool, batched: bool = False
     ):
         params = self.with_prototype_head(params, xs, ys)
-        return super().query_loss(params, xs, ys, xq, yq, steps, first_order, batched)
+        return super().adapted_query_loss(params, xs, ys, xq, yq, steps, first_order, batched)
 
     def predict(self, episode, steps: int | None = None) -> torch.Tensor:
         steps = self.hp.inner_steps_test if steps is None else steps

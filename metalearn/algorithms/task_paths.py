@@ -44,13 +44,16 @@ def worker_module(default: nn.Module) -> nn.Module:
     return own if own is not None else default
 
 
-def candidate_paths(device: torch.device, meta_batch: int) -> tuple[str, ...]:
+def candidate_paths(
+    device: torch.device, meta_batch: int, compiled: bool = False
+) -> tuple[str, ...]:
     """The paths worth timing. On a GPU "loop" and "vmap". On a CPU "loop", and "threads" with
-    at least 2 threads and 2 tasks; not "vmap": on this project's 2-core CPU it took 2.2-2.5x
-    as long as the loop (docs/benchmarks.md, the peer race) and its trial updates alone raised
-    the peak memory of a meta-batch of 16 from 1.0 to 2.7-2.9 GB."""
+    at least 2 threads and 2 tasks, unless `compiled` (`compile` runs on the loop path only);
+    not "vmap": on this project's 2-core CPU it took 2.2-2.5x as long as the loop
+    (docs/benchmarks.md, the peer race) and its trial updates alone raised the peak memory of
+    a meta-batch of 16 from 1.0 to 2.7-2.9 GB."""
     if device.type == "cpu":
-        if meta_batch >= 2 and torch.get_num_threads() >= 2:
+        if meta_batch >= 2 and torch.get_num_threads() >= 2 and not compiled:
             return ("loop", "threads")
         return ("loop",)
     return ("loop", "vmap")

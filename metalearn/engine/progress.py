@@ -50,6 +50,14 @@ def phase(config: dict[str, Any], status: str, latest: Latest, unit: str = "epis
             "testing", min(done / max(tests, 1), 1.0), f"Testing: {done}/{tests} test {unit}{left}"
         )
     if not latest:
+        if (config.get("hyper") or {}).get("compile"):  # compiled on the first episodes
+            return Phase(
+                "preparing",
+                0.0,
+                "Starting: loading the data (generated or decoded on its first use, then "
+                "cached), building the model, compiling it on the first episodes (torch.compile: "
+                "about half a minute)",
+            )
         return Phase(
             "preparing",
             0.0,

@@ -92,6 +92,13 @@ def problems(cfg: RunConfig) -> list[str]:
             "was found (g++, c++, clang++ or $CXX); install one (e.g. apt-get install g++) or "
             "turn compile off"
         )
+    path = cfg.hyper.get("maml_path")
+    if cfg.hyper.get("compile") is True and path in ("vmap", "threads"):
+        out.append(
+            f"compile runs the tasks of a meta-batch one after another (maml_path loop, or auto, "
+            f"which times that against the others), not on maml_path {path!r}; choose loop or "
+            f"auto, or turn compile off"
+        )
     data = datasets.get(cfg.dataset) if isinstance(cfg.dataset, str) else None
     return out if out or data is None else out + modality_problems(cfg, algo, data)
 

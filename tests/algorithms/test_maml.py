@@ -141,6 +141,8 @@ def test_threads_are_a_candidate_only_where_they_can_help():
     assert "vmap" not in candidate_paths(cpu, 4)  # measured slower, and a memory spike
     if torch.get_num_threads() >= 2:
         assert "threads" in candidate_paths(cpu, 4)
+    assert candidate_paths(cpu, 4, compiled=True) == ("loop",)  # `compile`: the loop path only
+    assert "vmap" in candidate_paths(torch.device("cuda"), 32, compiled=True)
 
 
 def test_train_way_must_equal_n_way():

@@ -12,6 +12,9 @@ def test_queued_and_starting_runs_say_so():
     assert phase(CFG, "queued", {}).name == "queued"
     start = phase(CFG, "running", {})
     assert start.name == "preparing" and "on its first use" in start.text
+    assert "compiling" not in start.text
+    compiled = phase({**CFG, "hyper": {"compile": True}}, "running", {})
+    assert compiled.name == "preparing" and "compiling it on the first episodes" in compiled.text
 
 
 def test_training_shows_its_time_left_and_what_follows():

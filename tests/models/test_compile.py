@@ -59,21 +59,28 @@ def test_compiled_snail_scores_and_gradients_are_the_eager_ones():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["maml", "anil"])
+@pytest.mark.parametrize("name", ["maml", "anil", "metasgd"])
 def test_compiled_maml_family_has_the_eager_meta_gradient(name):
-    """Second-order MAML with its query pass compiled (ANIL: its body passes), the support
-    passes eager: the same meta-gradient as all-eager, float64, on the same weights."""
+    """Second-order MAML with each task compiled whole (inner gradient steps included, which the
+    meta-gradient differentiates through): the same meta-gradient as all-eager, float64, on the
+    same weights."""
     settings = {"maml_path": "loop", "meta_batch": 2, "n_query": 3}
     eager = build(name, False, torch.float64, **settings)
     compiled = build(name, True, torch.float64, **settings)
     compiled.load_state_dict(eager.state_dict())
+    calls = []
+    whole = compiled.compiled
+    compiled.compiled = lambda *args: calls.append(1) or whole(*args)
     batch = [episode(5, 1, 3, torch.float64, seed=s) for s in (0, 1)]
     grads = []
     for algo in (eager, compiled):
         algo.train_step(batch, torch.optim.SGD(algo.parameters(), lr=0.0))
         grads.append(torch.cat([p.grad.flatten() for p in algo.parameters()]))
-    assert eager.compiled is None and compiled.compiled is not None
+    assert eager.compiled is None and len(calls) == 2  # each task of the meta-batch compiled
     assert ((grads[1] - grads[0]).norm() / grads[0].norm()).item() < 1e-9
+    with torch.no_grad():  # test time: eager (no meta-gradient to take)
+        compiled.eval(), compiled.predict(batch[0])
+    assert len(calls) == 2
 
 
 def test_compile_needs_a_cxx_compiler(monkeypatch, tmp_path):
@@ -92,3 +99,7 @@ def test_compile_is_a_setting_where_it_is_implemented():
     assert any(s.name == "compile" for s in ALGORITHMS["maml"].settings)
     with pytest.raises(ConfigError, match="'compile' is not a setting of maml_pp"):
         validate(RunConfig(algorithm="maml_pp", compile=True))
+    for path in ("vmap", "threads"):  # compiled tasks run one after another
+        with pytest.raises(ConfigError, match=f"not on maml_path '{path}'; choose loop or auto"):
+            validate(RunConfig(algorithm="maml", compile=True, maml_path=path))
+    validate(RunConfig(algorithm="maml", compile=True, maml_path="loop"))
