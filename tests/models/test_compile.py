@@ -59,11 +59,12 @@ def test_compiled_snail_scores_and_gradients_are_the_eager_ones():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["maml", "anil", "metasgd"])
+@pytest.mark.parametrize("name", ["maml", "anil"])
 def test_compiled_maml_family_has_the_eager_meta_gradient(name):
     """Second-order MAML with each task compiled whole (inner gradient steps included, which the
     meta-gradient differentiates through): the same meta-gradient as all-eager, float64, on the
-    same weights."""
+    same weights. (Meta-SGD runs MAML's code with tensor step sizes; measured to pass too, left
+    out of the suite for its ~55 s of compiling.)"""
     settings = {"maml_path": "loop", "meta_batch": 2, "n_query": 3}
     eager = build(name, False, torch.float64, **settings)
     compiled = build(name, True, torch.float64, **settings)
