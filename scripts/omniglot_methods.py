@@ -63,6 +63,9 @@ def main() -> None:
     parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
     parser.add_argument("--eval-episodes", type=int, default=600)
     parser.add_argument("--seed", type=int, default=0, help="training seed (test episodes fixed)")
+    parser.add_argument(
+        "--extra", nargs=argparse.REMAINDER, default=[], help="more train flags for every run"
+    )
     parser.add_argument("--out", default=str(REPO / "docs" / "results" / "omniglot_methods"))
     args = parser.parse_args()
     out = Path(args.out)
@@ -77,7 +80,7 @@ def main() -> None:
                 "--max-seconds", str(args.max_seconds), "--eval-episodes", str(args.eval_episodes),
                 "--val-every", "0", "--log-every", "500", "--json", "--no-progress",
                 "--seed", str(args.seed),
-                *EXTRA.get(method, []),
+                *EXTRA.get(method, []), *args.extra,
             ]  # fmt: skip
             row = train_row(cmd, method=method, setting=setting, seed=args.seed)
             row["paper"] = PAPER[method][SETTINGS.index(setting)]
