@@ -1,35 +1,28 @@
-"""The CLI as a user runs it: real subprocesses, a real store, exit codes and output."""
+"""The CLI as a user runs it: exit codes and output. Refusals are checked in-process
+(`main([...])`, the `cli` fixture); a trained run, predictions and a few refusals go through real
+subprocesses and a real store (the `cli_process` fixture: the integration tier)."""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli_process
 from tests.formats import write_folder
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cli(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "METALEARN_HOME": str(home)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "metalearn", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def cli(*args: str, home: Path, check: bool = True):
+    proc = run_cli_process(*args, home=home)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained_cli_run(tmp_path_factory):
     """One short ProtoNet run on glyphs, shared by the tests below."""
     home = tmp_path_factory.mktemp("home")
     proc = cli(
@@ -50,8 +43,8 @@ def trained(tmp_path_factory):
     return home, json.loads(proc.stdout.strip().splitlines()[-1]), proc
 
 
-def test_train_json(trained):
-    _, result, proc = trained
+def test_train_json(trained_cli_run):
+    _, result, proc = trained_cli_run
     for key in (
         "run_id",
         "algorithm",
@@ -68,8 +61,8 @@ def test_train_json(trained):
     assert "ep/s" in proc.stderr or "ep]" in proc.stderr  # tqdm progress on stderr
 
 
-def test_runs_and_eval(trained):
-    home, result, _ = trained
+def test_runs_and_eval(trained_cli_run):
+    home, result, _ = trained_cli_run
     rows = [json.loads(line) for line in cli("runs", "--json", home=home).stdout.splitlines()]
     run = next(r for r in rows if r["id"] == result["run_id"])
     assert run["status"] == "completed"
@@ -96,14 +89,14 @@ def test_runs_and_eval(trained):
     assert 0.1 < other["test_accuracy"] <= 1.0
 
 
-def test_predict_own_images(trained, tmp_path):
+def test_predict_own_images(trained_cli_run, tmp_path):
     """Bring your own task: support images per class, query images; the glyph-trained model
     must tell apart two clearly different drawn classes."""
     from PIL import Image
 
     from metalearn.data import DATASETS
 
-    home, result, _ = trained
+    home, result, _ = trained_cli_run
     test = DATASETS["glyphs"].load(None, "test")
     per = 20
     for c in (0, 1):
@@ -158,15 +151,15 @@ def test_predict_own_images(trained, tmp_path):
         (["predict", "--run", "x", "--support", "/nope", "--query", "/nope"], "not a folder"),
     ],
 )
-def test_bad_input_exits_2_with_a_message(args, message, tmp_path):
-    proc = cli(*args, home=tmp_path, check=False)
+def test_bad_input_exits_2_with_a_message(args, message, tmp_path, cli):
+    proc = cli(*args, home=tmp_path)
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_predict_bad_folders(trained, tmp_path):
-    home, result, _ = trained
+def test_predict_bad_folders(trained_cli_run, tmp_path):
+    home, result, _ = trained_cli_run
     write_folder(tmp_path / "one", n_classes=1, per_class=2)
     (tmp_path / "q").mkdir()
     proc = cli(
@@ -183,9 +176,9 @@ def test_predict_bad_folders(trained, tmp_path):
     assert proc.returncode == 2 and "at least 2 class sub-folders" in proc.stderr
 
 
-def test_resume_refuses_what_it_cannot_continue(trained):
+def test_resume_refuses_what_it_cannot_continue(trained_cli_run):
     """--resume: a completed run stays as it is; settings beside it are refused, not ignored."""
-    home, result, _ = trained
+    home, result, _ = trained_cli_run
     run_id = result["run_id"]
     before = json.loads(cli("runs", "--json", home=home).stdout.splitlines()[0])
     done = cli("train", "--resume", run_id, home=home, check=False)
@@ -211,29 +204,29 @@ def test_resume_refuses_what_it_cannot_continue(trained):
     ],
     ids=["list", "null", "string", "list-name", "not-utf8", "deep", "5000-digits", "seed-2^64"],
 )
-def test_bad_config_files_exit_2_and_leave_no_run(content, message, tmp_path):
+def test_bad_config_files_exit_2_and_leave_no_run(content, message, tmp_path, cli):
     path = tmp_path / "settings.json"
     path.write_bytes(content)
-    proc = cli("train", "--config", str(path), home=tmp_path / "home", check=False)
+    proc = cli("train", "--config", str(path), home=tmp_path / "home")
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert cli("runs", home=tmp_path / "home").stdout == ""  # no failed run row left behind
 
 
-def test_a_run_too_big_for_memory_is_refused_before_it_starts(tmp_path):
+def test_a_run_too_big_for_memory_is_refused_before_it_starts(tmp_path, cli):
     """Each setting within its bounds, together far beyond any machine's memory (100 GiB,
     256 GiB): refused with the estimate and what is free, and no run is left behind."""
     for args in (
         ["--image-size", "512", "--meta-batch", "1024"],
         ["--algorithm", "finetune", "--image-size", "512", "--batch-size", "4096"],
     ):
-        proc = cli("train", "--device", "cpu", *args, home=tmp_path, check=False)
+        proc = cli("train", "--device", "cpu", *args, home=tmp_path)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert "this run needs at least" in proc.stderr and "GiB free there" in proc.stderr
     assert cli("runs", home=tmp_path).stdout.count("\n") <= 1  # no run rows (a header at most)
 
 
-def test_config_streams_and_odd_values_are_refused_at_once(tmp_path):
+def test_config_streams_and_odd_values_are_refused_at_once(tmp_path, cli):
     """No read of a device or a FIFO (either would block or never end); counts below 1 and a
     runs directory that is a file are refused by name."""
     fifo = tmp_path / "settings.json"
@@ -249,17 +242,34 @@ def test_config_streams_and_odd_values_are_refused_at_once(tmp_path):
         (["eval", "--run", "x", "--n-way", "0"], "must be at least 1"),
         (["--home", str(tmp_path / "a-file"), "runs"], "is a file, not a folder"),
     ]:
-        proc = cli(*args, home=tmp_path / "home", check=False)
+        proc = cli(*args, home=tmp_path / "home")
         assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
         assert "Traceback" not in proc.stderr
 
 
-def test_zero_training_episodes_is_said_not_silent(tmp_path):
+def test_zero_training_episodes_is_said_not_silent(tmp_path, cli):
     proc = cli(
         "train", "--episodes", "0", "--eval-episodes", "5", "--val-every", "0", "--json",
         home=tmp_path,
     )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
     assert "note: no training (0 episodes): the test scores the network as it starts" in (
         proc.stderr
     )
     assert json.loads(proc.stdout.strip().splitlines()[-1])["train_episodes"] == 0
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "--n-way", "five"], "invalid int value"),
+        (["train", "--n-way", "1000"], "n_way=1000 is more than the 600 classes"),
+        (["eval", "--run", "missing"], "no run with id"),
+    ],
+)
+def test_refusals_reach_a_user_of_the_real_command(args, message, tmp_path, cli_process):
+    """End to end, a few of the refusals above: `python -m metalearn` exits 2 with the message
+    on stderr and no traceback (the in-process checks cover the rest)."""
+    proc = cli_process(*args, home=tmp_path)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -3,7 +3,6 @@ says what is wrong - never another exception (which would be a traceback in the 
 
 import json
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,7 +83,6 @@ RUNNABLE = {
 }
 
 
-@pytest.mark.slow
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(st.fixed_dictionaries({}, optional=RUNNABLE))
 def test_generated_settings_run_or_are_clearly_refused(tmp_path_factory, data):

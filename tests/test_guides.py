@@ -78,7 +78,7 @@ print("pages ok", pairs.to_dict("records"))
 """
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_adding_an_algorithm_is_one_file(tmp_path):
     root = checkout(tmp_path)
     (root / "metalearn/algorithms/pixel_nn.py").write_text(
@@ -160,7 +160,7 @@ print("pages ok", pairs.to_dict("records"))
 """
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_adding_a_run_kind_is_one_file(tmp_path):
     root = checkout(tmp_path)
     saved_as = "metalearn/engine/kinds/lines.py"

@@ -19,10 +19,7 @@ def module_name(path: Path) -> str:
 def imports(path: Path, top_level_only: bool) -> set[str]:
     """Modules of ours that `path` imports (at import time only, or anywhere in it)."""
     tree = ast.parse(path.read_text())
-    nodes = tree.body if top_level_only else list(ast.walk(tree))
-    if top_level_only:  # module level, including inside if/try blocks, not in functions
-        nodes = [n for stmt in tree.body for n in ast.walk(stmt)]
-        nodes = [n for n in nodes if not _in_function(tree, n)]
+    nodes = _outside_functions(tree) if top_level_only else list(ast.walk(tree))
     out = set()
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -34,11 +31,17 @@ def imports(path: Path, top_level_only: bool) -> set[str]:
     return {m for m in out if m in known and m != module_name(path)}
 
 
-def _in_function(tree: ast.Module, target: ast.AST) -> bool:
-    for fn in ast.walk(tree):
-        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and target in ast.walk(fn):
-            return True
-    return False
+def _outside_functions(tree: ast.Module) -> list[ast.AST]:
+    """Every node run at import time: module level, inside if/try/with/class blocks, not in a
+    function (its body, decorators and defaults count as the function's)."""
+    out, todo = [], list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        out.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def test_no_import_cycle_in_the_package_or_the_ui():

@@ -82,6 +82,7 @@ while not os.path.exists(done):  # the claimant lives on (a dashboard, or the CL
 """
 
 
+@pytest.mark.integration
 def test_of_resumes_fired_at_once_exactly_one_claims_the_run(tmp_path):
     """Four processes (two dashboards, a double click, the CLI) resume one run at the same
     moment: exactly one claims it."""

@@ -4,8 +4,6 @@ banner), readable runs stay readable, and `doctor --restore` brings back the rol
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,18 +11,14 @@ from streamlit.testing.v1 import AppTest
 
 from metalearn.config import RunConfig
 from metalearn.store import Store, StoreError
+from tests.conftest import run_cli_in_process
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "metalearn", "--home", str(home), *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def cli(home: Path, *args: str):
+    """The CLI's main() in this process (the subprocess path is tested in tests/test_cli.py)."""
+    return run_cli_in_process(*args, home=home)
 
 
 def two_runs(home: Path) -> list[str]:

@@ -69,7 +69,7 @@ def test_step_predict_and_state_round_trip(name, glyphs):
     assert torch.allclose(clone.predict(episode), scores, atol=1e-5)
 
 
-@pytest.mark.slow
+@pytest.mark.learning
 @pytest.mark.parametrize(
     "name,episodes,minimum,settings",
     [

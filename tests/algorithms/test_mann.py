@@ -82,7 +82,7 @@ def test_sequence_config_checks_instances_not_query(tmp_path):
         validate(RunConfig(algorithm="mann", n_way=5, n_shot=10, train_way=10))
 
 
-@pytest.mark.slow
+@pytest.mark.learning
 def test_short_glyphs_run_learns_to_bind_labels(tmp_path):
     """Through the CLI, as a user runs it: 90 s of training on glyphs (750 updates) takes the
     2nd presentation of a class to twice chance (0.2) and above the first presentation, which

@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 from metalearn.algorithms import ALGORITHMS
@@ -99,6 +100,7 @@ def test_cnp_regression_is_permutation_invariant_and_has_a_band():
     assert torch.equal(algo.predict(e, steps=0), algo.predict(e, steps=10))
 
 
+@pytest.mark.learning
 def test_cnp_learns_sinusoids():
     """A few hundred meta-batches lower the query MSE below the untrained network's (a CNP
     trains for tens of thousands; `scripts/sinusoid_compare.py` runs the long comparison)."""

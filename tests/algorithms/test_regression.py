@@ -18,6 +18,7 @@ def test_regressors_are_registered():
     assert {"maml", "anil", "metasgd", "finetune", "reptile"} <= set(REGRESSORS)
 
 
+@pytest.mark.learning
 @pytest.mark.parametrize("name", REGRESSORS)
 def test_training_lowers_the_adapted_mse(name):
     updates = 1500 if name == "cnp" else 300  # a CNP learns no adaptation: it needs more updates

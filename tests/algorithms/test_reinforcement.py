@@ -166,7 +166,7 @@ def test_sampling_is_seeded_by_the_tasks_generator():
     assert torch.equal(one.positions, two.positions)
 
 
-@pytest.mark.slow
+@pytest.mark.learning
 def test_a_trained_maml_policy_gains_return_from_one_inner_step(home):
     """Seeded: after a short meta-training, one policy-gradient step on K trajectories of each
     test goal raises the return, on average over the goals, beyond its 95% CI."""

@@ -31,7 +31,7 @@ def test_cached_load_is_fast():
     assert split.images.shape[1:] == (1, 28, 28)
 
 
-@pytest.mark.slow
+@pytest.mark.learning
 def test_raw_pixels_are_a_poor_metric():
     """Nearest prototype on raw pixels, 5-way 1-shot on the test split, must stay <= 0.55 (on
     Omniglot's evaluation set it is about 0.42): a model has to learn to do well."""

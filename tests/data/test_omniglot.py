@@ -47,7 +47,7 @@ def test_missing_data_is_a_clear_error(tmp_path):
         omniglot.describe(str(tmp_path))
 
 
-@pytest.mark.slow
+@pytest.mark.realdata
 @pytest.mark.skipif(real_omniglot() is None, reason="real Omniglot not present")
 def test_real_omniglot_vinyals_and_cache():
     root = str(real_omniglot())

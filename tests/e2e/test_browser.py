@@ -9,7 +9,7 @@ import pytest
 from metalearn.config import SPEC
 from tests.e2e.browser import ARGS, CHROMIUM, SHOTS, missing, streamlit_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing or "")]
+pytestmark = [pytest.mark.skipif(bool(missing), reason=missing or "")]
 
 
 @pytest.fixture(scope="module")

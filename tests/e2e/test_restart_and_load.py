@@ -12,7 +12,7 @@ from metalearn.config import RunConfig
 from metalearn.engine.jobs import JobManager
 from tests.e2e.browser import ARGS, CHROMIUM, SHOTS, missing, streamlit_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing or "")]
+pytestmark = [pytest.mark.skipif(bool(missing), reason=missing or "")]
 
 LOAD_SECONDS = float(os.environ.get("METALEARN_LOAD_SECONDS", "90"))
 

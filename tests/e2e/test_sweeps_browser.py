@@ -20,7 +20,7 @@ from metalearn.engine.sweep_stats import (
 from metalearn.store import Store
 from tests.e2e.browser import ARGS, CHROMIUM, REPO, SHOTS, missing, streamlit_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing or "")]
+pytestmark = [pytest.mark.skipif(bool(missing), reason=missing or "")]
 
 
 @pytest.fixture(scope="module")

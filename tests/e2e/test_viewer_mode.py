@@ -13,7 +13,7 @@ from metalearn.engine.run import execute
 from metalearn.store import Store
 from tests.e2e.browser import ARGS, CHROMIUM, SHOTS, missing, streamlit_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing or "")]
+pytestmark = [pytest.mark.skipif(bool(missing), reason=missing or "")]
 
 PASSWORD = "lecture-hall-7"
 

@@ -1,21 +1,17 @@
+"""The bench command, sinusoid runs and divergence, through the CLI's main() in-process."""
+
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
+
+from tests.conftest import run_cli_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def run(*args, home):
-    proc = subprocess.run(
-        [sys.executable, "-m", "metalearn", "--home", str(home), *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_cli_in_process(*args, home=home)
     assert proc.returncode == 0, proc.stderr
     return proc
 
@@ -163,10 +159,9 @@ def test_a_diverged_run_says_so(tmp_path):
     result = json.loads(proc.stdout.splitlines()[-1])
     assert "adaptation diverged" in result["diverged"] and "inner_lr, now 0.4" in result["diverged"]
     # Training that runs away: the run fails with the episode and what to lower.
-    proc = subprocess.run(
-        [sys.executable, "-m", "metalearn", "--home", str(tmp_path), "train", *tiny,
-         "--episodes", "2000", "--inner-lr", "2", "--lr", "10", "--log-every", "25"],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+    proc = run_cli_in_process(
+        "train", *tiny, "--episodes", "2000", "--inner-lr", "2", "--lr", "10", "--log-every", "25",
+        home=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 1
     assert "training diverged at episode" in proc.stderr and "Lower the" in proc.stderr

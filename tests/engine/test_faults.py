@@ -43,7 +43,7 @@ def finished(jobs, run_id, timeout=300):
     raise AssertionError(f"{run_id} did not finish")
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_twenty_random_kills_lose_no_rows_and_are_marked_within_5_s(tmp_path):
     rng = random.Random(0)
     jobs = JobManager(tmp_path)
@@ -69,7 +69,7 @@ def test_twenty_random_kills_lose_no_rows_and_are_marked_within_5_s(tmp_path):
     )
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     """Kill -9 after a checkpoint, resume from the dashboard's job manager: the run completes
     and tests like the same run left alone (identical seeded episodes)."""
@@ -110,7 +110,7 @@ def test_resume_refuses_runs_without_a_checkpoint(tmp_path):
         jobs.resume(run_id)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_worker_that_raises_leaves_the_error_text(tmp_path):
     jobs = JobManager(tmp_path)
     (tmp_path / "data").mkdir()
@@ -132,6 +132,7 @@ def test_out_of_memory_says_what_to_shrink():
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.integration
 def test_disk_full_while_checkpointing_is_said_and_cleaned_up(tmp_path):
     """`ulimit -f` (the issue's simulation): the checkpoint cannot be written. The run fails
     saying the disk is full, no checkpoint.tmp is left, and the CLI prints no traceback."""

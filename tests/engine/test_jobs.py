@@ -27,7 +27,7 @@ def wait(jobs, run_id, statuses, timeout=180):
     raise AssertionError(f"{run_id} still {run['status']}")
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_queue_runs_one_at_a_time_on_cpu_and_both_finish(tmp_path):
     assert max_runs("cpu") == 1
     jobs = JobManager(tmp_path)
@@ -44,7 +44,7 @@ def test_queue_runs_one_at_a_time_on_cpu_and_both_finish(tmp_path):
     assert "episode 40/40" in jobs.log_tail(first, 40)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_stop_ends_a_run_with_a_checkpoint(tmp_path):
     jobs = JobManager(tmp_path)
     run_id = jobs.launch(RunConfig(**{**SMALL, "episodes": 100000, "log_every": 5}))
@@ -59,6 +59,7 @@ def test_stop_ends_a_run_with_a_checkpoint(tmp_path):
     assert "test_accuracy" not in (run["result"] or {})
 
 
+@pytest.mark.integration
 def test_a_killed_worker_is_marked_lost(tmp_path):
     jobs = JobManager(tmp_path)
     run_id = jobs.launch(RunConfig(**{**SMALL, "episodes": 100000}))
@@ -69,6 +70,7 @@ def test_a_killed_worker_is_marked_lost(tmp_path):
     assert run["status"] == "lost" and "worker lost" in run["error"]
 
 
+@pytest.mark.integration
 def test_pid_alive_sees_zombies_as_dead():
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     deadline = time.time() + 10
@@ -110,6 +112,7 @@ def test_log_tail_reads_only_the_end_of_a_large_log(tmp_path):
     assert JobManager(tmp_path / "other").log_tail(run_id) == ""
 
 
+@pytest.mark.integration
 def test_a_dashboard_started_elsewhere_starts_workers_that_find_the_package(tmp_path):
     """`streamlit run /path/to/app.py` from another directory: the dashboard imports metalearn
     from the script's folder, and its workers must find it too (not end as lost)."""

@@ -150,6 +150,7 @@ def test_the_compare_page_pairs_only_equal_keys(home):
     assert rows[0]["episodes"] == 6
 
 
+@pytest.mark.integration
 def test_kinds_and_the_catalogue_load_no_torch():
     code = (
         "import sys; from metalearn import catalog; from metalearn.engine import kinds, validate;"

@@ -1,29 +1,22 @@
-"""The `rollouts` kind: a real meta-RL run from the CLI, its keys, defaults, pairing and the
-adaptation viewer's artifact."""
+"""The `rollouts` kind: a real meta-RL run from the CLI (its main(), in-process), its keys,
+defaults, pairing and the adaptation viewer's artifact."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import torch
 
 from metalearn.engine.kinds import KINDS, kind_of
 from metalearn.engine.validate import make_config
+from tests.conftest import run_cli_in_process
 
-REPO = Path(__file__).resolve().parents[2]
 TINY = ["--n-shot", "3", "--n-query", "3", "--meta-batch", "2", "--eval-episodes", "5"]
 
 
 def train(home, *args):
-    proc = subprocess.run(
-        [sys.executable, "-m", "metalearn", "--home", str(home), "train", "--dataset", "nav2d"]
-        + [*TINY, "--val-every", "0", "--json", "--no-progress", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_cli_in_process(
+        "train", "--dataset", "nav2d", *TINY, "--val-every", "0", "--json", "--no-progress", *args,
+        home=home,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.splitlines()[-1])
 

@@ -2,15 +2,13 @@
 them; the CLI's refusals; a local sweep's stop and resume."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from metalearn.config import ConfigError
 from metalearn.engine.sweep import MAX_RUNS, SweepPlan, describe_grid, estimate_seconds
 from metalearn.store import Store
-from tests.test_cli import REPO
+from tests.conftest import run_cli_in_process
 
 
 def test_the_grid_is_the_product_of_its_axes_in_a_fixed_order():
@@ -61,13 +59,8 @@ def test_grids_too_large_or_empty_are_refused():
 
 
 def cli(home, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "metalearn", "--home", str(home), "sweep", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-    )
+    """`python -m metalearn sweep ARGS`: main() in-process (its runs are worker processes)."""
+    return run_cli_in_process("sweep", *args, home=home)
 
 
 def test_cli_refusals_are_clear(tmp_path):
@@ -81,6 +74,7 @@ def test_cli_refusals_are_clear(tmp_path):
     assert Store(tmp_path).list_runs() == []  # nothing was created
 
 
+@pytest.mark.integration  # the sweep's runs are worker processes
 def test_a_grid_file_with_flags_added_runs_locally_and_resumes(tmp_path):
     grid = tmp_path / "grid.json"
     grid.write_text(
@@ -111,6 +105,7 @@ def test_a_grid_file_with_flags_added_runs_locally_and_resumes(tmp_path):
     assert estimate_seconds(store, SweepPlan(axes={"algorithm": ["maml"]}).configs()) is None
 
 
+@pytest.mark.integration  # Ray's client
 def test_a_ray_address_where_nothing_listens_is_refused_before_any_run(tmp_path):
     import socket
 

@@ -92,6 +92,7 @@ def test_fine_tuning_the_encoder_changes_it(root):
     assert not torch.equal(top, top0) and torch.equal(low, low0)
 
 
+@pytest.mark.integration
 def test_cli_frozen_encoder_evaluates_without_training(root, tmp_path):
     """`--episodes 0`: the plain nearest-prototype rule on the pretrained encoder's features,
     reported like any run; the made-up intents are far apart, so it is nearly perfect."""

@@ -51,6 +51,7 @@ def assert_mirrors_equal_store(home, run_id, tb_dir, mlflow_uri, status="FINISHE
     assert run.data.params["algorithm"] == "protonet"
 
 
+@pytest.mark.integration
 def test_train_mirrors_its_metrics_to_tensorboard_and_mlflow(tmp_path):
     tb, ml = tmp_path / "tb", tmp_path / "mlruns"
     home = tmp_path / "runs"
@@ -65,6 +66,7 @@ def test_train_mirrors_its_metrics_to_tensorboard_and_mlflow(tmp_path):
     assert_mirrors_equal_store(home, run_id, tb, ml.as_uri())
 
 
+@pytest.mark.integration
 def test_a_sweep_mirrors_through_its_worker_processes(tmp_path):
     from metalearn.engine.jobs import JobManager
     from metalearn.engine.sweep import SweepPlan, wait_for

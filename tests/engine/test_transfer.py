@@ -7,7 +7,7 @@ from metalearn.store import Store
 from tests.formats import write_cifar10
 
 
-@pytest.mark.slow
+@pytest.mark.learning
 def test_seed_pipeline_end_to_end_on_generated_cifar10(tmp_path):
     """The seed's section 4: SimpleCNN on CIFAR-10, fine-tuned on 1000 images, scored on the test
     set. The generated classes differ in colour and stripes, so it must beat chance (0.1)

@@ -30,7 +30,7 @@ def gradients(algo, e) -> torch.Tensor:
     return torch.cat([p.grad.flatten() for p in algo.parameters() if p.grad is not None])
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_compiled_protonet_has_the_eager_gradients_and_the_same_saved_weights():
     """In float64 (so that rounding cannot hide a different computation): the gradients of a
     compiled and an eager ProtoNet on the same weights and episode agree to 1e-9 relative."""
@@ -44,7 +44,7 @@ def test_compiled_protonet_has_the_eager_gradients_and_the_same_saved_weights():
     assert ((g_compiled - g_eager).norm() / g_eager.norm()).item() < 1e-9
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_compiled_snail_scores_and_gradients_are_the_eager_ones():
     eager = build("snail", False, torch.float64, n_query=2)
     compiled = build("snail", True, torch.float64, n_query=2)
@@ -58,7 +58,7 @@ def test_compiled_snail_scores_and_gradients_are_the_eager_ones():
         assert torch.allclose(compiled.predict(e), eager.predict(e), atol=1e-9)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.parametrize("name", ["maml", "anil"])
 def test_compiled_maml_family_has_the_eager_meta_gradient(name):
     """Second-order MAML with each task compiled whole (inner gradient steps included, which the

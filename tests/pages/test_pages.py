@@ -154,7 +154,7 @@ def test_train_page_says_when_a_run_would_not_train(home):
     assert not widget(at.button, "Launch").disabled  # allowed (a pretrained encoder as is)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_launch_from_the_train_page_runs_a_real_worker(home):
     at = app("pages/views/train.py")
     for name, value in {"episodes": 40, "eval_episodes": 30, "val_every": 20}.items():
@@ -172,6 +172,7 @@ def test_launch_from_the_train_page_runs_a_real_worker(home):
     assert {"loss", "accuracy", "val_accuracy"} <= {m["name"] for m in store.metrics(run["id"])}
 
 
+@pytest.mark.integration
 def test_a_sweep_from_the_form_to_its_statistics(home):
     """The Sweep form counts the runs before launch, launches real workers, and the finished
     sweep's table, curve and paired comparisons appear."""
@@ -200,7 +201,7 @@ def test_a_sweep_from_the_form_to_its_statistics(home):
     assert list(pairs["seeds"]) == [2]
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_compare_page_on_a_finished_group(home):
     jobs = JobManager(home)
     base = RunConfig(episodes=30, eval_episodes=30, val_every=10, val_episodes=10, log_every=10)
@@ -222,7 +223,6 @@ def test_compare_page_on_a_finished_group(home):
     assert not at.exception and not at.info  # snapshots exist, so no "no run" notice
 
 
-@pytest.mark.slow
 def test_regression_and_inside_views(home):
     from metalearn.engine.run import execute
 
@@ -478,6 +478,7 @@ def test_a_watched_run_survives_a_reload_through_the_url_and_links_to_its_result
     assert not any("Test accuracy" in s.value for s in at.success)
 
 
+@pytest.mark.integration
 def test_a_lesson_preset_launches_its_runs_as_one_group_and_watches_them(home, monkeypatch):
     from metalearn.engine import presets
     from pages import _presets
@@ -546,6 +547,7 @@ def test_claims_page_shows_verdicts_with_their_runs_linked(home):
     assert ":green-badge[得到支持]" in texts and ":gray-badge[尚未测量]" in texts
 
 
+@pytest.mark.integration
 def test_one_click_compare_gives_each_method_its_own_settings_and_the_same_time(home):
     """Compare from the Train page: each method keeps its own (its paper's) hyperparameters,
     not the shown algorithm's; with a time budget every run gets the same seconds."""
