@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Python packages; Debian's chromium and a Chinese font for the
 # browser tests, which look at the dashboard in English and in Chinese; g++ for the `compile`
-# tests) and runs the whole suite.
+# tests) and runs the whole suite: every tier (plain `pytest` runs only the fast one).
 # The README's test command and .ci/run both call this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +18,4 @@ if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
     fi
 fi
 pip install -q -r requirements-dev.txt
-python -m pytest "$@"
+python -m pytest --all-tiers "$@"

@@ -99,9 +99,9 @@ def test_train_protonet_live(page, server):
 def test_compare_two_algorithms(page, server):
     page.goto(server + "/train")
     page.get_by_text("Launch a run").or_(page.get_by_text("Test accuracy")).first.wait_for()
-    set_number(page, SPEC["episodes"].label, 200)
-    set_number(page, SPEC["eval_episodes"].label, 200)
-    set_number(page, SPEC["val_every"].label, 100)
+    set_number(page, SPEC["episodes"].label, 60)
+    set_number(page, SPEC["eval_episodes"].label, 100)
+    set_number(page, SPEC["val_every"].label, 30)
     page.get_by_role("button", name="Compare", exact=True).click()
     page.get_by_text("Comparison group-").first.wait_for(timeout=60_000)
     time.sleep(3)

@@ -1,9 +1,6 @@
 """The Sweeps page of a finished sweep in a real browser: accuracy vs K with bands, the paper
 table with the best in bold, paired verdicts, and exports equal to the table shown."""
 
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,24 +15,29 @@ from metalearn.engine.sweep_stats import (
     table_latex,
 )
 from metalearn.store import Store
-from tests.e2e.browser import ARGS, CHROMIUM, REPO, SHOTS, missing, streamlit_server
+from tests.e2e.browser import ARGS, CHROMIUM, SHOTS, missing, streamlit_server
 
 pytestmark = [pytest.mark.skipif(bool(missing), reason=missing or "")]
 
 
 @pytest.fixture(scope="module")
 def finished_sweep(tmp_path_factory):
-    """2 methods x 2 seeds x 2 shots on glyphs, tiny budgets, through local workers."""
+    """2 methods x 2 seeds x 2 shots on glyphs, tiny budgets, recorded as `sweep` records them
+    and trained in this process (the page is what is tested here; sweeps through worker
+    processes and Ray are tested in tests/engine and tests/pages)."""
+    from metalearn.engine.run import execute
+    from metalearn.engine.sweep import SweepPlan, describe_grid
+
     home = tmp_path_factory.mktemp("home")
-    proc = subprocess.run(
-        [sys.executable, "-m", "metalearn", "--home", str(home), "sweep",
-         "--algorithms", "protonet", "matching", "--seeds", "0", "1", "--n-shot", "1", "3",
-         "--episodes", "20", "--eval-episodes", "60", "--val-every", "10", "--val-episodes",
-         "10", "--json"],
-        capture_output=True, text=True, cwd=REPO, timeout=900,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return home, json.loads(proc.stdout.strip().splitlines()[-1])["sweep_id"]
+    plan = SweepPlan(
+        axes={"algorithm": ["protonet", "matching"], "seed": [0, 1], "n_shot": [1, 3]},
+        settings={"episodes": 20, "eval_episodes": 60, "val_every": 10, "val_episodes": 10},
+    )
+    store = Store(home)
+    sweep_id = store.create_sweep(describe_grid(plan), plan.to_dict())
+    for cfg in plan.configs():
+        execute(cfg, store, store.create_run(cfg.to_json(), sweep_id))
+    return home, sweep_id
 
 
 @pytest.fixture(scope="module")
