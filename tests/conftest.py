@@ -25,8 +25,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# joblib (scikit-learn's t-SNE) reads /proc/cpuinfo with `cat` unless told the count.
-os.environ.setdefault("LOKY_MAX_CPU_COUNT", str(os.cpu_count() or 1))
 REAL_DATA = Path(os.environ.get("METALEARN_DATA") or REPO.parent / "shared" / "data")
 
 TIERS = {
@@ -48,9 +46,10 @@ TIER_OF_FIXTURE = {
     "minilm": "integration",
     "real_data": "realdata",
 }
-# Quick system look-ups that libraries make while they import (ctypes.util.find_library runs
-# `ldconfig -p`): not what the guard below is for.
-LOOKUPS = {"ldconfig", "uname"}
+# Quick system look-ups that libraries make (ctypes.util.find_library runs `ldconfig -p`;
+# joblib, under scikit-learn's t-SNE, counts the cores with `cat /proc/cpuinfo`): not what the
+# guard below is for.
+LOOKUPS = {"ldconfig", "uname", "cat"}
 FAST_SECONDS = 20.0  # a fast-tier test's limit (the slowest fast test takes ~6 s here)
 FAST_TIMEOUT = 120  # pytest-timeout for a fast-tier test; the slow tiers get the ini's
 
@@ -158,6 +157,22 @@ def home(tmp_path, monkeypatch):
     """An empty runs directory for this test."""
     monkeypatch.setenv("METALEARN_HOME", str(tmp_path / "runs"))
     return tmp_path / "runs"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """(store, run_id) of one completed, almost untrained ProtoNet on glyphs (5 episodes),
+    trained in-process once per session for the tests that only need *a* trained run. A test
+    that damages its files puts them back."""
+    from metalearn.config import RunConfig
+    from metalearn.engine.run import execute
+    from metalearn.store import Store
+
+    store = Store(tmp_path_factory.mktemp("tiny-run"))
+    cfg = RunConfig(algorithm="protonet", episodes=5, eval_episodes=5, val_every=0, device="cpu")
+    run_id = store.create_run(cfg.to_json())
+    execute(cfg, store, run_id)
+    return store, run_id
 
 
 @dataclass

@@ -8,12 +8,9 @@ import threading
 import pytest
 from PIL import Image
 
-from metalearn.config import RunConfig
 from metalearn.data import DataError
 from metalearn.data.images import decode
 from metalearn.engine import predict
-from metalearn.engine.run import execute
-from metalearn.store import Store
 from tests.formats import pattern
 
 
@@ -34,14 +31,10 @@ def test_a_crafted_png_is_a_clean_error():
         assert "BytesIO" not in str(err.value) and "object at 0x" not in str(err.value)
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    home = tmp_path_factory.mktemp("home")
-    store = Store(home)
-    cfg = RunConfig(algorithm="protonet", episodes=5, eval_episodes=5, val_every=0, device="cpu")
-    run_id = store.create_run(cfg.to_json())
-    execute(cfg, store, run_id)
-    return store, run_id
+@pytest.fixture
+def run(tiny_run):
+    """An (almost untrained) ProtoNet on glyphs, shared by the session (tests/conftest.py)."""
+    return tiny_run
 
 
 def test_many_queries_are_scored_in_batches_and_every_file_keeps_its_row(run, monkeypatch):

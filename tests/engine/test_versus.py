@@ -7,22 +7,16 @@ import pytest
 import torch
 
 from metalearn.cli import main
-from metalearn.config import RunConfig
 from metalearn.data import DataError
 from metalearn.data.trials import N_WAY, Trial, TrialSet, draw_trials
-from metalearn.engine.run import execute
 from metalearn.engine.versus import answer, misfit, score
-from metalearn.store import NoSuchRun, Store
+from metalearn.store import NoSuchRun
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """An (almost untrained) ProtoNet on glyphs: enough to follow the pixels through."""
-    store = Store(tmp_path_factory.mktemp("home"))
-    cfg = RunConfig(algorithm="protonet", episodes=5, eval_episodes=5, val_every=0, device="cpu")
-    run_id = store.create_run(cfg.to_json())
-    execute(cfg, store, run_id)
-    return store, run_id
+@pytest.fixture
+def run(tiny_run):
+    """An (almost untrained) ProtoNet on glyphs, shared by the session (tests/conftest.py)."""
+    return tiny_run
 
 
 def copies(trials: TrialSet) -> TrialSet:
