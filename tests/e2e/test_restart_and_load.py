@@ -123,9 +123,12 @@ def test_ten_viewers_while_four_runs_train(browser, tmp_path, monkeypatch):
             first_loads.append(time.perf_counter() - t0)
         started = time.time()
         rounds = 0
-        while time.time() - started < LOAD_SECONDS:
+        warm_lines = 0  # the server's page runs before the steady rounds (first loads, warm-up)
+        while time.time() - started < LOAD_SECONDS or rounds < WARM_UP_ROUNDS + 2:
             # All ten viewers click at once, then each waits for its own page's content.
             rounds += 1
+            if rounds == WARM_UP_ROUNDS + 1:
+                warm_lines = len(page_times.read_text().splitlines())
             asked = []
             for i, p in enumerate(pages):
                 title, marker = targets[(i + rounds) % len(targets)]
@@ -147,12 +150,13 @@ def test_ten_viewers_while_four_runs_train(browser, tmp_path, monkeypatch):
             c.close()
     for r in runs:
         jobs.stop(r)
-    server: dict[str, list[float]] = {}
-    for line in page_times.read_text().splitlines():
-        what, seconds = line.split("\t")
-        server.setdefault(what, []).append(float(seconds))
-    page_runs = [t for what, ts in server.items() if what != "live panel" for t in ts]
-    live = server.get("live panel", [])
+    # The server's times: every live-panel update; page runs of the steady rounds, as the
+    # click-to-content figures above (the first loads import torch: 5.2 s measured, which in a
+    # 40 s window was more than 5% of the page runs).
+    rows = [line.split("\t") for line in page_times.read_text().splitlines()]
+    live = [float(t) for what, t in rows if what == "live panel"]
+    cold = [float(t) for what, t in rows[:warm_lines] if what != "live panel"]
+    page_runs = [float(t) for what, t in rows[warm_lines:] if what != "live panel"]
     steady = [t for ts in by_page.values() for t in ts]
     per_page = ", ".join(f"{k} {_p95(v):.2f}" for k, v in by_page.items() if v)
     print(
@@ -164,7 +168,8 @@ def test_ten_viewers_while_four_runs_train(browser, tmp_path, monkeypatch):
         f"{_p95(steady + warm_up):.2f} s; first loads (10 at "
         f"once) median {statistics.median(first_loads):.2f} s; server per page run "
         f"({len(page_runs)}) median {statistics.median(page_runs):.3f} s, p95 "
-        f"{_p95(page_runs):.3f} s; live-panel update ({len(live)}) p95 {_p95(live):.3f} s; "
+        f"{_p95(page_runs):.3f} s (first loads and warm-up rounds: {len(cold)}, max "
+        f"{max(cold, default=0):.3f} s); live-panel update ({len(live)}) p95 {_p95(live):.3f} s; "
         f"{len(errors)} errors; runs: {statuses}"
     )
     assert not errors, errors[:3]
