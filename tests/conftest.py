@@ -29,8 +29,7 @@ REAL_DATA = Path(os.environ.get("METALEARN_DATA") or REPO.parent / "shared" / "d
 
 TIERS = {
     "e2e": "a real browser against a dashboard server (every test under tests/e2e)",
-    "integration": "real processes: the CLI as a subprocess, worker processes, Ray, the real "
-    "pretrained text encoder",
+    "integration": "real processes: the CLI as a subprocess, worker processes, Ray",
     "learning": "a training run that must learn (many episodes)",
     "compile": "torch.compile (tens of seconds of compiling per test)",
     "realdata": "the real datasets under ../shared/data (or $METALEARN_DATA)",
@@ -43,8 +42,6 @@ TIER_OF_FIXTURE = {
     "trained_cli_run": "integration",
     "ray_address": "integration",
     "two_nodes": "integration",
-    "minilm": "integration",
-    "real_data": "realdata",
 }
 # Quick system look-ups that libraries make (ctypes.util.find_library runs `ldconfig -p`;
 # joblib, under scikit-learn's t-SNE, counts the cores with `cat /proc/cpuinfo`): not what the

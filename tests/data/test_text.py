@@ -110,6 +110,7 @@ def test_unknown_form_refused(tmp_path):
     assert text_data.FORMS == ("tokens", "features")
 
 
+@pytest.mark.realdata
 @pytest.mark.skipif(
     not (REAL_DATA / "clinc150" / "data_full.json").is_file(), reason="needs ../shared/data"
 )
