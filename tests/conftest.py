@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import sys
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -196,8 +197,6 @@ def run_cli_in_process(*args: str, home: Path) -> CliResult:
 
 def run_cli_process(*args: str, home: Path, timeout: float = 600) -> CliResult:
     """`python -m metalearn ARGS` as a user runs it: a real subprocess."""
-    import sys
-
     proc = subprocess.run(
         [sys.executable, "-m", "metalearn", *args],
         cwd=REPO,

@@ -11,10 +11,9 @@ import pytest
 from tests.conftest import run_cli_process
 from tests.formats import write_folder
 
-REPO = Path(__file__).resolve().parents[1]
 
-
-def cli(*args: str, home: Path, check: bool = True):
+def run_command(*args: str, home: Path, check: bool = True):
+    """`python -m metalearn ARGS` in a subprocess; with `check`, it must exit 0."""
     proc = run_cli_process(*args, home=home)
     if check:
         assert proc.returncode == 0, proc.stderr
@@ -25,7 +24,7 @@ def cli(*args: str, home: Path, check: bool = True):
 def trained_cli_run(tmp_path_factory):
     """One short ProtoNet run on glyphs, shared by the tests below."""
     home = tmp_path_factory.mktemp("home")
-    proc = cli(
+    proc = run_command(
         "train",
         "--algorithm",
         "protonet",
@@ -63,15 +62,19 @@ def test_train_json(trained_cli_run):
 
 def test_runs_and_eval(trained_cli_run):
     home, result, _ = trained_cli_run
-    rows = [json.loads(line) for line in cli("runs", "--json", home=home).stdout.splitlines()]
+    rows = [
+        json.loads(line) for line in run_command("runs", "--json", home=home).stdout.splitlines()
+    ]
     run = next(r for r in rows if r["id"] == result["run_id"])
     assert run["status"] == "completed"
     assert run["result"]["test_accuracy"] == result["test_accuracy"]
     again = json.loads(
-        cli("eval", "--run", result["run_id"], "--eval-episodes", "50", "--json", home=home).stdout
+        run_command(
+            "eval", "--run", result["run_id"], "--eval-episodes", "50", "--json", home=home
+        ).stdout
     )
     assert again["test_accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-6)
-    other = cli(
+    other = run_command(
         "eval",
         "--run",
         result["run_id"],
@@ -111,7 +114,7 @@ def test_predict_own_images(trained_cli_run, tmp_path):
                 tmp_path / "query" / f"q{c}_{i}.png"
             )
     out = json.loads(
-        cli(
+        run_command(
             "predict",
             "--run",
             result["run_id"],
@@ -162,7 +165,7 @@ def test_predict_bad_folders(trained_cli_run, tmp_path):
     home, result, _ = trained_cli_run
     write_folder(tmp_path / "one", n_classes=1, per_class=2)
     (tmp_path / "q").mkdir()
-    proc = cli(
+    proc = run_command(
         "predict",
         "--run",
         result["run_id"],
@@ -180,13 +183,13 @@ def test_resume_refuses_what_it_cannot_continue(trained_cli_run):
     """--resume: a completed run stays as it is; settings beside it are refused, not ignored."""
     home, result, _ = trained_cli_run
     run_id = result["run_id"]
-    before = json.loads(cli("runs", "--json", home=home).stdout.splitlines()[0])
-    done = cli("train", "--resume", run_id, home=home, check=False)
+    before = json.loads(run_command("runs", "--json", home=home).stdout.splitlines()[0])
+    done = run_command("train", "--resume", run_id, home=home, check=False)
     assert done.returncode == 2 and "completed; launch it again instead" in done.stderr
-    extra = cli("train", "--resume", run_id, "--episodes", "5", home=home, check=False)
+    extra = run_command("train", "--resume", run_id, "--episodes", "5", home=home, check=False)
     assert extra.returncode == 2 and "drop --episodes" in extra.stderr
     assert "Traceback" not in done.stderr + extra.stderr
-    after = json.loads(cli("runs", "--json", home=home).stdout.splitlines()[0])
+    after = json.loads(run_command("runs", "--json", home=home).stdout.splitlines()[0])
     assert after == before
 
 

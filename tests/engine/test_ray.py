@@ -15,7 +15,7 @@ ray = pytest.importorskip("ray")  # in requirements.txt: missing means a broken 
 
 from metalearn.engine.jobs import JobManager  # noqa: E402
 from metalearn.engine.sweep import SweepPlan  # noqa: E402
-from tests.test_cli import REPO  # noqa: E402
+from tests.conftest import REPO  # noqa: E402
 
 TINY = ["--episodes", "10", "--eval-episodes", "12", "--val-every", "0", "--log-every", "5"]
 GRID = ["--algorithms", "protonet", "matching", "--seeds", "0", "--n-shot", "1", "2"]

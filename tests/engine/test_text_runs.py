@@ -13,7 +13,7 @@ from metalearn.engine.build import build_algorithm
 from metalearn.engine.kinds import kind_of
 from metalearn.engine.validate import make_config, validate
 from tests.formats import write_clinc150
-from tests.test_cli import cli
+from tests.test_cli import run_command as cli
 
 TEXT_ALGORITHMS = [
     n

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from metalearn.store import Store
-from tests.test_cli import REPO
+from tests.conftest import REPO
 
 
 def tensorboard_rows(folder):
