@@ -189,6 +189,49 @@ def write_mini_imagenet(root: Path, splits: dict[str, int], per_class: int) -> N
                 c += 1
 
 
+def write_miniimagenet_images(
+    root: Path,
+    splits: dict[str, int],
+    per_class: int,
+    zipped: bool = True,
+    names: bool = True,
+    side: int = 84,
+) -> Path:
+    """miniImageNet as the shared copy lays it out: `miniimagenet-images/{train,val,test}/<wnid>/
+    <wnid><8 digits>.jpg` and the split CSVs under `splits/ravi/`, inside
+    `<root>/miniimagenet-images/miniimagenet-images.zip` (or extracted there), with
+    `class_names.tsv` beside it. Class c of the whole set is WordNet id n{c:08d}, named
+    "thing_<c>". Returns the zip or the folder."""
+    files: dict[str, bytes] = {}
+    rows = ["split\twnid\tname"]
+    c = 0
+    for split, n_classes in splits.items():
+        lines = ["filename,label"]
+        for _ in range(n_classes):
+            wnid = f"n{c:08d}"
+            rows.append(f"{split}\t{wnid}\tthing_{c}")
+            for i in range(per_class):
+                buf = BytesIO()
+                Image.fromarray(pattern(c, i, side)).save(buf, format="JPEG", quality=95)
+                files[f"miniimagenet-images/{split}/{wnid}/{wnid}{i:08d}.jpg"] = buf.getvalue()
+                lines.append(f"{wnid}{i:08d}.jpg,{wnid}")
+            c += 1
+        files[f"miniimagenet-images/splits/ravi/{split}.csv"] = "\n".join(lines).encode()
+    folder = root / "miniimagenet-images"
+    folder.mkdir(parents=True, exist_ok=True)
+    if names:
+        (folder / "class_names.tsv").write_text("\n".join(rows) + "\n")
+    if zipped:
+        with zipfile.ZipFile(folder / "miniimagenet-images.zip", "w") as z:
+            for name, data in files.items():
+                z.writestr(name, data)
+        return folder / "miniimagenet-images.zip"
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return folder
+
+
 INTENTS = {
     "book_flight": ("flight", "plane ticket", "airline seat", "trip to paris"),
     "check_balance": ("balance", "money in my account", "savings total", "bank funds"),

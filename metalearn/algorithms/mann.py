@@ -172,31 +172,35 @@ for each sequence of (image_t, label_{t-1}):
         h, c, memory, usage, read_w, least_used, reads = s
         gates_x = self.gates_in(torch.cat([x, y_prev], -1))  # [B, T, 4H]
         R, W = self.heads, self.width
-        outputs, reads_trace, writes_trace = [], [], []
+        hs, read_steps, reads_trace, writes_trace = [], [], [], []
         for t in range(T):
             gates = gates_x[:, t] + self.gates_rec(torch.cat([reads, h], 1))
-            i, f, g, o = gates.chunk(4, 1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)  # [B, H]
+            i, f, _, o = torch.sigmoid(gates).chunk(4, 1)  # one call for the three gates
+            c = f * c + i * torch.tanh(gates[:, 2 * self.hidden : 3 * self.hidden])
+            h = o * torch.tanh(c)  # [B, H]
             p = self.head(h).view(B, R, W + 2)
             key = torch.tanh(p[..., :W])  # [B, R, W]
             gate = torch.sigmoid(p[..., W : W + 1])  # [B, R, 1]
             write_w = gate * read_w + (1 - gate) * least_used  # [B, R, N]
-            # Clear the least used slots, then add each head's key where it writes.
-            keep = 1 - least_used.sum(1).clamp(max=1)  # [B, N]
+            # Clear the least used slot (the heads share it), then add each head's key where it
+            # writes.
+            keep = 1 - least_used[:, 0]  # [B, N]
             memory = memory * keep[..., None] + write_w.transpose(1, 2) @ key  # [B, N, W]
             sim = F.normalize(key, dim=-1) @ F.normalize(memory, dim=-1).transpose(1, 2)
             if self.key_strength:
                 sim = sim * (1 + F.softplus(p[..., W + 1 :]))  # [B, R, N]
             read_w = sim.softmax(-1)
             reads = (read_w @ memory).flatten(1)  # [B, R * W]
-            usage = 0.95 * usage + read_w.sum(1) + write_w.sum(1)
-            least_used = self.least_used(usage.detach())
-            outputs.append(self.out(torch.cat([h, reads], 1)))
+            with torch.no_grad():  # usage only picks the next slot: no gradient flows through it
+                usage = 0.95 * usage + read_w.sum(1) + write_w.sum(1)
+                least_used = self.least_used(usage)
+            hs.append(h)
+            read_steps.append(reads)
             if trace:
                 reads_trace.append(read_w.detach())
                 writes_trace.append(write_w.detach())
-        logits = torch.stack(outputs, 1)  # [B, T, n_way]
+        # The output layer reads no recurrence: one matmul for all steps.
+        logits = self.out(torch.cat([torch.stack(hs, 1), torch.stack(read_steps, 1)], -1))
         state = MemoryState(h, c, memory, usage, read_w, least_used, reads)
         traces = {}
         if trace:

@@ -7,11 +7,23 @@ from metalearn.data.digits import Digits
 from metalearn.data.episodes import BatchSampler, Episode, EpisodeSampler, to_device
 from metalearn.data.folder import Folder
 from metalearn.data.glyphs import Glyphs
+from metalearn.data.miniimagenet import MiniImageNet
 from metalearn.data.omniglot import Omniglot
 from metalearn.data.sinusoid import Sinusoid, SinusoidSampler, TaskSampler
 
 DATASETS: dict[str, type[Dataset]] = {
-    d.name: d for d in (Glyphs, Omniglot, Sinusoid, Cifar10, CifarFS, Clinc150, Digits, Folder)
+    d.name: d
+    for d in (
+        Glyphs,
+        Omniglot,
+        MiniImageNet,
+        Sinusoid,
+        Cifar10,
+        CifarFS,
+        Clinc150,
+        Digits,
+        Folder,
+    )
 }
 
 __all__ = [

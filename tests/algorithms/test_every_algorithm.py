@@ -72,25 +72,29 @@ def test_step_predict_and_state_round_trip(name, glyphs):
 @pytest.mark.learning
 @pytest.mark.parametrize(
     "name,episodes,minimum,settings",
+    # Training lengths: where each method's test score, measured at 40%, 50%, 60% and 75% of
+    # an earlier, longer run, stayed at least 0.07 above the bound (ProtoNet 0.89 after 60
+    # episodes, Relation 0.87 and R2-D2 0.89 after 72, SimpleShot 0.88 after 225, Proto-MAML
+    # 0.88 after 36, Reptile 0.93 after 60); the bounds are unchanged.
     [
-        ("protonet", 120, 0.75, {}),
+        ("protonet", 60, 0.75, {}),
         ("finetune", 300, 0.7, {}),
         ("matching", 300, 0.8, {}),
-        ("relation", 120, 0.8, {}),
-        ("r2d2", 120, 0.8, {}),
-        ("simpleshot", 300, 0.8, {}),
-        ("protomaml", 60, 0.8, {}),
+        ("relation", 72, 0.8, {}),
+        ("r2d2", 72, 0.8, {}),
+        ("simpleshot", 225, 0.8, {}),
+        ("protomaml", 36, 0.8, {}),
         ("maml_pp", 40, 0.8, {"inner_steps": 2}),
         ("cnp", 120, 0.5, {}),
         # SNAIL's attention starts slowly (measured: 0.25 after 200 updates, 0.30 after 500,
         # 0.33 after 600, 0.55 after 1000; near 250 the float noise of another summation
         # order moved one run from 0.30 to 0.22).
         ("snail", 600, 0.27, {"n_query": 5}),
-        # Reptile moves slowly (the paper trains 100,000 updates): 100 meta-batches of 5 tasks,
+        # Reptile moves slowly (the paper trains 100,000 updates): 60 meta-batches of 5 tasks,
         # tested transductively (the fast test path) after 10 steps.
         (
             "reptile",
-            100,
+            60,
             0.8,
             {"inner_steps_test": 10, "transductive": True, "meta_batch": 5, "n_query": 5},
         ),

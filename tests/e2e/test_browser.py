@@ -45,6 +45,20 @@ def set_number(page, label: str, value: int) -> None:
     time.sleep(0.5)
 
 
+def settled(page, quiet: float = 1.0, limit: float = 8.0) -> None:
+    """Waits until the page has stopped changing (its text and its number of elements, charts'
+    SVG included) for `quiet` seconds, at most `limit` seconds."""
+    look = "() => document.body.innerText.length + ':' + document.getElementsByTagName('*').length"
+    last, since, start = None, time.time(), time.time()
+    while time.time() - start < limit:
+        now = page.evaluate(look)
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since >= quiet:
+            return
+        time.sleep(0.2)
+
+
 def progress_text(page) -> str:
     return page.get_by_text("episodes ·").first.inner_text()
 
@@ -77,9 +91,9 @@ def test_home_renders_fast(page, server):
 def test_train_protonet_live(page, server):
     page.goto(server + "/train")
     page.get_by_text("Launch a run to watch it train here.").wait_for()
-    set_number(page, SPEC["episodes"].label, 300)
-    set_number(page, SPEC["eval_episodes"].label, 200)
-    set_number(page, SPEC["val_every"].label, 100)
+    set_number(page, SPEC["episodes"].label, 150)  # long enough to see the panel move
+    set_number(page, SPEC["eval_episodes"].label, 100)
+    set_number(page, SPEC["val_every"].label, 50)
     page.get_by_role("button", name="Launch").click()
     page.get_by_text("episodes ·").first.wait_for(timeout=60_000)
     first = progress_text(page)
@@ -377,10 +391,10 @@ def test_every_page_in_chinese_has_no_english_left(page, server):
     for name in PAGES:
         page.goto(f"{server}/{name}?lang=zh")
         page.locator("h1").first.wait_for(timeout=60_000)
-        time.sleep(3)  # charts and fragments drawn
+        settled(page)  # charts and fragments drawn
         if name == "learn":
             page.locator("summary").filter(has_text="maml -").first.click()
-            time.sleep(1)
+            settled(page)
         shot(page, f"zh-{name or 'home'}")
         if words := english_words(page):
             found[name or "home"] = sorted(words)

@@ -73,12 +73,12 @@ def test_ten_random_kills_lose_no_rows_and_are_marked_within_5_s(tmp_path):
 def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     """Kill -9 after a checkpoint, resume from the dashboard's job manager: the run completes
     and tests like the same run left alone (identical seeded episodes)."""
-    cfg = {"episodes": 200, "log_every": 10, "val_every": 0, "eval_episodes": 200}
+    cfg = {"episodes": 100, "log_every": 10, "val_every": 0, "eval_episodes": 200}
     jobs = JobManager(tmp_path)
-    alone = jobs.launch(RunConfig(**cfg, checkpoint_every=50))
+    alone = jobs.launch(RunConfig(**cfg, checkpoint_every=25))
     alone_run = finished(jobs, alone)
     assert alone_run["status"] == "completed", alone_run["error"]
-    victim = jobs.launch(RunConfig(**cfg, checkpoint_every=50))
+    victim = jobs.launch(RunConfig(**cfg, checkpoint_every=25))
     ckpt = tmp_path / victim / "checkpoint.pt"
     running(jobs, victim)
     deadline = time.time() + 120
@@ -91,10 +91,10 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     resumed = finished(jobs, victim)
     assert resumed["status"] == "completed", resumed["error"]
     a, b = alone_run["result"], resumed["result"]
-    assert b["train_episodes"] == a["train_episodes"] == 200
+    assert b["train_episodes"] == a["train_episodes"] == 100
     rows = [(m["step"], m["name"]) for m in jobs.store.metrics(victim)]
     assert len(rows) == len(set(rows))  # the repeated stretch is rewritten, never doubled
-    assert [s for s, n in rows if n == "loss"] == list(range(10, 201, 10))
+    assert [s for s, n in rows if n == "loss"] == list(range(10, 101, 10))
     assert abs(a["test_accuracy"] - b["test_accuracy"]) <= a["test_ci95"], (a, b)
     print(
         f"\nresumed {b['test_accuracy']:.4f} vs uninterrupted {a['test_accuracy']:.4f} "
