@@ -101,6 +101,14 @@ class RunConfig:
         modality="image",
         group=EPISODE,
     )
+    augment: bool = _spec(
+        False,
+        "Augment training images",
+        "crop at random size and place, flip and colour-jitter every training image, each on its "
+        "own (the usual for photos)",
+        modality="image",
+        advanced=True,
+    )
     eval_episodes: int = _spec(
         600,
         "Test episodes",

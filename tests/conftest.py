@@ -61,6 +61,11 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    from metalearn.engine.memory import keep_freed_memory
+
+    # Tests train in this process the way a run's process trains (`engine.run.execute` does the
+    # same): freed activations are kept for the next step instead of faulted in again.
+    keep_freed_memory()
     config.addinivalue_line("markers", "fast: needs nothing slow (set automatically)")
     config.addinivalue_line("markers", "slow: in any tier but the fast one (set automatically)")
     for name, text in TIERS.items():

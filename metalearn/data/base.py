@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -84,9 +85,14 @@ class Split:
             cut["texts"] = [texts[i] for i in rows.tolist()]
         return dataclasses.replace(self, **cut)
 
-    def to_float(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 [..., C, H, W] -> float32, normalised."""
+    def to_float(
+        self, images: torch.Tensor, augment: Callable[[torch.Tensor], torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """uint8 [..., C, H, W] -> float32, normalised; `augment` (`data.augment.Augment`) is
+        applied to the [0, 1] images first."""
         x = images.float().div_(255.0)
+        if augment is not None:
+            x = augment(x)
         if self.mean != 0.0 or self.std != 1.0:
             x = x.sub_(self.mean).div_(self.std)
         return x

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from metalearn.data.augment import Augment
 from metalearn.data.base import DataError, Split
 
 
@@ -69,6 +70,7 @@ class EpisodeSampler:
         n_way, n_shot, n_query: episode shape.
         seed: seeds this sampler's own generator (independent of the global RNG).
         device: where the split's images are kept and episodes are built.
+        augment: crop, flip and colour-jitter every image (`data.augment`; training only).
 
     Raises:
         DataError: the split cannot provide episodes of this shape.
@@ -82,6 +84,7 @@ class EpisodeSampler:
         n_query: int,
         seed: int,
         device: str | torch.device = "cpu",
+        augment: bool = False,
     ):
         counts = torch.bincount(split.labels, minlength=split.n_classes)
         if n_way > split.n_classes:
@@ -96,6 +99,7 @@ class EpisodeSampler:
         self.split, self.n_way, self.n_shot, self.n_query = split, n_way, n_shot, n_query
         self.device = torch.device(device)
         self.generator = torch.Generator().manual_seed(seed)
+        self.augment = Augment(self.generator) if augment else None
         self.images = split.images.to(self.device)  # uint8, resident for the whole run
         # class_index[c, j] = position of the j-th image of class c (padded with 0 past counts[c]).
         order = torch.argsort(split.labels, stable=True)
@@ -134,7 +138,8 @@ class EpisodeSampler:
 
     def _gather(self, idx: torch.Tensor) -> torch.Tensor:
         """Image indices [...] -> float images [..., C, H, W] on the device."""
-        return self.split.to_float(self.images[to_device(idx, self.device)])
+        x = self.images[to_device(idx, self.device)]
+        return self.split.to_float(x, self.augment) if self.augment else self.split.to_float(x)
 
     def _episode(self, x: torch.Tensor, classes: torch.Tensor) -> Episode:
         """x [n_way, shot + query, C, H, W] -> the episode (class-major, support before query)."""
@@ -161,9 +166,12 @@ class EpisodeSampler:
 class BatchSampler:
     """Uniform random labelled batches over a whole split, for pre-training (transfer baseline)."""
 
-    def __init__(self, split: Split, seed: int, device: str | torch.device = "cpu"):
+    def __init__(
+        self, split: Split, seed: int, device: str | torch.device = "cpu", augment: bool = False
+    ):
         self.split, self.device = split, torch.device(device)
         self.generator = torch.Generator().manual_seed(seed)
+        self.augment = Augment(self.generator) if augment else None
         self.images = split.images.to(self.device)
         self.labels = split.labels.to(self.device)
 
@@ -171,4 +179,6 @@ class BatchSampler:
         """Returns images [B, C, H, W] float and labels [B] int64."""
         idx = torch.randint(len(self.labels), (batch_size,), generator=self.generator)
         idx = to_device(idx, self.device)
-        return self.split.to_float(self.images[idx]), self.labels[idx]
+        x = self.images[idx]
+        x = self.split.to_float(x, self.augment) if self.augment else self.split.to_float(x)
+        return x, self.labels[idx]

@@ -119,8 +119,8 @@ def _listing(source: Source) -> Listing:
             with zipfile.ZipFile(source.path) as archive:
                 names = archive.namelist()
         except (zipfile.BadZipFile, OSError) as err:
-            what = f"cannot read {source.path.name} as a zip ({err})"
-            raise DataError(f"miniimagenet: {what}") from None
+            name = source.path.name
+            raise DataError(f"miniimagenet: cannot read {name} as a zip ({err})") from None
         for name in names:
             if m := MEMBER.search(name):
                 out[m.group(1).lower()].setdefault(m.group(2), []).append(name)

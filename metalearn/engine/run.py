@@ -21,7 +21,12 @@ from metalearn.engine.build import build_algorithm
 from metalearn.engine.device import describe_device, resolve_device
 from metalearn.engine.evaluate import mean_ci95
 from metalearn.engine.kinds import Context, kind_of
-from metalearn.engine.memory import memory_problems, peak_memory, reset_peak
+from metalearn.engine.memory import (
+    keep_freed_memory,
+    memory_problems,
+    peak_memory,
+    reset_peak,
+)
 from metalearn.engine.trainer import DiskFull, Diverged, load_checkpoint
 from metalearn.engine.validate import stored, validate
 from metalearn.store import NoSuchRun, Store
@@ -62,6 +67,7 @@ def execute(
                 progress(step, values)
 
         ctx = Context(cfg, store, run_id, device, resume, on_metrics, should_stop)
+        keep_freed_memory()
         reset_peak(str(device))
         result = kind.run(ctx)
         peak = peak_memory(str(device))  # since training began, where a trainer reset it

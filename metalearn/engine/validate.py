@@ -114,6 +114,13 @@ def modality_problems(
 ) -> list[str]:
     """An algorithm, its feature network and its encoder settings against what the dataset's
     examples are (images or text)."""
+    if data.task != "classification" or data.modality != "image":
+        if cfg.augment is True:
+            return [
+                f"augment crops, flips and recolours images, and {cfg.dataset!r} holds "
+                f"{data.modality if data.task == 'classification' else data.task + ' tasks'}; "
+                "turn augment off"
+            ]
     if data.task != "classification":
         return []
     modality, out = data.modality, []

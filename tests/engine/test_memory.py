@@ -80,22 +80,29 @@ def test_auto_plans_the_cpu_without_a_gpu():
 def test_a_runs_peak_memory_is_its_own_and_is_recorded(tmp_path):
     """reset_peak starts the measurement afresh (memory freed before it does not count); a
     run's result records its peak resident memory."""
-    import numpy as np
+    import mmap
 
     from metalearn.config import RunConfig
     from metalearn.engine.memory import peak_memory, reset_peak
     from metalearn.engine.run import execute
     from metalearn.store import Store
 
-    big = np.ones(40_000_000)  # 305 MiB
+    def resident(mib: int) -> mmap.mmap:
+        """Memory of its own mapping (malloc keeps what it frees: `keep_freed_memory`)."""
+        block = mmap.mmap(-1, mib * 2**20)
+        for i in range(0, len(block), mmap.PAGESIZE):
+            block[i] = 1
+        return block
+
+    big = resident(305)
     before = peak_memory()["peak_rss_mb"]
-    del big
+    big.close()
     reset_peak()
     after = peak_memory()["peak_rss_mb"]
     assert after < before - 250, (before, after)
-    grown = np.ones(20_000_000)  # 153 MiB
+    grown = resident(153)
     assert peak_memory()["peak_rss_mb"] > after + 120
-    del grown
+    grown.close()
 
     store = Store(tmp_path)
     cfg = RunConfig(
@@ -106,3 +113,21 @@ def test_a_runs_peak_memory_is_its_own_and_is_recorded(tmp_path):
     assert 50 < result["peak_rss_mb"] < 20_000
     assert 0 <= result["train_memory_mb"] < result["peak_rss_mb"]  # training's own share
     assert store.get_run(run_id)["result"]["peak_rss_mb"] == result["peak_rss_mb"]
+
+
+def test_freed_activations_are_kept_for_the_next_step():
+    """After `keep_freed_memory` (the conftest calls it, as every run's process does), freeing
+    and allocating a 64 MB tensor again costs no page faults: the memory was kept."""
+    import resource
+
+    import torch
+
+    from metalearn.engine.memory import keep_freed_memory
+
+    assert keep_freed_memory()  # Linux with glibc, as this suite runs
+    torch.ones(16 * 2**20).sum()  # the block, faulted in once
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        torch.ones(16 * 2**20).sum()
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert faults < 1000, faults  # by default: about 16,000 per 64 MB block, each time

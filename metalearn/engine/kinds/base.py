@@ -259,7 +259,8 @@ class RunKind:
         episodes here); `generator` is the CPU generator a checkpoint saves."""
         from metalearn.data import EpisodeSampler
 
-        sampler = EpisodeSampler(train, *self.training_shape(cfg), cfg.seed, device)
+        shape = self.training_shape(cfg)
+        sampler = EpisodeSampler(train, *shape, cfg.seed, device, augment=cfg.augment)
         return Draw(sampler, lambda: sampler.sample_many(cfg.meta_batch))
 
     def per_update(self, cfg: RunConfig) -> int:

@@ -23,7 +23,7 @@ class Transfer(RunKind):
     def training_data(self, cfg, train, device):
         from metalearn.data import BatchSampler
 
-        sampler = BatchSampler(train, cfg.seed, device)
+        sampler = BatchSampler(train, cfg.seed, device, augment=cfg.augment)
         return Draw(sampler, lambda: sampler.sample(cfg.hyper["batch_size"]))
 
     def per_update(self, cfg) -> int:
