@@ -131,16 +131,22 @@ def write_cifar10_images(
                 buf = BytesIO()
                 Image.fromarray(pattern(c, offset + i)).save(buf, format="JPEG", quality=95)
                 files[f"cifar10-images/{part}/{name}/{i:04d}.jpg"] = buf.getvalue()
-    folder = root / "cifar10-images"
+    return _zipped_or_extracted(root, "cifar10-images", files, zipped)
+
+
+def _zipped_or_extracted(root: Path, name: str, files: dict[str, bytes], zipped: bool) -> Path:
+    """`files` (paths under `root`, starting `<name>/`) in `<root>/<name>/<name>.zip`, or
+    written out under `root`. Returns the zip or the folder `<root>/<name>`."""
+    folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     if zipped:
-        with zipfile.ZipFile(folder / "cifar10-images.zip", "w") as z:
-            for name, data in files.items():
-                z.writestr(name, data)
-        return folder / "cifar10-images.zip"
-    for name, data in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
+        with zipfile.ZipFile(folder / f"{name}.zip", "w") as z:
+            for member, data in files.items():
+                z.writestr(member, data)
+        return folder / f"{name}.zip"
+    for member, data in files.items():
+        (root / member).parent.mkdir(parents=True, exist_ok=True)
+        (root / member).write_bytes(data)
     return folder
 
 
@@ -217,19 +223,10 @@ def write_miniimagenet_images(
                 lines.append(f"{wnid}{i:08d}.jpg,{wnid}")
             c += 1
         files[f"miniimagenet-images/splits/ravi/{split}.csv"] = "\n".join(lines).encode()
-    folder = root / "miniimagenet-images"
-    folder.mkdir(parents=True, exist_ok=True)
+    out = _zipped_or_extracted(root, "miniimagenet-images", files, zipped)
     if names:
-        (folder / "class_names.tsv").write_text("\n".join(rows) + "\n")
-    if zipped:
-        with zipfile.ZipFile(folder / "miniimagenet-images.zip", "w") as z:
-            for name, data in files.items():
-                z.writestr(name, data)
-        return folder / "miniimagenet-images.zip"
-    for name, data in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
-    return folder
+        (root / "miniimagenet-images" / "class_names.tsv").write_text("\n".join(rows) + "\n")
+    return out
 
 
 INTENTS = {

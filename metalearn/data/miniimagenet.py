@@ -176,28 +176,44 @@ def _index_of(source: Source, stamp: str) -> dict:
 
 
 # -- the pixels, decoded once and memory-mapped -------------------------------------------------
-def _decode_all(source: Source, path: Path, progress: Progress | None) -> None:
-    """Decodes every image at 84x84 into the array file `path` (written aside, then renamed)."""
-    listing = _listing(source)
-    members = [m for s in SPLITS for files in listing[s].values() for m in files]
+def _write_array(
+    path: Path, n: int, side: int, fill: Callable[[int, int], np.ndarray], progress: Progress | None
+) -> None:
+    """Writes uint8 [n, 3, side, side] into the array file `path`, rows `start:stop` from
+    `fill(start, stop)`, a chunk at a time; written aside, then renamed (a crash never leaves a
+    half-written cache behind)."""
     tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-    out = np.lib.format.open_memmap(tmp, "w+", np.uint8, (len(members), 3, SIDE, SIDE))
-    archive = zipfile.ZipFile(source.path) if source.kind == "zip" else None
+    out = np.lib.format.open_memmap(tmp, "w+", np.uint8, (n, 3, side, side))
     try:
-        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # Pillow decodes without the GIL
-            for start in range(0, len(members), CHUNK):
-                names = members[start : start + CHUNK]
-                data = [archive.read(n) if archive else source.path / n for n in names]
-                out[start : start + len(names)] = np.stack(list(pool.map(_decode, names, data)))
-                if progress:
-                    progress(start + len(names), len(members))
+        for start in range(0, n, CHUNK):
+            stop = min(n, start + CHUNK)
+            out[start:stop] = fill(start, stop)
+            if progress:
+                progress(stop, n)
         out.flush()
         del out
         os.replace(tmp, path)
     finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _decode_all(source: Source, path: Path, progress: Progress | None) -> None:
+    """Decodes every image at 84x84 into the array file `path`."""
+    listing = _listing(source)
+    members = [m for s in SPLITS for files in listing[s].values() for m in files]
+    archive = zipfile.ZipFile(source.path) if source.kind == "zip" else None
+    try:
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # Pillow decodes without the GIL
+
+            def decoded(start: int, stop: int) -> np.ndarray:
+                names = members[start:stop]
+                data = [archive.read(n) if archive else source.path / n for n in names]
+                return np.stack(list(pool.map(_decode, names, data)))
+
+            _write_array(path, len(members), SIDE, decoded, progress)
+    finally:
         if archive:
             archive.close()
-        tmp.unlink(missing_ok=True)
     log.info("miniimagenet: decoded %d images from %s", len(members), source.path.name)
 
 
@@ -209,20 +225,12 @@ def _decode(name: str, data: bytes | Path) -> np.ndarray:
 
 
 def _resize_all(full: np.ndarray, size: int, path: Path, progress: Progress | None) -> None:
-    """The 84x84 array resized to `size` (antialiased bilinear), chunk by chunk."""
-    tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-    out = np.lib.format.open_memmap(tmp, "w+", np.uint8, (len(full), 3, size, size))
-    try:
-        for start in range(0, len(full), CHUNK):
-            chunk = torch.from_numpy(np.ascontiguousarray(full[start : start + CHUNK]))
-            out[start : start + len(chunk)] = resize(chunk, size).numpy()
-            if progress:
-                progress(start + len(chunk), len(full))
-        out.flush()
-        del out
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """The 84x84 array resized to `size` (antialiased bilinear, as `base.resize`)."""
+
+    def resized(start: int, stop: int) -> np.ndarray:
+        return resize(torch.from_numpy(np.ascontiguousarray(full[start:stop])), size).numpy()
+
+    _write_array(path, len(full), size, resized, progress)
 
 
 def pixels(source: Source, size: int = SIDE, progress: Progress | None = None) -> np.ndarray:
