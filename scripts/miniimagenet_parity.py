@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,13 +25,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from metalearn.config import RunConfig
-from metalearn.data import DATASETS, EpisodeSampler
-from metalearn.engine.device import describe_device
-from metalearn.engine.evaluate import mean_ci95
-from metalearn.engine.run import execute
-from metalearn.models import Conv4
-from metalearn.store import Store
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from metalearn.config import RunConfig  # noqa: E402
+from metalearn.data import DATASETS, EpisodeSampler  # noqa: E402
+from metalearn.engine.device import describe_device  # noqa: E402
+from metalearn.engine.evaluate import mean_ci95  # noqa: E402
+from metalearn.engine.run import execute  # noqa: E402
+from metalearn.models import Conv4  # noqa: E402
+from metalearn.store import Store  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "miniimagenet_parity.jsonl"
 
