@@ -138,8 +138,7 @@ class EpisodeSampler:
 
     def _gather(self, idx: torch.Tensor) -> torch.Tensor:
         """Image indices [...] -> float images [..., C, H, W] on the device."""
-        x = self.images[to_device(idx, self.device)]
-        return self.split.to_float(x, self.augment) if self.augment else self.split.to_float(x)
+        return self.split.to_float(self.images[to_device(idx, self.device)], self.augment)
 
     def _episode(self, x: torch.Tensor, classes: torch.Tensor) -> Episode:
         """x [n_way, shot + query, C, H, W] -> the episode (class-major, support before query)."""
@@ -179,6 +178,4 @@ class BatchSampler:
         """Returns images [B, C, H, W] float and labels [B] int64."""
         idx = torch.randint(len(self.labels), (batch_size,), generator=self.generator)
         idx = to_device(idx, self.device)
-        x = self.images[idx]
-        x = self.split.to_float(x, self.augment) if self.augment else self.split.to_float(x)
-        return x, self.labels[idx]
+        return self.split.to_float(self.images[idx], self.augment), self.labels[idx]

@@ -49,8 +49,9 @@ class TextSplit(Split):
 
     texts: list[str] = field(default_factory=list)
 
-    def to_float(self, images: torch.Tensor) -> torch.Tensor:
-        """Rows as they are: features are already float, token ids must stay integers."""
+    def to_float(self, images: torch.Tensor, augment=None) -> torch.Tensor:
+        """Rows as they are: features are already float, token ids must stay integers (no
+        augmentation: validation refuses it for text)."""
         return images
 
 
