@@ -35,7 +35,7 @@ pages = [
     st.Page("pages/views/draw.py", title=t("Draw your own"), icon=":material/draw:"),
     st.Page("pages/views/inside.py", title=t("Inside the learners"), icon=":material/memory:"),
     st.Page("pages/views/learn.py", title=t("Learn"), icon=":material/school:"),
-    st.Page("pages/views/claims.py", title=t("The seed's claims"), icon=":material/fact_check:"),
+    st.Page("pages/views/claims.py", title=t("The article's claims"), icon=":material/fact_check:"),
 ]
 if not store_banner():
     st.stop()

@@ -29,7 +29,7 @@ class CatalogError(RuntimeError):
     """A class attribute the catalogue cannot read without running the module."""
 
 
-# The families' names in human words (the seed's four families and the transfer baseline).
+# The families' names in human words (the article's four families and the transfer baseline).
 FAMILY_NAMES = {
     "model": "Model-based",
     "optimization": "Optimization-based",
@@ -69,7 +69,7 @@ class AlgorithmInfo:
 
     @property
     def family_in_seed(self) -> str:
-        """The family the seed document files it under (MAML's: model-based)."""
+        """The family the article files it under (MAML's: model-based)."""
         return self.seed_family or self.family
 
     @property

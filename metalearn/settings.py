@@ -146,7 +146,7 @@ BACKBONE = Setting(
     str,
     "conv4",
     "Feature network",
-    "images: conv4 (four conv blocks), simple_cnn (the seed's small CNN) or resnet12; text: "
+    "images: conv4 (four conv blocks), simple_cnn (the article's small CNN) or resnet12; text: "
     "minilm (the pretrained all-MiniLM-L6-v2 sentence encoder) or bag (a bag of word "
     "embeddings learned from scratch)",
     choices=BACKBONES + TEXT_BACKBONES,

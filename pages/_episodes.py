@@ -11,17 +11,25 @@ from pages._i18n import t, tc
 SIDE = 72  # pixels per drawn image: readable on a projector
 
 
-@st.cache_resource(show_spinner=False)
-def _test_split(dataset: str):
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _test_split(dataset: str, root: str | None, image_size: int | None):
     from metalearn.data import DATASETS  # loads torch: only when an episode is drawn
 
-    return DATASETS[dataset].load(None, "test")
+    return DATASETS[dataset].load(root, "test", image_size)
 
 
-def test_split(dataset: str):
-    """A dataset's test split (loaded once per server)."""
+def test_split(dataset: str, root: str | None = None, image_size: int | None = None):
+    """A dataset's test split from `root` (None: the default data roots) at `image_size` (None:
+    the dataset's own), loaded once per server."""
     with st.spinner(t("Loading data…")):
-        return _test_split(dataset)
+        return _test_split(dataset, root or None, image_size)
+
+
+def class_caption(split, class_index: int, row: int) -> str:
+    """A support row's caption: its place in the episode, and the class's name where the
+    dataset has readable ones ("class 2 · house finch")."""
+    name = split.class_names[class_index]
+    return t("class {row}", row=row) + (f" · {name}" if name else "")
 
 
 def show(img: np.ndarray) -> np.ndarray:
@@ -51,7 +59,7 @@ def draw_support(split, classes, idx, n_shot: int, text: bool) -> None:
         st.image(
             [show(split.images[int(i)].numpy()) for i in idx[row, :n_shot]],
             width=SIDE,
-            caption=[t("class {row}", row=row)] * n_shot,
+            caption=[class_caption(split, int(classes[row]), row)] * n_shot,
         )
 
 
@@ -75,14 +83,17 @@ def draw_query(split, idx, n_shot: int, text: bool, captions: list[list[str]]) -
     )
 
 
-def preview(dataset: str, n_way: int, n_shot: int, n_query: int, seed: int) -> None:
-    """One test episode of this shape, drawn before anything is launched (seeded: the same
-    numbers, the same episode); says why when the dataset cannot give one."""
+def preview(
+    dataset: str, n_way: int, n_shot: int, n_query: int, seed: int, root: str | None = None
+) -> None:
+    """One test episode of this shape from the data under `root` (None: the default roots),
+    drawn before anything is launched (seeded: the same numbers, the same episode); says why
+    when the dataset cannot give one."""
     from metalearn import catalog
     from metalearn.data import DataError, EpisodeSampler
 
-    split = test_split(dataset)
     try:
+        split = test_split(dataset, root)
         sampler = EpisodeSampler(split, n_way, n_shot, n_query, seed)
     except DataError as err:
         st.error(tc(str(err)))

@@ -1,6 +1,6 @@
-"""Runs the checks of the seed's claims (`metalearn.engine.claims`) as the Claims page's "Run this
-check" button does - each check one group of worker processes, on identical test episodes - and
-prints each claim's verdict, with the runs it rests on, as one JSON row.
+"""Runs the checks of the article's claims (`metalearn.engine.claims`) as the Claims page's
+"Run this check" button does - each check one group of worker processes, on identical test
+episodes - and prints each claim's verdict, with the runs it rests on, as one JSON row.
 
     python scripts/claims.py --home runs/claims [--only compute small_data] [--out FILE]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import time
@@ -23,6 +24,20 @@ def train_row(cmd: list[str], **row) -> dict:
         row["wall_seconds"] = round(time.time() - start, 1)
     print(json.dumps(row), flush=True)
     return row
+
+
+def run_arguments(parser, max_seconds: float, out: str) -> None:
+    """The flags every method-table script takes: training budget, device, data root, test
+    episodes, seed, extra train flags, and where the rows go."""
+    parser.add_argument("--max-seconds", type=float, default=max_seconds)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--eval-episodes", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=0, help="training seed (test episodes fixed)")
+    parser.add_argument(
+        "--extra", nargs=argparse.REMAINDER, default=[], help="more train flags for every run"
+    )
+    parser.add_argument("--out", default=str(REPO / "docs" / "results" / out))
 
 
 def append(out: Path, rows: list[dict], table: list[str]) -> None:

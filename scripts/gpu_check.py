@@ -32,13 +32,15 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=540.0, help="seconds for everything")
     parser.add_argument(
         "--only",
-        choices=["all", "maml", "methods", "sweep", "peers", "accuracy"],
+        choices=["all", "maml", "methods", "sweep", "peers", "accuracy", "miniimagenet"],
         default="all",
         help="maml: issue 3's GPU lines alone; methods: issue 14's methods on the papers' four "
         "Omniglot settings (scripts/omniglot_methods.py); sweep: issue 17's 8 ProtoNet runs "
         "on one GPU through Ray against one alone (scripts/ray_gpu_sweep.py); peers: issue "
         "19's race against learn2learn / higher / easyfsl on the GPU and the torch.compile "
-        "check; accuracy: issue 19's time to the papers' accuracy (ProtoNet 98.8, MAML 98.7)",
+        "check; accuracy: issue 19's time to the papers' accuracy (ProtoNet 98.8, MAML 98.7); "
+        "miniimagenet: issue 36's paper-setting runs on miniImageNet (ProtoNet, Baseline++; "
+        "MAML and ResNet-12 pre-training throughput and peak memory)",
     )
     args = parser.parse_args()
     device = os.environ.get("DEVICE", "cuda")
@@ -159,6 +161,37 @@ def main() -> None:
              [PY, "scripts/compile_check.py", "--device", device, "--dataset", "omniglot",
               "--data-root", args.data_root],
              parse="lines", need=60)  # fmt: skip
+        print(f"done in {time.time() - started:.0f} s", flush=True)
+        return
+
+    if args.only == "miniimagenet":  # issue 36: the papers' settings at 84x84, on a budget
+        mini = ["--dataset", "miniimagenet", "--data-root", args.data_root, "--device", device]
+        mtrain = [PY, "-m", "metalearn", "train", *mini, "--json", "--no-progress"]
+        recipes = {  # `metalearn.engine.recipes`, each cut to a wall-clock budget
+            "protonet 1-shot (Snell et al.)": ("--algorithm protonet --n-shot 1 --train-way 30 "
+                                               "--train-query 15 --lr-decay-every 2000", 170),
+            "baseline++ (Chen et al.)": ("--algorithm finetune --head cosine --n-shot 1 "
+                                         "--batch-size 16 --augment", 170),
+        }  # fmt: skip
+        for step, (flags, budget) in recipes.items():
+            res = call(step,
+                       [*mtrain, *flags.split(), "--image-size", "84", "--n-query", "15",
+                        "--episodes", "100000000", "--max-seconds", secs(budget), "--val-every",
+                        "0", "--log-every", "500", "--eval-episodes", evals],
+                       need=budget * scale + 30)  # fmt: skip
+            if isinstance(res, dict) and "run_id" in res:
+                call(f"{step}, 5-shot test",
+                     [PY, "-m", "metalearn", "eval", "--run", res["run_id"], "--n-shot", "5",
+                      "--eval-episodes", evals, "--json"], need=20)  # fmt: skip
+        bench = [PY, "-m", "metalearn", "bench", *mini, "--json", "--image-size", "84"]
+        for step, flags in {
+            "maml bench (Finn et al.: 5 steps, meta-batch 4)": "--algorithm maml --n-shot 1 "
+            "--n-query 15 --inner-lr 0.01 --inner-steps 5 --meta-batch 4",
+            "resnet12 pre-training bench (RFS)": "--algorithm finetune --backbone resnet12 "
+            "--batch-size 64 --n-shot 1",
+        }.items():
+            call(step, [*bench, *flags.split(), *"--steps 10 --rounds 2".split()],
+                 parse="lines", need=30)  # fmt: skip
         print(f"done in {time.time() - started:.0f} s", flush=True)
         return
 

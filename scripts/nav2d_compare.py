@@ -1,5 +1,5 @@
 """2D navigation (Finn et al. 2017, section 5.3): MAML against the paper's baselines on the very
-same fixed test goals, with the seed's convergence-speed measure.
+same fixed test goals, with the article's convergence-speed measure.
 
 Every run goes through the CLI, one at a time (measure alone: two torch processes on two cores
 slow each other down). Each method trains for its time budget; the table gives the mean return

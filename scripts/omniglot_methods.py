@@ -16,24 +16,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli_runs import append, train_row
+from cli_runs import append, run_arguments, train_row
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from metalearn.engine.published import published  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Omniglot accuracy (%) in each paper: 5-way 1-shot, 5-way 5-shot, 20-way 1-shot, 20-way 5-shot.
-# None: the paper reports no Omniglot figure for that setting.
-PAPER = {
-    "matching": (98.1, 98.9, 93.8, 98.5),  # Vinyals et al. 2016, table 1 (no FCE)
-    "relation": (99.6, 99.8, 97.6, 99.1),  # Sung et al. 2018, table 1
-    "r2d2": (98.6, 99.7, 94.7, 98.9),  # Bertinetto et al. 2019, table 1
-    "simpleshot": (None, None, None, None),  # Wang et al. 2019: no Omniglot
-    "protomaml": (None, None, None, None),  # Triantafillou et al. 2020: Meta-Dataset only
-    "reptile": (95.39, 98.90, 88.14, 96.65),  # Nichol et al. 2018, table 1 (non-transductive)
-    "snail": (99.07, 99.78, 97.64, 99.36),  # Mishra et al. 2018, table 1
-    "cnp": (95.3, 98.5, 89.9, 96.8),  # Garnelo et al. 2018, table 2
-    "maml": (98.7, 99.9, 95.8, 98.9),  # Finn et al. 2017, table 1
-    "maml_pp": (99.47, 99.93, 97.65, 99.33),  # Antoniou et al. 2019, table 1
-}
+METHODS = ("matching", "relation", "r2d2", "simpleshot", "protomaml", "reptile", "snail", "cnp")
+METHODS += ("maml", "maml_pp")  # each paper's Omniglot figure: metalearn.engine.published
 SETTINGS = ("5w1s", "5w5s", "20w1s", "20w5s")
 # MAML's README run (meta-batch 16, inner lr 0.4, 1 step / 3 at test), and MAML++ in the very
 # same shape so that the options alone differ (with one training step the multi-step loss has a
@@ -58,18 +49,10 @@ EXTRA = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--methods", nargs="+", default=[m for m in PAPER if m not in ("maml", "maml_pp")]
+        "--methods", nargs="+", default=[m for m in METHODS if m not in ("maml", "maml_pp")]
     )
     parser.add_argument("--settings", nargs="+", default=["5w1s"], choices=SETTINGS)
-    parser.add_argument("--max-seconds", type=float, default=840.0)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
-    parser.add_argument("--eval-episodes", type=int, default=600)
-    parser.add_argument("--seed", type=int, default=0, help="training seed (test episodes fixed)")
-    parser.add_argument(
-        "--extra", nargs=argparse.REMAINDER, default=[], help="more train flags for every run"
-    )
-    parser.add_argument("--out", default=str(REPO / "docs" / "results" / "omniglot_methods"))
+    run_arguments(parser, 840.0, "omniglot_methods")
     args = parser.parse_args()
     out = Path(args.out)
     rows = []
@@ -86,7 +69,8 @@ def main() -> None:
                 *EXTRA.get(method, []), *args.extra,
             ]  # fmt: skip
             row = train_row(cmd, method=method, setting=setting, seed=args.seed)
-            row["paper"] = PAPER[method][SETTINGS.index(setting)]
+            figure = published("omniglot", method, int(way), int(shot))
+            row["paper"] = figure and figure[0]
             rows.append(row)
     lines = [
         "| method | setting | accuracy | 95% CI | paper | training episodes | training s |",

@@ -3,6 +3,8 @@ runs launched as one group through the job manager (real worker processes, queue
 on a CPU), timed from launch to the last result. Also each run's test score.
 
     python scripts/preset_times.py --out docs/results/presets.jsonl
+    # the photo lesson, with miniImageNet under the data root:
+    METALEARN_DATA=../shared/data python scripts/preset_times.py --only photos --out ...
 
 Run it with nothing else training on the machine.
 """
@@ -29,8 +31,9 @@ from metalearn.engine.validate import make_config  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", help="append one JSON line per preset")
+    parser.add_argument("--only", help="only the presets whose title contains this")
     args = parser.parse_args()
-    for preset in PRESETS:
+    for preset in [p for p in PRESETS if not args.only or args.only in p.title]:
         jobs = JobManager(tempfile.mkdtemp(prefix="preset-"))
         started = time.perf_counter()
         _, ids = jobs.launch_group([make_config(s) for s in preset.settings()])

@@ -1,10 +1,10 @@
-"""The seed document's section-4 recipe written the plain way, independent of the package: the
+"""The article's section-4 recipe written the plain way, independent of the package: the
 yardstick for `train --algorithm finetune --finetune-mode seed`.
 
 torchvision transforms per image (RandomHorizontalFlip, RandomCrop(32, padding=4), Normalize 0.5)
 in a DataLoader (batches of 100, shuffled), the LeNet-style net of the PyTorch CIFAR tutorial,
 SGD lr 0.001 momentum 0.9, 10 epochs; then one epoch of fine-tuning on 1000 training images
-(seeded random, or `--first` for the seed's `Subset(range(1000))`); accuracy on the test images
+(seeded random, or `--first` for the article's `Subset(range(1000))`); accuracy on the test images
 before and after. Reads the JPEG copy's zip directly. Prints one JSON line.
 
     python scripts/reference_cifar_pipeline.py \

@@ -30,7 +30,7 @@ class ANIL(MAML):
 like MAML, but the inner steps change only the output layer w;
 the body phi is adapted by the outer update alone (its features are reused)
 """
-    seed_family = "model"  # the seed: it learns an initial model
+    seed_family = "model"  # the article: it learns an initial model
     order = 40
     modalities = ("image", "text")
     kinds = {"classification": "episodes", "regression": "regression"}

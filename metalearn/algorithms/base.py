@@ -47,7 +47,7 @@ class Algorithm(nn.Module):
         same_way: a fixed-size output layer, so train_way must equal n_way.
         order: menu position.
         formula, pseudocode: the Learn page's LaTeX and short pseudo-code of the method.
-        seed_family: the family the seed document files it under, where that differs from
+        seed_family: the family the article files it under, where that differs from
             `family` (the literature's); e.g. MAML: "model".
         modalities: what its classification runs read: "image", and "text" where its networks
             take the text encoders' features.

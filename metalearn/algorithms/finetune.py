@@ -46,7 +46,8 @@ FINETUNE_MODE = Setting(
     str,
     "episodic",
     "Mode",
-    "episodic: few-shot episodes; seed: the seed document's CIFAR-10 pipeline (train on the "
+    'episodic: few-shot episodes; seed: the CIFAR-10 pipeline of the article "Meta-learning '
+    'with fine-tuned models" (train on the '
     "whole training set, fine-tune on 1000 images, test on the test set)",
     choices=("episodic", "seed"),
     advanced=True,
@@ -56,9 +57,9 @@ FINETUNE_SUBSET = Setting(
     "finetune_subset",
     str,
     "random",
-    "Fine-tuning images (seed pipeline)",
-    "the 1000 training images the seed pipeline fine-tunes on: random (seeded, from all), "
-    "balanced (100 per class), first (the seed's Subset(range(1000)); in the image-folder copy "
+    "Fine-tuning images (article's pipeline)",
+    "the 1000 training images the article's pipeline fine-tunes on: random (seeded, from all), "
+    "balanced (100 per class), first (the article's Subset(range(1000)); in the image-folder copy "
     "of CIFAR-10 those are 1000 airplanes)",
     choices=("random", "balanced", "first"),
     advanced=True,

@@ -121,7 +121,7 @@ for each meta-batch of tasks:
     meta-loss = sum of query losses at theta_i
     theta -= beta * grad of meta-loss (through the inner steps)
 """
-    seed_family = "model"  # the seed: it learns an initial model
+    seed_family = "model"  # the article: it learns an initial model
     order = 30
     modalities = ("image", "text")
     kinds = {

@@ -97,7 +97,7 @@ like MAML, with S inner steps; after each step j, the query loss weighted by v_j
 step; batch-norm scale and shift per step; first-order at first, then second order;
 the outer learning rate annealed along a cosine
 """
-    seed_family = "model"  # the seed: it learns an initial model
+    seed_family = "model"  # the article: it learns an initial model
     order = 35
     modalities = ("image",)  # per-step batch norm sits in the Conv4 blocks
     kinds = {"classification": "episodes", "regression": "regression"}

@@ -30,7 +30,7 @@ class MetaSGD(MAML):
 like MAML, with a learned step size for every parameter (alpha),
 meta-learned together with the initialisation
 """
-    seed_family = "model"  # the seed: it learns an initial model
+    seed_family = "model"  # the article: it learns an initial model
     order = 50
     modalities = ("image", "text")
 

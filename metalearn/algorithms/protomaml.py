@@ -46,7 +46,7 @@ for each task: prototypes c_k of the support features
     MAML's inner steps on the support set (first-order)
     query loss; outer step on the feature network
 """
-    seed_family = "model"  # the seed: it learns an initial model
+    seed_family = "model"  # the article: it learns an initial model
     order = 42
     modalities = ("image", "text")
     kinds = {"classification": "episodes"}

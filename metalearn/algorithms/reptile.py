@@ -108,7 +108,7 @@ for each meta-batch of tasks:
     phi += epsilon * mean(W_i - phi)      (no second derivatives)
 at test: k' steps on the support set from phi
 """
-    seed_family = "model"  # the seed: it learns an initial model
+    seed_family = "model"  # the article: it learns an initial model
     order = 45
     modalities = ("image", "text")
     kinds = {

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from metalearn.config import RunConfig
 
 SPLITS = ("train", "val", "test")
+Progress = Callable[[int, int], None]  # a slow load's (items done, items in all)
 
 
 class DataError(ValueError):
@@ -126,9 +127,10 @@ class Dataset:
         raise NotImplementedError
 
     @classmethod
-    def load_for(cls, cfg: RunConfig, split: str) -> Split:
+    def load_for(cls, cfg: RunConfig, split: str, progress: Progress | None = None) -> Split:
         """One split as the run `cfg` reads it (images at its `image_size`; a text dataset's
-        utterances in the form its encoder takes)."""
+        utterances in the form its encoder takes). `progress` is called with (done, in all)
+        by a dataset whose first load takes a while (miniImageNet's decode)."""
         return cls.load(cfg.data_root, split, cfg.image_size)
 
     @classmethod

@@ -5,7 +5,7 @@ CIFAR-10 as image files (`cifar_images`).
   <root>/cifar10-images/cifar10-images.zip or a folder of train/ and test/ class folders.
   Episodes use a class split (airplane..deer train, dog/frog validation, horse/ship/truck
   test) over all 60000 images; `load_standard` gives the usual 50000/10000 image split for the
-  seed's transfer pipeline.
+  article's transfer pipeline.
 - `cifar-fs` (Bertinetto et al. 2019): <root>/cifar-100-python/{train, test, meta}, 100 fine
   classes split 64 / 16 / 20, all 600 images of each class.
 """
@@ -32,7 +32,7 @@ from metalearn.data.base import (
     split_by_class,
 )
 
-NORM = {"mean": 0.5, "std": 0.5}  # the seed's Normalize((0.5,)*3, (0.5,)*3)
+NORM = {"mean": 0.5, "std": 0.5}  # the article's Normalize((0.5,)*3, (0.5,)*3)
 ARCHIVES = {
     "cifar10": (
         "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
@@ -181,7 +181,7 @@ class _Cifar(Dataset):
 class Cifar10(_Cifar):
     name = "cifar10"
     standard_split = True  # its own train/test images: the whole-dataset pipeline runs on it
-    summary = "CIFAR-10 (the seed's transfer example): 10 classes of 32x32 colour photos."
+    summary = "CIFAR-10 (the article's transfer example): 10 classes of 32x32 colour photos."
     how_to_get = "Extract cifar-10-python.tar.gz under the data root, or download it when online."
 
 

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -43,12 +44,16 @@ from metalearn.data.base import (
     DataError,
     Dataset,
     DatasetInfo,
+    Progress,
     Split,
     cache_dir,
     data_root,
     resize,
 )
 from metalearn.data.images import decode, inside
+
+if TYPE_CHECKING:
+    from metalearn.config import RunConfig
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +62,6 @@ NORM = {"mean": 0.5, "std": 0.5}
 NAMES = "miniimagenet-images"  # the folder and zip name the data root is searched for
 MEMBER = re.compile(r"(?:^|/)(train|val|test)/([^/]+)/([^/]+\.(?:jpe?g|png))$", re.IGNORECASE)
 CHUNK = 2000  # images decoded (or resized) per step, so progress can be reported
-
-Progress = Callable[[int, int], None]  # (images done, images in all)
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,10 @@ class MiniImageNet(Dataset):
         counts = _index(_source(root))["counts"]
         splits = {s: (len(counts[s]), min(counts[s], default=0)) for s in SPLITS}
         return DatasetInfo(cls.name, cls.task, 3, SIDE, splits, **NORM)
+
+    @classmethod
+    def load_for(cls, cfg: RunConfig, split: str, progress: Progress | None = None) -> Split:
+        return cls.load(cfg.data_root, split, cfg.image_size, progress)
 
     @classmethod
     def load(

@@ -108,7 +108,7 @@ class TextDataset(Dataset):
         return TextSplit(inputs, relabelled, names, texts=texts)
 
     @classmethod
-    def load_for(cls, cfg: RunConfig, split: str) -> TextSplit:
+    def load_for(cls, cfg: RunConfig, split: str, progress=None) -> TextSplit:
         from metalearn.models.text import input_form
 
         return cls.load(cfg.data_root, split, form=input_form(cfg.hyper))

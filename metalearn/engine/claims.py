@@ -1,4 +1,5 @@
-"""The seed's claims, tested by the lab. The seed's FAQ (section 8.2) says which family of
+"""The article's claims, tested by the lab. The FAQ (section 8.2) of the article
+"Meta-learning with fine-tuned models" says which family of
 meta-learning suits what: model-based methods image classification, optimization-based ones
 reinforcement learning, metric-based ones small data, memory-based ones large data, and that
 model-based methods need more compute than metric-based ones. Each claim here says how the lab
@@ -6,7 +7,7 @@ puts it to the test (a check: a group of runs on identical test episodes) and ju
 those runs: supported, contradicted, inconclusive (measured, no clear difference) or not
 measured yet. Torch-free: the judges read stored results and per-episode scores.
 
-"Model-based" is the seed's sense (it files MAML there, see `catalog.Algorithm.family_in_seed`);
+"Model-based" is the article's sense (it files MAML there, see `catalog.Algorithm.family_in_seed`);
 the literature's sense (SNAIL, neural processes) is named where it differs.
 """
 
@@ -54,7 +55,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of the seed and the lab's test of it.
+    """One claim of the article and the lab's test of it.
 
     Attributes:
         key: a short name ("compute").
@@ -126,7 +127,7 @@ def _rows(runs: list[dict], **extra: Callable[[dict], Any]) -> list[dict[str, An
 
 
 def judge_compute(runs: list[dict], scores: Scores) -> Finding:
-    """Model-based (the seed's: MAML) against metric-based (ProtoNet) on the same episodes:
+    """Model-based (the article's: MAML) against metric-based (ProtoNet) on the same episodes:
     seconds per training episode and the memory training held."""
     model = [r for r in runs if _family(r) == "model"]
     metric = [r for r in runs if _family(r) == "metric"]
@@ -251,7 +252,7 @@ CLAIMS = (
     Claim(
         "compute",
         "Model-based methods need more compute than metric-based methods.",
-        "MAML (the seed's model-based method) and ProtoNet (metric-based) train for the same "
+        "MAML (the article's model-based method) and ProtoNet (metric-based) train for the same "
         "150 episodes of 5-way 1-shot glyphs and are tested on the same 200 episodes. "
         "Compute: seconds per training episode and the memory training held (on a GPU its "
         "tensors' peak; on a CPU the resident memory it added).",
@@ -272,7 +273,7 @@ CLAIMS = (
     Claim(
         "images",
         "Model-based methods suit image classification.",
-        f"5-way 5-shot glyph images: MAML (the seed's model-based method), ProtoNet and the "
+        f"5-way 5-shot glyph images: MAML (the article's model-based method), ProtoNet and the "
         f"fine-tuning baseline, {BUDGET} s each, paired on the same 200 test episodes. "
         "Supported if no method is significantly more accurate than MAML.",
         "about 170 s on a 2-core CPU",

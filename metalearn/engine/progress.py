@@ -49,7 +49,15 @@ def phase(config: dict[str, Any], status: str, latest: Latest, unit: str = "epis
         return Phase(
             "testing", min(done / max(tests, 1), 1.0), f"Testing: {done}/{tests} test {unit}{left}"
         )
-    if not latest:
+    loading = "load_done" in latest and "episodes_per_second" not in latest
+    if loading and latest["load_done"][0] < latest.get("load_total", (0.0, 0))[0]:
+        done, total = int(latest["load_done"][0]), int(latest["load_total"][0])
+        return Phase(
+            "preparing",
+            done / max(total, 1),
+            f"Starting: decoding the images once (then cached): {done:,}/{total:,}",
+        )
+    if not latest or loading:
         if (config.get("hyper") or {}).get("compile"):  # compiled on the first episodes
             return Phase(
                 "preparing",

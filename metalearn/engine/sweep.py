@@ -14,6 +14,7 @@ from typing import Any
 
 from metalearn import catalog
 from metalearn.config import SPEC, ConfigError, RunConfig
+from metalearn.engine.estimate import estimate, past_rates
 from metalearn.engine.validate import make_config, validate
 from metalearn.store import Store
 
@@ -213,26 +214,18 @@ def describe_grid(plan: SweepPlan) -> str:
     return " × ".join(parts)
 
 
-def estimate_seconds(store: Store, configs: list[RunConfig], parallel: int = 1) -> float | None:
-    """Roughly how long the sweep takes: each run's training and testing at the seconds per
-    episode that the latest completed run of its algorithm on its dataset took, divided over
-    `parallel` runs at once. None if any run has no such past run to go by."""
-    rates: dict[tuple[str, str], tuple[float, float]] = {}  # s per training / test episode
-    for run in store.list_runs():
-        res, c = run["result"] or {}, run["config"]
-        seconds, episodes = res.get("train_seconds"), c.get("episodes")
-        if run["status"] != "completed" or not seconds or not episodes:
-            continue
-        ended, started = run["ended_at"] or 0.0, run["started_at"] or 0.0
-        rest = max(0.0, ended - started - seconds)  # testing (and start-up)
-        rates[(c["algorithm"], c["dataset"])] = (seconds / episodes, rest / c["eval_episodes"])
-    total = 0.0
-    for cfg in configs:
-        rate = rates.get((cfg.algorithm, cfg.dataset))
-        if rate is None:
-            return None
-        total += rate[0] * cfg.episodes + rate[1] * cfg.eval_episodes
-    return total / max(1, parallel)
+def estimate_seconds(
+    store: Store, configs: list[RunConfig], parallel: int = 1, device: str = "cpu"
+) -> float | None:
+    """Roughly how long the sweep takes on `device` (as the store names it): each run's loading,
+    training (at most its time budget) and testing at the rates of the latest completed run of
+    its shape there (`engine.estimate`), divided over `parallel` runs at once. None if any run
+    has nothing to go by."""
+    rates = past_rates(store)
+    totals = [estimate(cfg, device, rates).total for cfg in configs]
+    if any(total is None for total in totals):
+        return None
+    return sum(totals) / max(1, parallel)
 
 
 def sweep_rows(store: Store, sweep_id: str) -> list[dict[str, Any]]:

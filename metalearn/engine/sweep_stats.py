@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from scipy import stats
 
+from metalearn.engine.published import method_of, published
+
 if TYPE_CHECKING:
     from metalearn.engine.records import RunRecord
 
@@ -46,6 +48,7 @@ def sweep_frame(records: list[RunRecord]) -> pd.DataFrame:
                 "metric": r.kind.metric_label,
                 "higher_is_better": r.kind.higher_is_better,
                 "pairing_key": r.pairing_key,
+                **paper_figure(r),
             }
         )
     frame = pd.DataFrame(rows)
@@ -60,6 +63,16 @@ def sweep_frame(records: list[RunRecord]) -> pd.DataFrame:
     )
     frame["setting"] = (frame["dataset"] + " " if vary_data else "") + shape
     return frame
+
+
+def paper_figure(r: RunRecord) -> dict[str, float | str | None]:
+    """The paper's accuracy (a fraction) for this run's method, data and episode shape, and its
+    source, where its paper reports one (`engine.published`)."""
+    method = method_of(r.spec.algorithm, r.spec.hyper)
+    figure = published(r.spec.dataset, method, r.spec.n_way, r.spec.n_shot)
+    if figure is None:
+        return {"published": None, "published_source": None}
+    return {"published": figure[0] / 100, "published_source": figure[1]}
 
 
 def t_ci95(values: list[float]) -> float:
@@ -91,6 +104,8 @@ def across_seeds(frame: pd.DataFrame) -> pd.DataFrame:
                 "ci95_episodes": float(part["ci95"].astype(float).mean()),
                 "metric": part["metric"].iloc[0],
                 "higher_is_better": bool(part["higher_is_better"].iloc[0]),
+                "published": part["published"].iloc[0],
+                "published_source": part["published_source"].iloc[0],
             }
         )
     return pd.DataFrame(rows)
@@ -177,13 +192,21 @@ def cell(mean: float, ci: float, metric: str) -> str:
 def paper_table(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The method x setting table: cells "mean ± CI across seeds" (the runs' episode CI where a
     setting has one seed), and a same-shaped frame of booleans marking each column's best mean
-    (highest, or lowest where lower is better)."""
+    (highest, or lowest where lower is better). Where a paper reports a figure for a method and
+    setting (`engine.published`), the setting's column is followed by a "(paper)" one."""
     if summary.empty:
         return pd.DataFrame(), pd.DataFrame()
     settings = list(dict.fromkeys(summary.sort_values(["group", "n_shot"])["setting"]))
     methods = list(dict.fromkeys(summary["method"]))
-    cells = pd.DataFrame("", index=methods, columns=settings)
-    best = pd.DataFrame(False, index=methods, columns=settings)
+    known = summary[summary["published"].notna()] if "published" in summary else summary[:0]
+    with_paper = set(known["setting"])
+    columns = [c for s in settings for c in ([s, f"{s} (paper)"] if s in with_paper else [s])]
+    cells = pd.DataFrame("", index=methods, columns=columns)
+    best = pd.DataFrame(False, index=methods, columns=columns)
+    for _, row in known.iterrows():
+        cells.loc[row["method"], f"{row['setting']} (paper)"] = cell(
+            float(row["published"]), math.nan, row["metric"]
+        )
     for setting in settings:
         part = summary[summary["setting"] == setting]
         for _, row in part.iterrows():

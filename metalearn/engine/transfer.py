@@ -1,11 +1,11 @@
-"""The seed document's transfer pipeline (its section 4), end to end, as a mode of `finetune`.
+"""The article's transfer pipeline (its section 4), end to end, as a mode of `finetune`.
 
 SimpleCNN is trained on CIFAR-10's training images (SGD, lr 0.001, momentum 0.9, batches of 100,
 random flips and 4-pixel-padded crops, inputs normalised to [-1, 1]); then fine-tuned for one pass
-over a 1000-image subset (`finetune_subset`: seeded random by default; "first" is the seed's
+over a 1000-image subset (`finetune_subset`: seeded random by default; "first" is the article's
 `Subset(range(1000))`, which in a class-ordered copy is one class); then scored on the test
 images. Here `episodes` counts training batches
-(the seed's 10 epochs are 5000 batches of 100).
+(the article's 10 epochs are 5000 batches of 100).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def fine_tuning_images(labels: torch.Tensor, how: str, g: torch.Generator) -> to
     Args:
         labels: [N] class of each training image.
         how: "random" (seeded, from all N), "balanced" (an equal share of every class) or
-            "first" (the first SUBSET images, as the seed's `Subset(range(1000))`).
+            "first" (the first SUBSET images, as the article's `Subset(range(1000))`).
     """
     n = len(labels)
     if how == "first":

@@ -1,4 +1,4 @@
-"""The small CNN of the seed document's CIFAR-10 example (LeNet-style): conv 6@5x5, pool,
+"""The small CNN of the article's CIFAR-10 example (LeNet-style): conv 6@5x5, pool,
 conv 16@5x5, pool, then 120 and 84 hidden units. As a backbone it ends at the 84-d layer; the
 10-way output layer is the head the transfer pipeline trains and fine-tunes."""
 
@@ -19,7 +19,7 @@ class SimpleCNN(nn.Module):
             nn.ReLU(),
             nn.MaxPool2d(2),
         )
-        side = ((image_size - 4) // 2 - 4) // 2  # 32 -> 5, as in the seed (16 * 5 * 5)
+        side = ((image_size - 4) // 2 - 4) // 2  # 32 -> 5, as in the article (16 * 5 * 5)
         if side < 1:
             raise ValueError(f"simple_cnn needs images of at least 16x16, got {image_size}")
         self.fc = nn.Sequential(

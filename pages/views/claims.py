@@ -1,4 +1,4 @@
-"""The seed's claims, tested by the lab: each claim of its FAQ beside what the lab's own runs
+"""The article's claims, tested by the lab: each claim of its FAQ beside what the lab's own runs
 measure, a verdict, the runs behind each figure linked, and a button that launches the check's
 runs as one group (`metalearn.engine.claims`)."""
 
@@ -14,7 +14,7 @@ BADGES = {SUPPORTED: "green", CONTRADICTED: "red", UNMEASURED: "gray"}  # inconc
 COLUMNS = {
     "run": N_("Run"),
     "algorithm": N_("Algorithm"),
-    "family": N_("Family (the seed's)"),
+    "family": N_("Family (the article's)"),
     "score": N_("Test score"),
     "ci95": N_("± (95% CI)"),
     "seconds_per_episode": N_("Seconds per training episode"),
@@ -68,10 +68,11 @@ def waiting(claim, started: int) -> None:
     st.info(t("Checking: {n} of {total} runs still training or queued.", n=going, total=started))
 
 
-st.title(t("The seed's claims, tested"))
+st.title(t("The article's claims, tested"))
 st.markdown(
     t(
-        "The seed's FAQ (section 8.2) says which family of meta-learning suits what. Each claim "
+        'The FAQ (section 8.2) of the article "Meta-learning with fine-tuned models" says which '
+        "family of meta-learning suits what. Each claim "
         "is below with how the lab tests it, what its runs measured and a verdict: supported, "
         "contradicted, inconclusive (measured, no clear difference) or not measured yet. A "
         "check's runs share their test episodes; **Run this check** launches them as one group."

@@ -106,11 +106,13 @@ if shown and said is not None:  # text: the selected utterances
     )
 elif shown:
     images = np.concatenate([z["support_images"], z["query_images"]])
+    labels = np.concatenate([z["support_labels"], z["query_labels"]])
     cols = st.columns(len(shown))
     for col, i in zip(cols, shown, strict=True):
         img = images[i].transpose(1, 2, 0)
+        part = t("support") if i < len(z["support_images"]) else t("query")
         col.image(
             img.squeeze(-1) if img.shape[-1] == 1 else img,
             width=84,
-            caption="support" if i < len(z["support_images"]) else "query",
+            caption=f"{part} · {z['class_names'][int(labels[i])]}",  # its class's readable name
         )

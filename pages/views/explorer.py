@@ -28,16 +28,19 @@ def test_split_as(dataset: str, form: str):
 
 
 def episode_for(run_cfg, dataset: str, classes, idx, episode):
-    """The sampled episode as this run reads it: images as they are; utterances as its
-    encoder's features or tokens. classes [n_way] and idx [n_way, n_shot + n_query] are the
-    draw `episode` was built from."""
+    """The sampled episode as this run reads it: images at the side it trained on (the same
+    photos from its own data root); utterances as its encoder's features or tokens. classes
+    [n_way] and idx [n_way, n_shot + n_query] are the draw `episode` was built from."""
+    shot = episode.n_shot  # the same shape, from the episode itself
     if catalog.datasets()[dataset].modality != "text":
-        return episode
+        if run_cfg.image_size in (None, episode.support.shape[-1]):  # as drawn: the dataset's side
+            return episode
+        split = test_split(dataset, run_cfg.data_root, run_cfg.image_size)
+        return EpisodeSampler(split, len(classes), shot, idx.shape[1] - shot, 0).build(classes, idx)
     from metalearn.models.text import input_form
 
     with st.spinner(t("Loading data…")):
         split = test_split_as(dataset, input_form(run_cfg.hyper))
-    shot = episode.n_shot  # the same shape, from the episode itself
     return EpisodeSampler(split, len(classes), shot, idx.shape[1] - shot, 0).build(classes, idx)
 
 

@@ -1,4 +1,4 @@
-"""Learn: the seed's four families of meta-learning with every method of the lab in its place
+"""Learn: the article's four families of meta-learning with every method of the lab in its place
 (idea, formula, pseudo-code, paper), how to choose, how to read a comparison."""
 
 import pandas as pd
@@ -11,7 +11,7 @@ FAMILY_NAMES = catalog.FAMILY_NAMES
 FAMILY_IDEAS = {
     "model": N_("""
 A meta-model is trained across many tasks so that, from a task's few examples, it produces a
-model for that task. The seed document files MAML here: what MAML learns is an *initial model*,
+model for that task. The article files MAML here: what MAML learns is an *initial model*,
 and a few gradient steps on the support set turn it into the task's model. Most of the literature
 (e.g. the surveys of Hospedales et al. 2021 and Weng 2018) calls MAML and its relatives
 *optimization-based* instead, because the adaptation is gradient descent, and keeps
@@ -20,7 +20,7 @@ and a few gradient steps on the support set turn it into the task's model. Most 
 """),
     "optimization": N_("""
 What is learned is the *optimiser*: the rule that turns a task's gradients into parameter updates,
-so that a few updates on a new task suffice. In the seed's sense this is the LSTM meta-learner,
+so that a few updates on a new task suffice. In the article's sense this is the LSTM meta-learner,
 whose gates act as a learned learning rate and a learned weight decay.
 """),
     "metric": N_("""
@@ -31,24 +31,24 @@ a closed-form linear fit) with no gradient steps at test time.
     "memory": N_("""
 A network with an external memory stores what it has just seen (an image and its label) and
 recalls it by content when a similar image comes back, so it learns within a single episode.
-Many surveys count memory-augmented networks among the model-based methods; the seed gives them
+Many surveys count memory-augmented networks among the model-based methods; the article gives them
 a family of their own.
 """),
     "transfer": N_("""
 Not meta-learning, and the yardstick for all of it: train one ordinary classifier on all the
 training classes, then reuse its features for a new task. The same recipe at full scale is the
-seed's title theme, fine-tuning a pre-trained model.
+article's title theme, fine-tuning a pre-trained model.
 """),
 }
 
 st.title(t("Learn"))
 st.markdown(
     t("""
-Meta-learning methods differ in *what* they carry from the training tasks to a new task. The seed
-document sorts them into four families: model-based, optimization-based, metric-based and
-memory-based; a plain transfer baseline is the yardstick for all of them. Every method of this lab
-is listed below under the seed's family, with its idea, its formula, short pseudo-code and its
-paper.
+Meta-learning methods differ in *what* they carry from the training tasks to a new task. The article
+"Meta-learning with fine-tuned models" sorts them into four families: model-based,
+optimization-based, metric-based and memory-based; a plain transfer baseline is the yardstick
+for all of them. Every method of this lab is listed below under the article's family, with
+its idea, its formula, short pseudo-code and its paper.
 """)
 )
 algorithms = catalog.algorithms()
@@ -57,7 +57,7 @@ st.dataframe(
         [
             {
                 t("method"): a.name,
-                t("seed's family"): t(FAMILY_NAMES[a.family_in_seed]),
+                t("article's family"): t(FAMILY_NAMES[a.family_in_seed]),
                 t("usual family in the literature"): t(FAMILY_NAMES[a.family]),
                 t("in one line"): t(a.summary),
             }
@@ -89,7 +89,7 @@ for family, title in FAMILY_NAMES.items():
             if a.family != a.family_in_seed:
                 st.info(
                     t(
-                        "The seed: {seed} (it learns an initial model). The literature: "
+                        "The article: {seed} (it learns an initial model). The literature: "
                         "{usual} (it adapts by gradient steps).",
                         seed=t(FAMILY_NAMES[a.family_in_seed]).lower(),
                         usual=t(FAMILY_NAMES[a.family]).lower(),
@@ -120,7 +120,7 @@ st.markdown(
 st.header(t("Fine-tuning a pre-trained model, and a trap"))
 st.markdown(
     t("""
-The seed's own transfer example trains a small CNN on CIFAR-10's 50,000 training images, then
+The article's own transfer example trains a small CNN on CIFAR-10's 50,000 training images, then
 fine-tunes it for one pass on 1000 of them and scores it on the 10,000 test images (run it:
 Train, algorithm *finetune*, mode *seed*, dataset *cifar10*). What it shows: a network trained on
 plenty of data is a good starting point, and a short fine-tuning barely moves it. What it does not
@@ -128,7 +128,7 @@ show: the 1000 images come from the **same ten classes**, so this is not a new t
 learning starts where the classes at test time were never seen in training (the *cifar10*
 episodes test on horse, ship and truck, held out).
 
-**Which 1000 images matters.** The seed takes "the first 1000 training images". In the official
+**Which 1000 images matters.** The article takes "the first 1000 training images". In the official
 archive those are mixed classes; in a copy stored as class folders they are all airplanes, and one
 pass over them teaches the network to answer "airplane" to everything. Measured here (CPU,
 10 epochs, seed 0, the JPEG copy of CIFAR-10):
@@ -148,7 +148,7 @@ st.table(
 )
 st.caption(
     t(
-        "The setting 'Fine-tuning images (seed pipeline)' on the Train page picks random, "
+        "The setting 'Fine-tuning images (article's pipeline)' on the Train page picks random, "
         "balanced (100 per class) or first; a run reports which it used and how many classes "
         "those images held."
     )
@@ -164,7 +164,7 @@ an encoder, and ProtoNet classifies a query sentence by the nearest class mean. 
 - **frozen**: *all-MiniLM-L6-v2*, a sentence encoder pretrained on a billion sentence pairs,
   used as it is; no training at all (Train: backbone *minilm*, episodes 0);
 - **fine-tuned**: the same encoder, every layer trained further on the training intents'
-  episodes with a small learning rate (fine-tune the pretrained encoder: *all*) - the seed's
+  episodes with a small learning rate (fine-tune the pretrained encoder: *all*) - the article's
   theme, meta-learning with a fine-tuned pretrained model;
 - **from scratch**: word embeddings learned only from the 50 training intents (backbone *bag*).
 
@@ -210,10 +210,10 @@ expected become more likely.
 - **A random policy** (finetune with no training) takes the same steps from scratch.
 - **The oracle** sees the goal; its return is the ceiling adaptation can approach.
 
-**Convergence speed.** The seed judges meta-reinforcement learning by how *quickly* a learner
+**Convergence speed.** The article judges meta-reinforcement learning by how *quickly* a learner
 becomes good on a new task, not only by how good it ends: each run reports its average return
 after 0, 1, 2 and 3 adaptation steps on fixed test goals, and the steps (and environment samples:
-K trajectories x 100 steps each) it needed to reach a return threshold. The seed expects
+K trajectories x 100 steps each) it needed to reach a return threshold. The article expects
 optimization-based methods to suit reinforcement learning, because adapting by gradient steps
 works for any reward, with no labels to compare against; the Compare page's return-vs-steps chart
 is where to check that claim.

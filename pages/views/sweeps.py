@@ -22,14 +22,10 @@ from metalearn.engine.sweep_stats import (
 )
 from metalearn.viz import score_vs_shots
 from pages._access import can_control, viewer_notice
+from pages._estimate import device_name, duration
 from pages._i18n import figure, t, tc
 from pages._sweep_form import sweep_form, sweeps
 from pages._ui import episodes, jobs
-
-
-def duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
-
 
 st.title(t("Sweeps"))
 with st.expander(t("New sweep"), expanded=not sweeps()):
@@ -48,7 +44,9 @@ with st.expander(t("New sweep"), expanded=not sweeps()):
             )
         else:
             parallel = 1 if plan.executor == "local" else 2
-            guess = estimate_seconds(jobs().store, configs, parallel)
+            guess = estimate_seconds(
+                jobs().store, configs, parallel, device_name(configs[0].device)
+            )
             when = (
                 t("about {time} here, going by past runs", time=duration(guess))
                 if guess is not None
@@ -140,6 +138,13 @@ st.caption(
     + t("; the best of each column in bold.")
 )
 st.markdown(table_markdown(cells, best))
+sources = summary.dropna(subset=["published_source"]).drop_duplicates("method")
+if not sources.empty:  # where each "(paper)" column's figures come from
+    st.caption(
+        t("(paper): the figure its paper reports for that setting, trained as the paper did")
+        + " — "
+        + "; ".join(f"{r.method}: {r.published_source}" for r in sources.itertuples())
+    )
 caption = f"{sweep['name']} (sweep {shown})"
 d1, d2, d3, _ = st.columns([1, 1, 1, 3])
 d1.download_button(t("CSV"), table_csv(cells), f"{shown}.csv", "text/csv")

@@ -11,22 +11,25 @@ from metalearn.engine.kinds import KINDS, kind_name
 from metalearn.engine.validate import make_config, notices, validate
 from metalearn.settings import NETWORK
 from pages._access import can_control, viewer_notice
+from pages._estimate import estimate_line, probe
 from pages._i18n import t, tc
 from pages._live import live_panel, watch
 from pages._presets import preset_buttons
+from pages._recipes import PENDING, apply_pending, recipe_picker
 from pages._ui import availability, jobs
 from pages._widgets import setting_columns
 
 FIXED = ("algorithm", "dataset", "data_root", "device")  # chosen above the grid, or last
 SHARED = {s.name for s in NETWORK}  # what a comparison keeps from this form: the same network
 BUDGETED_EPISODES = 100_000  # with a time budget, the budget ends training first
+PROBE_SECONDS, PROBE_TESTS = 20, 20  # "Time it here": a short run that sets the pace
 
 
 st.title(t("Train"))
 algorithms, datasets = catalog.algorithms(), catalog.datasets()
 left, right = st.columns([1, 2])
 with left:
-    names = list(algorithms)  # menu order (the seed's families); the declared default first
+    names = list(algorithms)  # menu order (the article's families); the declared default first
     algo_name = st.selectbox(
         t("Algorithm"),
         names,
@@ -49,6 +52,7 @@ with left:
     data_root = st.text_input(
         t(SPEC["data_root"].label), "", help=t(SPEC["data_root"].help), key="train-data-root"
     )
+    recipe_picker(algo_name, dataset, st)
 start = make_config({"algorithm": algo_name, "dataset": dataset})
 modality = datasets[dataset].modality  # images or text: settings of the other kind are hidden
 with right:
@@ -56,6 +60,7 @@ with right:
     advanced_box = st.expander(t("Advanced settings"))
     own = [s.offered(modality) for s in algo.settings if s.modality in (None, modality)]
     hyper_box.markdown("**" + t("{algorithm} settings", algorithm=algo_name) + "**")
+    apply_pending(own, algo_name)
     hyper = setting_columns([s for s in own if not s.advanced], start.hyper, hyper_box, algo_name)
     hyper |= setting_columns([s for s in own if s.advanced], start.hyper, advanced_box, algo_name)
 try:
@@ -85,9 +90,11 @@ training = [s for s in shown if s.group != EPISODE and not s.advanced]
 episode_box.markdown("**" + t("Episode") + "** · " + t(kind.label))
 training_box.markdown("**" + t("Training") + "**")
 defaults, key = start.to_dict(), f"spec-{kind.name}"  # a kind's own defaults: its own widgets
+apply_pending(shown, key)
 spec = setting_columns(episode, defaults, episode_box, key)
 spec |= setting_columns(training, defaults, training_box, key)
 spec |= setting_columns([s for s in shown if s.advanced], defaults, advanced_box, key)
+st.session_state.pop(PENDING, None)  # a recipe's values this form does not show: dropped
 values = {**spec, **hyper, "algorithm": algo_name, "dataset": dataset}
 if data_root:
     values["data_root"] = data_root
@@ -134,13 +141,33 @@ if kind.task == "classification" and "n_query" in spec and not problems:
             seed = st.session_state.setdefault("train-preview-seed", 0)
             if st.button(t("Another episode"), key="train-preview-again"):
                 st.session_state["train-preview-seed"] = seed = seed + 1
-            preview(dataset, spec["n_way"], spec["n_shot"], spec["n_query"], seed)
+            preview(dataset, spec["n_way"], spec["n_shot"], spec["n_query"], seed, data_root)
 
 locked = not can_control()
 notice = st.container()  # always there: unlocking does not shift the buttons below it
 if locked:
     with notice:
         viewer_notice(t("launching runs"))
+if not problems:  # how long it takes here, from the store's finished runs
+    line, unknown = estimate_line(cfg)
+    e1, e2 = st.columns([4, 1])
+    e1.caption(line)
+    if (
+        unknown
+        and e2.button(
+            t("Time it here"),
+            key="train-probe",
+            disabled=locked,
+            help=t(
+                "A {seconds}-second run of these settings, tested on {tests} episodes: then the "
+                "estimate goes by its pace on this device.",
+                seconds=PROBE_SECONDS,
+                tests=PROBE_TESTS,
+            ),
+        )
+        and can_control()
+    ):
+        watch([jobs().launch(probe(cfg, PROBE_SECONDS, PROBE_TESTS))])
 c1, c2, c3 = st.columns([1, 2, 1])
 if c1.button(t("Launch"), type="primary", disabled=bool(problems) or locked) and can_control():
     watch([jobs().launch(cfg)])

@@ -42,6 +42,22 @@ if missing and os.environ.get("CI") == "true":
     pytest.fail(f"browser tests cannot run under CI: {missing}", pytrace=False)
 
 
+@contextlib.contextmanager
+def chromium_page(height: int = 1000):
+    """A page of Debian's chromium (headless, Playwright), 1400 px wide, generous timeouts."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": height})
+        page.set_default_timeout(90_000)  # generous: CI machines can be slow
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

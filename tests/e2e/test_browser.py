@@ -7,7 +7,7 @@ import time
 import pytest
 
 from metalearn.config import SPEC
-from tests.e2e.browser import ARGS, CHROMIUM, SHOTS, missing, streamlit_server
+from tests.e2e.browser import SHOTS, chromium_page, missing, streamlit_server
 
 pytestmark = [pytest.mark.skipif(bool(missing), reason=missing or "")]
 
@@ -23,15 +23,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(90_000)  # generous: CI machines can be slow
+    with chromium_page() as page:
         yield page
-        browser.close()
 
 
 def shot(page, name: str) -> None:

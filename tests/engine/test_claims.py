@@ -1,4 +1,4 @@
-"""The seed's claims and their judges (`metalearn.engine.claims`): verdicts from runs' results
+"""The article's claims and their judges (`metalearn.engine.claims`): verdicts from runs' results
 and per-episode scores, which runs a claim rests on, and the reasons worded for every language."""
 
 import random

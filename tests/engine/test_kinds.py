@@ -188,7 +188,7 @@ def test_training_on_part_of_the_classes_keeps_the_test_episodes(monkeypatch):
         images = torch.arange(3 * n_classes).view(-1, 1, 1, 1).to(torch.uint8)
         return Split(images, labels, [f"class{c}" for c in range(n_classes)])
 
-    monkeypatch.setattr(RunKind, "load", lambda self, cfg, name: split(60))
+    monkeypatch.setattr(RunKind, "load", lambda self, cfg, name, progress=None: split(60))
     full = validate(make_config({"algorithm": "finetune"}))
     cut = validate(make_config({"algorithm": "finetune", "train_classes": 20}))
     kind = kind_of(cut)

@@ -50,3 +50,18 @@ def test_a_run_reports_its_test_as_it_goes(tmp_path):
     assert all(step == 4 for step, v in seen if "test_done" in v)  # at the last training step
     rows = {m["name"]: m for m in store.metrics(run_id) if m["name"].startswith("test_")}
     assert rows["test_done"]["value"] == 120 and rows["test_seconds"]["value"] > 0
+
+
+def test_a_first_decode_shows_its_own_progress_then_the_start_as_before():
+    cfg = {"episodes": 100, "eval_episodes": 10, "dataset": "miniimagenet"}
+    now = phase(cfg, "running", {"load_done": (12000.0, 0), "load_total": (60000.0, 0)})
+    assert (now.name, now.fraction) == ("preparing", 0.2)
+    assert now.text == "Starting: decoding the images once (then cached): 12,000/60,000"
+    done = phase(cfg, "running", {"load_done": (60000.0, 0), "load_total": (60000.0, 0)})
+    assert done.name == "preparing" and done.text.startswith("Starting: loading the data")
+    training = {
+        "load_done": (60000.0, 0),
+        "load_total": (60000.0, 0),
+        "episodes_per_second": (2.0, 10),
+    }
+    assert phase(cfg, "running", training).name == "training"

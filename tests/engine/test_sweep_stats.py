@@ -23,8 +23,8 @@ from metalearn.engine.sweep_stats import (
 from metalearn.viz import score_vs_shots
 
 
-def fake_run(algorithm, seed, n_shot, scores, status="completed"):
-    cfg = RunConfig(algorithm=algorithm, seed=seed, n_shot=n_shot)
+def fake_run(algorithm, seed, n_shot, scores, status="completed", **spec):
+    cfg = RunConfig(algorithm=algorithm, seed=seed, n_shot=n_shot, **spec)
     kind = kind_of(cfg)
     mean = sum(scores) / len(scores)
     result = {kind.metric: mean, kind.ci_key: 0.01, "pairing_key": kind.pairing_key(cfg)}
@@ -103,6 +103,22 @@ def test_the_paper_table_and_its_exports_agree(sweep):
             tex = text.replace(" ± ", r" $\pm$ ")
             assert (f"\\textbf{{{tex}}}" if bold else f"& {tex}") in latex
     assert latex.count("\\\\\n") == 1 + len(cells)  # the header and one line per method
+
+
+def test_the_papers_figures_stand_beside_the_settings_they_report():
+    """miniImageNet: ProtoNet and the linear-head baseline (Chen et al.'s "Baseline") have
+    published 5-way figures; a 3-way setting has none, so no paper column."""
+    runs = [
+        fake_run("protonet", 0, 1, [0.4] * 10, dataset="miniimagenet")[0],
+        fake_run("finetune", 0, 1, [0.3] * 10, dataset="miniimagenet", hyper={"head": "linear"})[0],
+        fake_run("protonet", 0, 1, [0.5] * 10, dataset="miniimagenet", n_way=3)[0],
+    ]
+    cells, best = paper_table(across_seeds(sweep_frame(runs)))
+    assert list(cells.columns) == ["3-way 1-shot", "5-way 1-shot", "5-way 1-shot (paper)"]
+    assert cells.loc["protonet", "5-way 1-shot (paper)"] == "49.4"
+    assert cells.loc["finetune", "5-way 1-shot (paper)"] == "42.1"
+    assert not best.loc[:, "5-way 1-shot (paper)"].any()  # bold marks the lab's best only
+    assert "| 49.4 |" in table_markdown(cells, best)
 
 
 def test_the_curve_has_one_band_and_one_line_per_method(sweep):

@@ -9,7 +9,7 @@ from tests.formats import write_cifar10
 
 @pytest.mark.learning
 def test_seed_pipeline_end_to_end_on_generated_cifar10(tmp_path):
-    """The seed's section 4: SimpleCNN on CIFAR-10, fine-tuned on 1000 images, scored on the test
+    """The article's section 4: SimpleCNN on CIFAR-10, fine-tuned on 1000 images, scored on the test
     set. The generated classes differ in colour and stripes, so it must beat chance (0.1)
     clearly."""
     write_cifar10(tmp_path, per_class_train=100, per_class_test=20)

@@ -99,6 +99,7 @@ def declared_texts() -> set[str]:
     )
     from metalearn.engine.kinds import KINDS
     from metalearn.engine.presets import PRESETS
+    from metalearn.engine.recipes import DEMO, PAPERS, demo
     from metalearn.engine.trackers import TRACKING
     from metalearn.engine.versus import PUBLISHED
 
@@ -116,6 +117,8 @@ def declared_texts() -> set[str]:
         texts |= {data.summary, data.how_to_get}
     for p in PRESETS:
         texts |= {p.title, p.duration, p.explain}
+    for r in [*(demo(n) for n in DEMO), *PAPERS]:  # the Train page's recipes
+        texts |= {r.name, r.source} | ({r.differs} - {""})
     texts |= set(catalog.FAMILY_NAMES.values()) | set(SOURCES.values())
     texts |= {p.who for p in PUBLISHED}
     for c in CLAIMS:

@@ -99,7 +99,7 @@ def test_the_train_form_in_chinese_keeps_its_values_and_groups(home):
     at.run()
     assert not at.exception
     assert widget(at.number_input, "每个情景的类别数（N-way）").value == 7
-    assert at.button[0].label == "启动"
+    assert "启动" in [b.label for b in at.button]  # Launch
     texts = " ".join(m.value for m in at.markdown)
     assert "**情景** · 小样本分类情景" in texts and "**训练**" in texts
     assert "**protonet 的设置**" in texts
@@ -107,8 +107,8 @@ def test_the_train_form_in_chinese_keeps_its_values_and_groups(home):
 
 
 def test_learn_page_shows_the_seeds_four_families_with_every_method(home):
-    """Each registered method under the seed's family, with formula and pseudo-code; MAML in
-    the seed's model-based family, its usual name (optimization-based) said beside it."""
+    """Each registered method under the article's family, with formula and pseudo-code; MAML in
+    the article's model-based family, its usual name (optimization-based) said beside it."""
     from metalearn import catalog
 
     at = app("pages/views/learn.py")
@@ -126,13 +126,13 @@ def test_learn_page_shows_the_seeds_four_families_with_every_method(home):
     assert all(any(f"**{n}**" in label for label in labels) for n in algorithms)
     assert len(at.latex) >= len(algorithms) and len(at.code) >= len(algorithms)
     table = at.dataframe[0].value.set_index("method")
-    assert table.loc["maml", "seed's family"] == "Model-based"
+    assert table.loc["maml", "article's family"] == "Model-based"
     assert table.loc["maml", "usual family in the literature"] == "Optimization-based"
     assert any("The literature: optimization-based" in i.value for i in at.info)
 
 
 def test_train_page_starts_on_the_declared_default_algorithm(home):
-    """Not the first of the menu (SNAIL, model-based, comes first in the seed's order)."""
+    """Not the first of the menu (SNAIL, model-based, comes first in the article's order)."""
     at = app("pages/views/train.py")
     assert widget(at.selectbox, "Algorithm").value == SPEC["algorithm"].default == "protonet"
 
@@ -152,6 +152,56 @@ def test_train_page_says_when_a_run_would_not_train(home):
     at.run()
     assert any("No training (0 episodes)" in w.value for w in at.warning)
     assert not widget(at.button, "Launch").disabled  # allowed (a pretrained encoder as is)
+
+
+def test_a_recipe_fills_the_train_form_and_the_preview_shows_named_photos(
+    home, tmp_path, monkeypatch
+):
+    """miniImageNet (generated, in its real layout): the CPU demo and each paper's settings
+    fill the form; the estimate says what it rests on; the preview's photos carry their class
+    names; a run of the same shape finished here makes the estimate exact."""
+    from metalearn.engine.validate import make_config
+    from tests.formats import write_miniimagenet_images
+
+    write_miniimagenet_images(tmp_path, {"train": 30, "val": 5, "test": 5}, per_class=16, side=8)
+    monkeypatch.setenv("METALEARN_DATA", str(tmp_path))
+    st.cache_resource.clear()
+    at = app("pages/views/train.py")
+    assert not [s for s in at.selectbox if s.label == "Start from"]  # glyphs: no recipes
+    widget(at.selectbox, "Dataset").set_value("miniimagenet").run()
+    start = widget(at.selectbox, "Start from")
+    assert start.options[:3] == ["your own settings", "miniImageNet, CPU demo", "ProtoNet, "
+                                 "1-shot (Snell et al. 2017)"]  # fmt: skip
+    start.set_value("miniImageNet, CPU demo").run()
+    assert not at.exception and not at.error
+    number = {w.label: w.value for w in at.number_input}
+    assert number[SPEC["image_size"].label] == 42 and number[SPEC["train_way"].label] == 20
+    assert number[SPEC["max_seconds"].label] == 480
+    assert any("Training stops at its time budget, 8.0 min" in c.value for c in at.caption)
+    assert widget(at.button, "Time it here")
+    widget(at.selectbox, "Start from").set_value("ProtoNet, 1-shot (Snell et al. 2017)").run()
+    number = {w.label: w.value for w in at.number_input}
+    assert number[SPEC["image_size"].label] == 84 and number[SPEC["train_way"].label] == 30
+    assert number[SPEC["max_seconds"].label] == 0  # the paper's episodes, no budget
+    # The preview: photos, each support row with its class's name.
+    widget(at.toggle, "Draw one").set_value(True).run()
+    images = [e for e in at.main if type(e).__name__ == "Image"]
+    captions = [i.caption for e in images for i in e.proto.imgs]
+    named = sorted(c for c in captions if " · " in c)  # the support set: test classes 35..39
+    assert [c.split(" · ")[1] for c in named] == [f"thing {c}" for c in (39, 35, 36, 38, 37)]
+    assert len(captions) == 5 + 5 * 15
+    # A finished run of this very shape on this device: the estimate goes by its pace.
+    store = Store(home)
+    cfg = make_config({"algorithm": "protonet", "dataset": "miniimagenet", "image_size": 84,
+                       "n_shot": 1, "train_way": 30, "train_query": 15, "lr_decay_every": 2000,
+                       "episodes": 30_000, "val_every": 1000})  # fmt: skip
+    run_id = store.create_run(cfg.to_json())
+    store.start_run(run_id, "cpu")
+    result = {"train_seconds": 3.0, "train_episodes": 10, "load_seconds": 1.0, "eval_episodes": 5}
+    store.finish_run(run_id, "completed", result=result)
+    at.run()
+    line = next(c.value for c in at.caption if c.value.startswith("About "))
+    assert "training 2.5 h" in line and run_id[-6:] in line and "same shape" in line
 
 
 @pytest.mark.integration
@@ -361,7 +411,7 @@ def test_learn_page_shows_the_first_1000_trap_of_the_seed_pipeline(home):
     assert "Fine-tuning a pre-trained model, and a trap" in [h.value for h in at.header]
     table = at.table[0].value
     assert list(table["after"]) == [0.414, 0.108]  # docs/results/cifar_pipeline.md
-    assert any("Fine-tuning images (seed pipeline)" in c.value for c in at.caption)
+    assert any("Fine-tuning images (article's pipeline)" in c.value for c in at.caption)
 
 
 def test_text_runs_on_every_page(home, tmp_path, monkeypatch):

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # only for annotations; nothing here runs torch at import
     from metalearn.algorithms.base import Algorithm
     from metalearn.config import RunConfig
     from metalearn.data import DatasetInfo, Split
+    from metalearn.data.base import Progress
     from metalearn.settings import Setting
     from metalearn.store import Store
 
@@ -294,14 +295,14 @@ class RunKind:
         return {self.val_metric: mean_ci95(scores.values)[0]}
 
     # -- a whole run --------------------------------------------------------------------------
-    def load(self, cfg: RunConfig, split: str) -> Split | None:
-        """One split of the run's dataset, as tensors."""
+    def load(self, cfg: RunConfig, split: str, progress: Progress | None = None) -> Split | None:
+        """One split of the run's dataset, as tensors (`progress`: see `Dataset.load_for`)."""
         from metalearn.data import DATASETS
 
-        return DATASETS[cfg.dataset].load_for(cfg, split)
+        return DATASETS[cfg.dataset].load_for(cfg, split, progress)
 
-    def splits(self, cfg: RunConfig) -> dict[str, Split | None]:
-        train = self.load(cfg, "train")
+    def splits(self, cfg: RunConfig, progress: Progress | None = None) -> dict[str, Split | None]:
+        train = self.load(cfg, "train", progress)
         if cfg.train_classes is not None and train is not None:
             train = train.keep_classes(cfg.train_classes)
         return {
@@ -320,7 +321,7 @@ class RunKind:
         from metalearn.engine.trainer import Trainer
 
         cfg, store, run_id = ctx.cfg, ctx.store, ctx.run_id
-        splits = self.splits(cfg)
+        splits = self.splits(cfg, loading_progress(ctx))
         load_seconds = time.perf_counter() - ctx.started
         algo = build_algorithm(cfg, self.n_train_classes(splits)).to(ctx.device)
         ckpt = store.artifact(run_id, "checkpoint")
@@ -405,6 +406,17 @@ class Draw:
 
     def __call__(self):
         return self._draw()
+
+
+def loading_progress(ctx: Context) -> Callable[[int, int], None]:
+    """Reports a slow first load's progress (miniImageNet's decode, `Dataset.load_for`) as
+    metrics at step 0: `load_done` and `load_total` (images), so a live panel can show it."""
+
+    def report(done: int, total: int) -> None:
+        if ctx.on_metrics:
+            ctx.on_metrics(0, {"load_done": done, "load_total": total})
+
+    return report
 
 
 def testing_progress(ctx: Context, step: int) -> Callable[[int], None]:

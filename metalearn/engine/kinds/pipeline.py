@@ -1,4 +1,4 @@
-"""The seed document's transfer pipeline on a whole dataset: train a classifier on the full
+"""The article's transfer pipeline on a whole dataset: train a classifier on the full
 training set, fine-tune it on a 1000-image subset, score it on the full test set."""
 
 from __future__ import annotations

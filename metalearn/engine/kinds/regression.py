@@ -125,7 +125,7 @@ class Regression(RunKind):
         scores = self.evaluate(algo, cfg, None, device, cfg.val_episodes, "val", steps=at)
         return {self.val_metric: mean_ci95(scores.values)[0]}
 
-    def load(self, cfg, split):
+    def load(self, cfg, split, progress=None):
         return None  # tasks are generated
 
     def n_train_classes(self, splits) -> int:

@@ -1,6 +1,6 @@
 """Meta-reinforcement learning: a task is an environment (a goal in 2D navigation); a learner
 adapts its policy with a few policy-gradient steps on K trajectories of the task, and is scored
-by the return it reaches, and by how fast (the seed's convergence-speed criterion)."""
+by the return it reaches, and by how fast (the article's convergence-speed criterion)."""
 
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ class Rollouts(RunKind):
         return {self.val_metric: mean_ci95(scores.values)[0]}
 
     # -- a whole run ---------------------------------------------------------------------------
-    def load(self, cfg, split):
+    def load(self, cfg, split, progress=None):
         return None  # goals are generated
 
     def n_train_classes(self, splits) -> int:
@@ -226,7 +226,7 @@ def train_samples(cfg) -> int:
 
 
 def convergence(means: dict[str, float], samples_per_step: int) -> dict:
-    """The seed's convergence speed on test tasks: the fewest adaptation steps after which the
+    """The article's convergence speed on test tasks: the fewest adaptation steps after which the
     mean return reaches `RETURN_THRESHOLD`, and the environment steps per task spent on the
     way (K trajectories x horizon per step). None: not within the steps measured."""
     reached = [int(k) for k, v in means.items() if v >= RETURN_THRESHOLD]
