@@ -38,6 +38,18 @@ def mean_ci95(values: list[float]) -> tuple[float, float]:
     return mean, 1.96 * math.sqrt(var / n)
 
 
+CHUNK_VALUES = 4_000_000  # input values of the episodes tested in one batch, at most
+
+
+def episodes_per_chunk(split: Split, shape: tuple[int, int, int], most: int = 50) -> int:
+    """How many test episodes go through the network together: up to `most`, with at most
+    `CHUNK_VALUES` input values among them, so the activations of one batch stay near a GB
+    (50 5-way 84x84 episodes at once held 16 GB; 50 of 28x28 glyphs are 3.1M values)."""
+    n_way, n_shot, n_query = shape
+    values = n_way * (n_shot + n_query) * split.images[0].numel()
+    return max(1, min(most, CHUNK_VALUES // max(values, 1)))
+
+
 def evaluate(
     algo: Algorithm,
     split: Split,
@@ -45,11 +57,13 @@ def evaluate(
     shape: tuple[int, int, int],
     n_episodes: int,
     device: torch.device,
-    chunk: int = 50,
+    chunk: int | None = None,
     progress: Progress | None = None,
 ) -> list[float]:
     """Per-episode query accuracy of `algo` on `n_episodes` episodes of `split` drawn from
-    `seed`; `progress(done)` after each chunk."""
+    `seed`, `chunk` episodes at a time (None: `episodes_per_chunk`); `progress(done)` after
+    each chunk."""
+    chunk = chunk or episodes_per_chunk(split, shape)
     sampler = EpisodeSampler(split, *shape, seed, device)
     was_training = algo.training
     algo.eval()

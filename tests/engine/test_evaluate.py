@@ -5,7 +5,7 @@ import torch
 from metalearn.algorithms import ALGORITHMS
 from metalearn.config import RunConfig
 from metalearn.data import DATASETS, EpisodeSampler
-from metalearn.engine.evaluate import evaluate, mean_ci95
+from metalearn.engine.evaluate import episodes_per_chunk, evaluate, mean_ci95
 from metalearn.engine.kinds import KINDS
 
 EPISODES = KINDS["episodes"]
@@ -53,6 +53,21 @@ def test_every_algorithm_sees_the_same_test_episodes():
     # ... and they are the episodes a sampler with the published seed draws.
     first = EpisodeSampler(split, 5, 1, 3, seed_of(n_query=3)).sample()
     assert torch.equal(first.query, seen[0][0])
+
+
+def test_large_images_are_tested_a_few_episodes_at_a_time_with_the_same_scores():
+    """84x84 colour photos: 2 five-way episodes per batch, not 50 (50 held 16 GB of
+    activations on a CPU); glyphs keep batches of 50; a run's scores do not depend on it."""
+    from types import SimpleNamespace
+
+    photos = SimpleNamespace(images=torch.zeros(1, 3, 84, 84, dtype=torch.uint8))
+    assert episodes_per_chunk(photos, (5, 1, 15)) == 2
+    split = DATASETS["glyphs"].load(None, "test")
+    assert episodes_per_chunk(split, (5, 1, 15)) == 50
+    algo = ALGORITHMS["protonet"](RunConfig(), DATASETS["glyphs"].describe(None), 10)
+    args = (algo, split, seed_of(n_query=3), (5, 1, 3), 6, torch.device("cpu"))
+    whole, ones = evaluate(*args), evaluate(*args, chunk=1)
+    assert torch.allclose(torch.tensor(whole), torch.tensor(ones))
 
 
 def test_embedding_snapshot_images_belong_to_its_episode(tmp_path):
