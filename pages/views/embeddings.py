@@ -11,7 +11,7 @@ from pages._i18n import figure, t
 from pages._ui import artifact, has_artifact, label, read_npz, runs
 
 
-@st.cache_data(show_spinner="Projecting…")
+@st.cache_data(show_spinner=False)
 def aligned(run_id: str, mtime: float, _z: dict) -> tuple[list, tuple]:
     """Every snapshot's PCA turned onto the last one's, and axis ranges that hold them all."""
     z = _z
@@ -26,7 +26,7 @@ def aligned(run_id: str, mtime: float, _z: dict) -> tuple[list, tuple]:
     return flat, ((low[0], high[0]), (low[1], high[1]))
 
 
-@st.cache_data(show_spinner="Projecting…")
+@st.cache_data(show_spinner=False)
 def projected(run_id: str, mtime: float, index: int, method: str, _z: dict):
     z = _z  # the arrays (not hashed: the run and the file's version key the cache)
     points, ranges = aligned(run_id, mtime, z) if method == "pca" else (None, None)
@@ -85,7 +85,8 @@ method = c2.radio(
     horizontal=True,
     format_func=lambda m: {"pca": "PCA", "tsne": "t-SNE"}[m],
 )
-fig = projected(run["id"], mtime, steps.index(step), method, z)
+with st.spinner(t("Projecting…")):
+    fig = projected(run["id"], mtime, steps.index(step), method, z)
 event = st.plotly_chart(
     figure(fig), theme=None, on_select="rerun", selection_mode="points", key="emb"
 )

@@ -17,14 +17,24 @@ TRIALS = 20  # a person's game
 LONG = 400  # the model's longer test, the README's figure
 
 
-@st.cache_resource(show_spinner="Drawing the trials…", max_entries=8)
-def trials(n: int, seed: int) -> TrialSet:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _trials(n: int, seed: int) -> TrialSet:
     return draw_trials(n, seed)
 
 
-@st.cache_data(show_spinner="The model is answering…", max_entries=32)
+def trials(n: int, seed: int) -> TrialSet:
+    with st.spinner(t("Drawing the trials…")):
+        return _trials(n, seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _model_picks(run_id: str, n: int, seed: int) -> list[int]:
+    return answer(Store(), run_id, _trials(n, seed))
+
+
 def model_picks(run_id: str, n: int, seed: int) -> list[int]:
-    return answer(Store(), run_id, trials(n, seed))
+    with st.spinner(t("The model is answering…")):
+        return _model_picks(run_id, n, seed)
 
 
 def pick(seed: int, index: int) -> None:
