@@ -8,7 +8,7 @@ import dataclasses
 from metalearn.config import RunConfig
 from metalearn.engine.estimate import Estimate, estimate, past_rates
 from pages._i18n import t
-from pages._ui import device_label, jobs
+from pages._ui import device_label, runs
 
 
 def duration(seconds: float) -> str:
@@ -30,7 +30,7 @@ def device_name(choice: str) -> str:
 def estimate_run(cfg: RunConfig) -> tuple[Estimate, str]:
     """The run's estimate on the device it would train on here, and that device's name."""
     device = device_name(cfg.device)
-    return estimate(cfg, device, past_rates(jobs().store)), device
+    return estimate(cfg, device, past_rates(runs())), device
 
 
 def probe(cfg: RunConfig, seconds: int, tests: int) -> RunConfig:

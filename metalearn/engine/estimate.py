@@ -7,11 +7,11 @@ a GPU run says nothing about a CPU, nor a 42-pixel run about an 84-pixel one. To
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from metalearn.config import ConfigError, RunConfig
-from metalearn.store import Store
 
 # What sets the seconds per episode: the spec fields, and the hyperparameters that change the
 # work per episode (not those that only change its values, like a learning rate).
@@ -78,13 +78,12 @@ class Rates:
     run_id: str
 
 
-def past_rates(store: Store) -> dict[tuple, Rates]:
+def past_rates(runs: Iterable[dict[str, Any]]) -> dict[tuple, Rates]:
     """Each shape's rates (`shape_key`, and `rough_key`), from its latest completed run with a
-    result. The
-    episodes counted are those trained (a run that met its time budget trained fewer than
-    asked)."""
+    result, among `runs` (the store's rows, oldest first: `Store.list_runs`). The episodes
+    counted are those trained (a run that met its time budget trained fewer than asked)."""
     rates: dict[tuple, Rates] = {}
-    for run in store.list_runs():  # oldest first: the latest of a shape wins
+    for run in runs:  # oldest first: the latest of a shape wins
         res = run["result"] or {}
         seconds, episodes = res.get("train_seconds"), res.get("train_episodes")
         if run["status"] != "completed" or not seconds or not episodes or not run["device"]:

@@ -221,7 +221,7 @@ def estimate_seconds(
     training (at most its time budget) and testing at the rates of the latest completed run of
     its shape there (`engine.estimate`), divided over `parallel` runs at once. None if any run
     has nothing to go by."""
-    rates = past_rates(store)
+    rates = past_rates(store.list_runs())
     totals = [estimate(cfg, device, rates).total for cfg in configs]
     if any(total is None for total in totals):
         return None

@@ -42,7 +42,7 @@ def test_a_run_of_the_same_shape_on_the_same_device_sets_the_pace(tmp_path):
     # episodes and start-up took the rest: 250 - 200 - 10 = 40 s.
     run_id = finished(store, {"episodes": 10**8, "max_seconds": 200}, "cpu",
                       trained=400, seconds=200.0, load=10.0, wall=250.0)  # fmt: skip
-    rates = past_rates(store)
+    rates = past_rates(store.list_runs())
     est = estimate(make_config({**SHAPE, "episodes": 100, "eval_episodes": 50}), "cpu", rates)
     assert est.exact and est.basis == run_id and not est.budgeted
     assert est.train == pytest.approx(50.0) and est.test == pytest.approx(20.0)
@@ -64,7 +64,7 @@ def test_another_episode_shape_gives_a_rough_estimate_and_the_latest_run_wins(tm
                       wall=70.0)  # fmt: skip
     finished(store, {"episodes": 100}, "cpu", trained=100, seconds=5.0, load=1.0, wall=7.0,
              status="failed")  # fmt: skip
-    rates = past_rates(store)
+    rates = past_rates(store.list_runs())
     same = estimate(make_config({**SHAPE, "episodes": 10}), "cpu", rates)
     assert same.exact and same.basis == latest and same.train == pytest.approx(5.0)
     other = estimate(make_config({**SHAPE, "n_shot": 5, "episodes": 10}), "cpu", rates)
@@ -72,7 +72,7 @@ def test_another_episode_shape_gives_a_rough_estimate_and_the_latest_run_wins(tm
     # A hyperparameter that changes the work per episode is part of the shape.
     maml = {**SHAPE, "algorithm": "maml", "episodes": 10}
     finished(store, {**maml, "inner_steps": 1}, "cpu", trained=10, seconds=10.0, load=0, wall=11)
-    rates = past_rates(store)
+    rates = past_rates(store.list_runs())
     assert estimate(make_config({**maml, "inner_steps": 1}), "cpu", rates).exact
     assert not estimate(make_config({**maml, "inner_steps": 5}), "cpu", rates).exact
 
@@ -80,4 +80,4 @@ def test_another_episode_shape_gives_a_rough_estimate_and_the_latest_run_wins(tm
 def test_a_run_through_ray_counts_for_its_device(tmp_path):
     store = Store(tmp_path)
     run_id = finished(store, {"episodes": 10}, "ray cpu", trained=10, seconds=1.0, load=0, wall=2)
-    assert estimate(make_config(SHAPE), "cpu", past_rates(store)).basis == run_id
+    assert estimate(make_config(SHAPE), "cpu", past_rates(store.list_runs())).basis == run_id

@@ -199,6 +199,7 @@ def test_a_recipe_fills_the_train_form_and_the_preview_shows_named_photos(
     store.start_run(run_id, "cpu")
     result = {"train_seconds": 3.0, "train_episodes": 10, "load_seconds": 1.0, "eval_episodes": 5}
     store.finish_run(run_id, "completed", result=result)
+    st.cache_data.clear()  # the pages read the store at most a second late
     at.run()
     line = next(c.value for c in at.caption if c.value.startswith("About "))
     assert "training 2.5 h" in line and run_id[-6:] in line and "same shape" in line
