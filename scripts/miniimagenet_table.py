@@ -95,7 +95,9 @@ def eval_shots(run_id: str, n_shot: int, episodes: int) -> dict:
 
 
 def cell(row: dict, key: str) -> str:
-    if "error" in row.get(key, {}) or key not in row:
+    if key not in row or str(row[key].get("error", "")).startswith("not measured"):
+        return "not measured"
+    if "error" in row[key]:
         return "failed"
     res = row[key]["result"]
     return f"{100 * res['test_accuracy']:.1f} ± {100 * res['test_ci95']:.1f}"
