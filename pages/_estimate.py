@@ -21,9 +21,9 @@ def duration(seconds: float) -> str:
 def device_name(choice: str) -> str:
     """The device a run set to `choice` (auto, cpu, cuda, mps) trains on here, named as the store
     records it ("cpu", "cuda (NVIDIA H100 80GB HBM3)")."""
-    gpu = device_label().removeprefix("GPU: ") if device_label().startswith("GPU: ") else None
-    if choice in ("auto", "cuda") and gpu:
-        return f"cuda ({gpu})"
+    label = device_label()
+    if choice in ("auto", "cuda") and label.startswith("GPU: "):
+        return f"cuda ({label.removeprefix('GPU: ')})"
     return "mps" if choice == "mps" else "cpu"
 
 
