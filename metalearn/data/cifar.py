@@ -182,10 +182,12 @@ class Cifar10(_Cifar):
     name = "cifar10"
     standard_split = True  # its own train/test images: the whole-dataset pipeline runs on it
     summary = "CIFAR-10 (the article's transfer example): 10 classes of 32x32 colour photos."
-    how_to_get = "Extract cifar-10-python.tar.gz under the data root, or download it when online."
+    how_to_get = "Extract `cifar-10-python.tar.gz` under the data root, or download it when online."
 
 
 class CifarFS(_Cifar):
     name = "cifar-fs"
     summary = "CIFAR-FS (Bertinetto et al. 2019): CIFAR-100 split 64/16/20 classes, 32x32."
-    how_to_get = "Extract cifar-100-python.tar.gz under the data root, or download it when online."
+    how_to_get = (
+        "Extract `cifar-100-python.tar.gz` under the data root, or download it when online."
+    )

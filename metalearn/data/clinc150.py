@@ -88,8 +88,8 @@ class Clinc150(TextDataset):
         "utterances each; intents split 50 / 50 / 50."
     )
     how_to_get = (
-        "Put CLINC150's data_full.json (github.com/clinc/oos-eval, data/) in a clinc150/ folder "
-        "of the data root."
+        "Put CLINC150's `data_full.json` (github.com/clinc/oos-eval, `data/`) in a `clinc150/` "
+        "folder of the data root."
     )
 
     @classmethod

@@ -279,8 +279,9 @@ class MiniImageNet(Dataset):
         "photos, 84x84 - the field's few-shot benchmark."
     )
     how_to_get = (
-        "Put miniimagenet-images/miniimagenet-images.zip (train/ val/ test/ class folders of "
-        "JPEGs) or the original images/ + train/val/test.csv under the data root."
+        "Put `miniimagenet-images/miniimagenet-images.zip` (`train/` `val/` `test/` class "
+        "folders of JPEGs) or the original `images/` + `train.csv` `val.csv` `test.csv` under the "
+        "data root."
     )
 
     @classmethod

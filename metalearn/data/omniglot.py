@@ -156,8 +156,9 @@ class Omniglot(Dataset):
 
     summary = "Omniglot: 1623 handwritten characters from 50 alphabets, 20 drawings each, 28x28."
     how_to_get = (
-        "Put images_background(.zip) and images_evaluation(.zip) in <data root>/omniglot-py/ "
-        "(optionally splits/vinyals/*.txt), or download it (a setting of a run) when online."
+        "Put `images_background(.zip)` and `images_evaluation(.zip)` in "
+        "`<data root>/omniglot-py/` (optionally `splits/vinyals/*.txt`), or download it (a "
+        "setting of a run) when online."
     )
 
     @classmethod

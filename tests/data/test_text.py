@@ -98,7 +98,7 @@ def test_bad_files_are_named(tmp_path, content, message):
 
 
 def test_missing_file_says_where_to_put_it(tmp_path):
-    with pytest.raises(DataError, match="clinc150/ folder of the data root"):
+    with pytest.raises(DataError, match="`clinc150/` folder of the data root"):
         CLINC.describe(str(tmp_path))
     assert not CLINC.available(str(tmp_path))
 

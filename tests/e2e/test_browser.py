@@ -39,15 +39,19 @@ def set_number(page, label: str, value: int) -> None:
 
 
 def settled(page, quiet: float = 1.0, limit: float = 8.0) -> None:
-    """Waits until the page has stopped changing (its text and its number of elements, charts'
-    SVG included) for `quiet` seconds, at most `limit` seconds."""
-    look = "() => document.body.innerText.length + ':' + document.getElementsByTagName('*').length"
+    """Waits until the page's script has finished (Streamlit's script state on the app) and the
+    page has stopped changing (its text and its number of elements, charts' SVG included) for
+    `quiet` seconds, at most `limit` seconds. The script state matters: a page that waits two
+    seconds mid-run (a first import) looks quiet without it."""
+    look = """() => [document.querySelector('[data-test-script-state]')
+        ?.getAttribute('data-test-script-state'),
+        document.body.innerText.length, document.getElementsByTagName('*').length].join(':')"""
     last, since, start = None, time.time(), time.time()
     while time.time() - start < limit:
         now = page.evaluate(look)
         if now != last:
             last, since = now, time.time()
-        elif time.time() - since >= quiet:
+        elif time.time() - since >= quiet and now.split(":")[0] == "notRunning":
             return
         time.sleep(0.2)
 

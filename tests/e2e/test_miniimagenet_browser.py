@@ -44,6 +44,8 @@ def page(server):
 
 
 def test_choosing_miniimagenet_shows_named_photos_within_ten_seconds(page, server):
+    from playwright.sync_api import expect
+
     page.goto(server + "/train")
     page.get_by_text("Launch a run to watch it train here.").wait_for()
     page.get_by_label("Dataset").click()
@@ -51,8 +53,9 @@ def test_choosing_miniimagenet_shows_named_photos_within_ten_seconds(page, serve
     page.get_by_role("combobox", name="Start from").click()
     page.get_by_role("option", name="miniImageNet, CPU demo").click()
     page.get_by_text("From: measured by the lab").wait_for()
+    # The caption can be drawn before the rerun has redrawn the form below it: wait for the value.
     side = page.get_by_label(SPEC["image_size"].label, exact=True)
-    assert side.input_value() == "42"
+    expect(side).to_have_value("42", timeout=10_000)
     page.get_by_text("Preview a test episode of this shape").click()
     started = time.perf_counter()
     page.get_by_text("Draw one").click()
