@@ -50,6 +50,7 @@ RUNS: dict[str, tuple[str, dict]] = {
     "simpleshot": ("simpleshot", {}),
     "baseline": ("finetune", {"head": "linear"}),
     "baseline_pp": ("finetune", {"head": "cosine"}),
+    "rfs": ("finetune", {"head": "logistic"}),
     "maml": ("maml", {}),
     "fomaml": ("maml", {"first_order": True}),
     "anil": ("anil", {}),

@@ -26,8 +26,9 @@ HEAD = Setting(
     str,
     "cosine",
     "Classifier head",
-    "cosine = Baseline++ (cosine similarity with a scale), linear = Baseline",
-    choices=("cosine", "linear"),
+    "cosine = Baseline++ (cosine similarity with a scale), linear = Baseline, logistic = RFS "
+    "(pre-trained like Baseline; at test, logistic regression on L2-normalised features)",
+    choices=("cosine", "linear", "logistic"),
 )
 FINETUNE_EPOCHS = Setting(
     "finetune_epochs",
@@ -71,6 +72,24 @@ def cosine_scores(features: torch.Tensor, weight: torch.Tensor, scale: float) ->
     return scale * F.normalize(features, dim=-1) @ F.normalize(weight, dim=-1).transpose(-1, -2)
 
 
+def logistic_scores(
+    support: torch.Tensor, labels: torch.Tensor, query: torch.Tensor, n_way: int
+) -> torch.Tensor:
+    """Per episode, scikit-learn's logistic regression (L2, C = 1, L-BFGS, multinomial) fitted
+    on the L2-normalised support features; the query's log-probabilities. support [E, S, D],
+    labels [E, S], query [E, Q, D] -> [E, Q, n_way]."""
+    from sklearn.linear_model import LogisticRegression
+
+    xs = F.normalize(support, dim=-1).cpu().double().numpy()
+    xq = F.normalize(query, dim=-1).cpu().double().numpy()
+    ys = labels.cpu().numpy()
+    out = torch.full((*query.shape[:2], n_way), -torch.inf, dtype=torch.float64)
+    for i in range(len(xs)):
+        clf = LogisticRegression(C=1.0, max_iter=1000, random_state=0).fit(xs[i], ys[i])
+        out[i][:, torch.as_tensor(clf.classes_)] = torch.as_tensor(clf.predict_log_proba(xq[i]))
+    return out.to(query.device, query.dtype)
+
+
 def cosine_scale(n_classes: int) -> float:
     # Chen et al.'s choice: a small temperature for few classes, a larger one for many.
     return 2.0 if n_classes <= 200 else 10.0
@@ -87,6 +106,12 @@ class FineTune(PolicyLearner, Algorithm):
     1e-3, mini-batches of 4, `finetune_epochs` passes), and classifies the query. `head="linear"` is
     Baseline; `head="cosine"` is Baseline++ (cosine similarity to weight vectors, with a scale).
     Episodes are fitted in parallel (a batch of heads), which changes nothing per episode.
+
+    `head="logistic"` is the "simple" baseline of Tian, Wang, Krishnan, Tenenbaum & Isola
+    ("Rethinking Few-Shot Image Classification: a Good Embedding Is All You Need?", ECCV 2020,
+    arXiv:2003.11539), without its self-distillation: pre-trained as Baseline, then per episode
+    the support features are L2-normalised and scikit-learn's multinomial logistic regression
+    (L2 penalty, C = 1, L-BFGS) is fitted on them, as the paper's code does.
 
     On sinusoid regression (the baseline of Finn et al. 2017): the 1-40-40-1 MLP is pre-trained on
     the points of all training tasks jointly (MSE), then fine-tuned per task with plain SGD steps
@@ -147,7 +172,7 @@ for a test episode:
             return
         self.backbone = build_backbone(self.hp, info, cfg)
         d = self.backbone.out_dim
-        self.classifier = nn.Linear(d, n_train_classes, bias=self.hp.head == "linear")
+        self.classifier = nn.Linear(d, n_train_classes, bias=self.hp.head != "cosine")
 
     def policy_step_size(self, name: str, step: int) -> float:
         return self.hp.finetune_lr
@@ -214,6 +239,8 @@ for a test episode:
         feats = feats.view(len(episodes), -1, feats.shape[-1])  # [E, S + Q, D]
         support, query = feats[:, :n_s], feats[:, n_s:]
         labels = torch.stack([e.support_labels for e in episodes])  # [E, S]
+        if self.hp.head == "logistic":
+            return list(logistic_scores(support, labels, query, n_way).unbind(0))
         weight, bias = self._fit_heads(support, labels, n_way)
         scores = self._head_scores(query, weight, bias, n_way)
         return list(scores.unbind(0))

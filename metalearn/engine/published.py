@@ -47,6 +47,10 @@ PUBLISHED: dict[tuple[str, str], tuple[dict[tuple[int, int], float], str]] = {
         {(5, 1): 49.69, (5, 5): 66.92},
         "Wang et al. 2019 (Conv4, CL2N)",
     ),
+    ("miniimagenet", "rfs"): (
+        {(5, 1): 62.02, (5, 5): 79.64},
+        "Tian et al. 2020 (ResNet-12, RFS-simple)",
+    ),
     ("omniglot", "matching"): (
         {(5, 1): 98.1, (5, 5): 98.9, (20, 1): 93.8, (20, 5): 98.5},
         "Vinyals et al. 2016, table 1 (no FCE)",
@@ -84,10 +88,12 @@ PUBLISHED: dict[tuple[str, str], tuple[dict[tuple[int, int], float], str]] = {
 
 # Runs of an algorithm that the papers name as a method of their own: (algorithm, setting, value)
 # -> the method. The fine-tuning baseline with a linear head is Chen et al.'s "Baseline", with a
-# cosine head (its default) "Baseline++"; MAML without second derivatives is "FOMAML".
+# cosine head (its default) "Baseline++", with a logistic-regression head Tian et al.'s "RFS"
+# (its simple form); MAML without second derivatives is "FOMAML".
 VARIANTS: dict[tuple[str, str, Any], str] = {
     ("finetune", "head", "linear"): "baseline",
     ("finetune", "head", "cosine"): "baseline_pp",
+    ("finetune", "head", "logistic"): "rfs",
     ("maml", "first_order", True): "fomaml",
 }
 

@@ -39,3 +39,42 @@ def test_protonet_learns_in_bf16_too():
     assert losses[-1] < 0.5 * losses[0], losses
     assert algo.predict(episode).dtype == torch.float32
     assert all(p.dtype == torch.float32 for p in algo.parameters())
+
+
+def test_logistic_head_is_sklearns_regression_on_normalised_features():
+    """RFS's test-time classifier: per episode, the same log-probabilities as scikit-learn's
+    LogisticRegression fitted on the L2-normalised support; feature scale does not matter."""
+    from sklearn.linear_model import LogisticRegression
+
+    from metalearn.algorithms.finetune import logistic_scores
+
+    g = torch.Generator().manual_seed(0)
+    centres = torch.randn(2, 5, 16, generator=g) * 3  # two episodes, five classes each
+    labels = torch.arange(5).repeat(3).expand(2, -1)  # [2, 15]: three shots
+    support = centres.gather(1, labels[..., None].expand(-1, -1, 16))
+    support = support + torch.randn(2, 15, 16, generator=g)
+    query_labels = torch.arange(5).repeat(4)
+    query = centres[:, query_labels] + torch.randn(2, 20, 16, generator=g)
+    scores = logistic_scores(support, labels, query, 5)
+    assert scores.shape == (2, 20, 5)
+    assert (scores.argmax(-1) == query_labels).float().mean() > 0.9
+    x = torch.nn.functional.normalize(support[1], dim=-1).double().numpy()
+    clf = LogisticRegression(C=1.0, max_iter=1000, random_state=0).fit(x, labels[1].numpy())
+    q = torch.nn.functional.normalize(query[1], dim=-1).double().numpy()
+    expected = torch.as_tensor(clf.predict_log_proba(q)).float()
+    assert torch.allclose(scores[1], expected, atol=1e-5)
+    assert torch.allclose(logistic_scores(support * 9, labels, query, 5), scores, atol=1e-5)
+
+
+def test_finetune_with_the_logistic_head_pretrains_linear_and_predicts_an_episode():
+    from metalearn.config import RunConfig
+    from metalearn.data import DATASETS, EpisodeSampler
+    from metalearn.engine.build import build_algorithm
+
+    split = DATASETS["glyphs"].load(None, "test")
+    algo = build_algorithm(RunConfig(algorithm="finetune", head="logistic"), 64)
+    assert algo.classifier.bias is not None  # pre-trained as Baseline: a linear layer
+    episode = EpisodeSampler(split, 5, 1, 5, seed=0).sample()
+    scores = algo.predict(episode)
+    assert scores.shape == (len(episode.query), 5) and torch.isfinite(scores).all()
+    assert torch.allclose(scores.exp().sum(-1), torch.ones(len(episode.query)), atol=1e-4)
