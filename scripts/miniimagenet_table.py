@@ -97,8 +97,10 @@ NOTES = [
     "its attention has to learn to bind a query to the support step of its class before the "
     "embedding gets a useful signal, a plateau that lasts about 1,000 updates on glyphs and "
     "longer on these photos. Two other settings measured for 150 s (5 and 15 training queries "
-    "an episode) stayed at chance (20.8 ± 0.7 and 20.8 ± 0.6 on 200 episodes). Its paper's "
-    "55.71 is a ResNet encoder trained far longer.",
+    "an episode) stayed at chance (20.8 ± 0.7 and 20.8 ± 0.6 on 200 episodes); a 600 s run "
+    "(9,875 updates) validated at 21.1, 21.0, 22.7 and 24.7% after 2,000, 4,000, 6,000 and "
+    "8,000: it starts to leave the plateau after about 6,000 updates, so its row needs a budget "
+    "of several times 5 minutes here. Its paper's 55.71 is a ResNet encoder trained far longer.",
     "RFS's published figure is a ResNet-12 trained 100 epochs with augmentation (SGD, "
     "lr 0.05); here it is a Conv4 pre-trained as Baseline is, with RFS's test-time "
     "logistic regression on L2-normalised features - which alone adds 6.6 / 5.2 points over "
