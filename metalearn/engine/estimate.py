@@ -134,8 +134,9 @@ def estimate(cfg: RunConfig, device: str, rates: dict[tuple, Rates]) -> Estimate
     """How long `cfg` takes on `device` (as `shape_key` names it), from `rates` (`past_rates`)
     and its time budget."""
     config, budget = cfg.to_dict(), cfg.max_seconds
-    exact = shape_key(config, device) in rates
-    rate = rates.get(shape_key(config, device)) or rates.get(rough_key(config, device))
+    key = shape_key(config, device)
+    exact = key in rates
+    rate = rates.get(key) or rates.get(rough_key(config, device))
     if rate is None:
         return Estimate(budget, None, None, budget is not None, None)
     train = rate.train * cfg.episodes
