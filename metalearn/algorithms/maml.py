@@ -293,7 +293,8 @@ for each meta-batch of tasks:
             return self.meta_rl_step(data, optimizer)
         device = next(self.parameters()).device
         if self.path == "auto" and self._chooser is None:
-            paths = candidate_paths(device, len(data), self.compiled is not None)
+            convolutional = any(isinstance(m, nn.Conv2d) for m in self.learner.modules())
+            paths = candidate_paths(device, len(data), self.compiled is not None, convolutional)
             self._chooser = PathChooser(paths)
         path = self._chooser.next() if self.path == "auto" else self.path
         if path == "threads" and self._threads is None:

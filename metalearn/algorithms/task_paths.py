@@ -45,17 +45,21 @@ def worker_module(default: nn.Module) -> nn.Module:
 
 
 def candidate_paths(
-    device: torch.device, meta_batch: int, compiled: bool = False
+    device: torch.device, meta_batch: int, compiled: bool = False, convolutional: bool = True
 ) -> tuple[str, ...]:
     """The paths worth timing. On a GPU "loop" and "vmap". On a CPU "loop", and "threads" with
     at least 2 threads and 2 tasks, unless `compiled` (`compile` runs on the loop path only);
-    not "vmap": on this project's 2-core CPU it took 2.2-2.5x as long as the loop
-    (docs/benchmarks.md, the peer race) and its trial updates alone raised the peak memory of
-    a meta-batch of 16 from 1.0 to 2.7-2.9 GB."""
+    "vmap" on a CPU only for a learner without convolutions (`convolutional` False: the
+    sinusoid MLP, 3.0x the loop's updates per second here): for a conv net it took 2.2-2.5x as
+    long as the loop on this project's 2-core CPU (docs/benchmarks.md, the peer race) and its
+    trial updates alone raised the peak memory of a meta-batch of 16 from 1.0 to 2.7-2.9 GB."""
     if device.type == "cpu":
+        paths = ("loop",)
         if meta_batch >= 2 and torch.get_num_threads() >= 2 and not compiled:
-            return ("loop", "threads")
-        return ("loop",)
+            paths += ("threads",)
+        if meta_batch >= 2 and not convolutional and not compiled:
+            paths += ("vmap",)
+        return paths
     return ("loop", "vmap")
 
 

@@ -14,7 +14,7 @@ from tests.e2e.browser import ARGS, CHROMIUM, SHOTS, missing, streamlit_server
 
 pytestmark = [pytest.mark.skipif(bool(missing), reason=missing or "")]
 
-LOAD_SECONDS = float(os.environ.get("METALEARN_LOAD_SECONDS", "40"))
+LOAD_SECONDS = float(os.environ.get("METALEARN_LOAD_SECONDS", "20"))
 
 
 @pytest.fixture(scope="module")
