@@ -139,16 +139,18 @@ LR_DECAY_EVERY = Setting(
     low=0,
     advanced=True,
 )
-BACKBONES = ("conv4", "simple_cnn", "resnet12")  # metalearn.models.BACKBONES (a test checks)
+LITE0 = "efficientnet_lite0"  # the pretrained image backbone (`metalearn.models.pretrained`)
+BACKBONES = ("conv4", "simple_cnn", "resnet12", LITE0)  # metalearn.models.BACKBONES (a test checks)
 TEXT_BACKBONES = ("minilm", "bag")  # metalearn.models.text: the pretrained encoder, from scratch
 BACKBONE = Setting(
     "backbone",
     str,
     "conv4",
     "Feature network",
-    "images: conv4 (four conv blocks), simple_cnn (the article's small CNN) or resnet12; text: "
-    "minilm (the pretrained all-MiniLM-L6-v2 sentence encoder) or bag (a bag of word "
-    "embeddings learned from scratch)",
+    "images: conv4 (four conv blocks), simple_cnn (the article's small CNN), resnet12, or "
+    "efficientnet_lite0 (pretrained on ImageNet-1k; see fine-tune); text: minilm (the "
+    "pretrained all-MiniLM-L6-v2 sentence encoder) or bag (a bag of word embeddings learned "
+    "from scratch)",
     choices=BACKBONES + TEXT_BACKBONES,
     modal_choices=(("image", BACKBONES), ("text", TEXT_BACKBONES)),
 )
@@ -157,10 +159,11 @@ FINETUNE_ENCODER = Setting(
     str,
     "none",
     "Fine-tune the pretrained encoder",
-    "text with minilm: none keeps it frozen (its features computed once and cached), top trains "
-    "its last two transformer layers, all trains every layer",
+    "a pretrained backbone (minilm for text, efficientnet_lite0 for images): none keeps it "
+    "frozen (its features computed once per dataset and cached), top trains its last layers "
+    "(MiniLM's last two transformer layers; EfficientNet's last two stages of blocks and its "
+    "head), all trains every layer",
     choices=("none", "top", "all"),
-    modality="text",
 )
 ENCODER_LR = Setting(
     "encoder_lr",
@@ -173,7 +176,18 @@ ENCODER_LR = Setting(
     0,
     1,
     True,
-    modality="text",
+)
+INPUT_SIZE = Setting(
+    "input_size",
+    int,
+    224,
+    "Pretrained network's input side (pixels)",
+    "efficientnet_lite0: images are resized to this side first (its ImageNet weights were "
+    "trained at 224; miniImageNet's 84 px photos upsampled to 224 cost 7x the work of 84)",
+    32,
+    512,
+    advanced=True,
+    modality="image",
 )
 
 COMPILE = Setting(
@@ -192,7 +206,7 @@ COMPILE = Setting(
 
 # The feature network and, for text, how its pretrained encoder trains: declared together by
 # every algorithm with a `backbone` (`settings = (*NETWORK, LR, ...)`).
-NETWORK = (BACKBONE, FINETUNE_ENCODER, ENCODER_LR, COMPILE)
+NETWORK = (BACKBONE, FINETUNE_ENCODER, ENCODER_LR, INPUT_SIZE, COMPILE)
 
 
 def backbone_modality(name: str) -> str:

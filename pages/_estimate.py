@@ -14,8 +14,10 @@ from pages._ui import device_label, runs
 def duration(seconds: float) -> str:
     """Seconds as a person reads them: "40 s", "5.5 min", "1.3 h"."""
     if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+        return t("{n} s", n=f"{seconds:.0f}")
+    if seconds < 5400:
+        return t("{n} min", n=f"{seconds / 60:.1f}")
+    return t("{n} h", n=f"{seconds / 3600:.1f}")
 
 
 def device_name(choice: str) -> str:

@@ -202,19 +202,20 @@ def write_miniimagenet_images(
     zipped: bool = True,
     names: bool = True,
     side: int = 84,
+    wnids: list[str] | None = None,
 ) -> Path:
     """miniImageNet as the shared copy lays it out: `miniimagenet-images/{train,val,test}/<wnid>/
     <wnid><8 digits>.jpg` and the split CSVs under `splits/ravi/`, inside
     `<root>/miniimagenet-images/miniimagenet-images.zip` (or extracted there), with
     `class_names.tsv` beside it. Class c of the whole set is WordNet id n{c:08d}, named
-    "thing_<c>". Returns the zip or the folder."""
+    "thing_<c>", unless `wnids` names the classes in order. Returns the zip or the folder."""
     files: dict[str, bytes] = {}
     rows = ["split\twnid\tname"]
     c = 0
     for split, n_classes in splits.items():
         lines = ["filename,label"]
         for _ in range(n_classes):
-            wnid = f"n{c:08d}"
+            wnid = wnids[c] if wnids else f"n{c:08d}"
             rows.append(f"{split}\t{wnid}\tthing_{c}")
             for i in range(per_class):
                 buf = BytesIO()

@@ -19,7 +19,7 @@ from torch import nn
 
 from metalearn.catalog import TASKS
 from metalearn.config import RunConfig
-from metalearn.data import DatasetInfo, Episode
+from metalearn.data import DatasetInfo, Episode, Split
 from metalearn.settings import LR, LR_DECAY_EVERY, Setting, with_defaults
 
 ALGORITHMS: dict[str, type[Algorithm]] = {}
@@ -101,6 +101,11 @@ class Algorithm(nn.Module):
         own = [p for p in self.parameters() if id(p) not in pretrained]
         theirs = [p for p in self.parameters() if id(p) in pretrained]
         return [{"params": own}, {"params": theirs, "lr": self.hp.encoder_lr}]
+
+    def prepare(self, train: Split) -> None:
+        """Called once with the training split before training starts (not on a resume): for
+        what is computed from the whole training set rather than learned (SimpleShot's mean
+        feature under a frozen backbone)."""
 
     def run_facts(self) -> dict[str, Any]:
         """What a finished run reports about how it was computed (e.g. MAML's chosen path)."""

@@ -87,10 +87,20 @@ for a test episode: transform every feature (minus f_bar, unit length)
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return run_features(self.backbone, x, self.hp.precision)
 
+    def prepare(self, train) -> None:
+        """Under a frozen pretrained backbone the features never change: the mean is the
+        paper's, over every training image (their cached features), not a running average."""
+        if not getattr(self.backbone, "frozen", False):
+            return
+        features = train.to_float(train.images).to(self.base_mean.device)
+        with torch.no_grad():
+            total = sum(self.embed(c).double().sum(0) for c in features.split(4096))
+        self.base_mean.copy_(total / len(features))
+
     def loss(self, batch):
         images, labels = batch  # [B, C, H, W], [B]
         features = self.embed(images)
-        if self.training:
+        if self.training and not getattr(self.backbone, "frozen", False):
             with torch.no_grad():
                 self.base_mean.lerp_(features.mean(0), MEAN_MOMENTUM)
         logits = self.classifier(features)

@@ -84,6 +84,8 @@ class Split:
         }
         if texts := getattr(self, "texts", None):  # a text split: its utterances, row for row
             cut["texts"] = [texts[i] for i in rows.tolist()]
+        if (pixels := getattr(self, "pixels", None)) is not None:  # features: their images
+            cut["pixels"] = pixels[rows]
         return dataclasses.replace(self, **cut)
 
     def to_float(
@@ -97,6 +99,19 @@ class Split:
         if self.mean != 0.0 or self.std != 1.0:
             x = x.sub_(self.mean).div_(self.std)
         return x
+
+
+@dataclass
+class FeatureSplit(Split):
+    """A class split held as a frozen pretrained network's features: `images` is float
+    [N, D], read as it is (no scaling, no augmentation: validation refuses augment with a frozen
+    pretrained backbone); `pixels` the uint8 images [N, C, H, W] they are of, row for row, for
+    showing."""
+
+    pixels: torch.Tensor | None = None
+
+    def to_float(self, images: torch.Tensor, augment=None) -> torch.Tensor:
+        return images.float()
 
 
 class Dataset:
@@ -132,6 +147,14 @@ class Dataset:
         utterances in the form its encoder takes). `progress` is called with (done, in all)
         by a dataset whose first load takes a while (miniImageNet's decode)."""
         return cls.load(cfg.data_root, split, cfg.image_size)
+
+    @classmethod
+    def class_keys(cls, root: str | None, split: str) -> list[str]:
+        """The identifiers of a split's classes as its files name them (miniImageNet's WordNet
+        ids, a folder's subfolder names), for checking them against what a pretrained network
+        saw; empty for data made here or named by this project (glyphs, Omniglot's alphabets,
+        CIFAR-10's ten words)."""
+        return []
 
     @classmethod
     def available(cls, root: str | None) -> bool:

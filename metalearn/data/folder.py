@@ -89,6 +89,10 @@ class Folder(Dataset):
         return DatasetInfo(cls.name, cls.task, 3, size, splits, **NORM)
 
     @classmethod
+    def class_keys(cls, root: str | None, split: str) -> list[str]:
+        return list(_layout(root)[0][split])
+
+    @classmethod
     def load(cls, root: str | None, split: str, image_size: int | None = None) -> Split:
         layout, default = _layout(root)
         size = image_size or default

@@ -295,6 +295,10 @@ class MiniImageNet(Dataset):
         return cls.load(cfg.data_root, split, cfg.image_size, progress)
 
     @classmethod
+    def class_keys(cls, root: str | None, split: str) -> list[str]:
+        return list(_index(_source(root))["classes"][split])
+
+    @classmethod
     def load(
         cls,
         root: str | None,

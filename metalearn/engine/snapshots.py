@@ -44,8 +44,10 @@ class EmbeddingSnapshots:
                 for part, r in zip(("support", "query"), rows, strict=True)
             }
         else:
+            pixels = getattr(test, "pixels", None)  # features of a frozen network: their images
+            pixels = test.images if pixels is None else pixels
             self.examples = {
-                f"{part}_images": test.images[r].numpy()  # uint8 [n, C, H, W]
+                f"{part}_images": pixels[r].numpy()  # uint8 [n, C, H, W]
                 for part, r in zip(("support", "query"), rows, strict=True)
             }
         self.class_names = [test.class_names[int(c)] for c in classes]

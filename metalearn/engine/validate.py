@@ -15,7 +15,7 @@ import shutil
 from metalearn import catalog
 from metalearn.config import ConfigError, RunConfig
 from metalearn.engine.kinds import KINDS, RunKind, kind_of
-from metalearn.settings import BACKBONE, backbone_modality, with_defaults
+from metalearn.settings import BACKBONE, LITE0, backbone_modality, with_defaults
 
 
 def resolve(cfg: RunConfig, drop_unknown: bool = False) -> RunConfig:
@@ -143,11 +143,24 @@ def modality_problems(
             f"{modality}; turn compile off"
         )
     tuned = cfg.hyper.get("finetune_encoder", "none")
-    if tuned != "none" and backbone != "minilm":
+    pretrained = {"text": "minilm", "image": LITE0}[modality]
+    if tuned != "none" and backbone != pretrained:
         out.append(
-            f"finetune_encoder {tuned!r} fine-tunes the pretrained encoder, and the backbone is "
-            f"{backbone!r}; set backbone to minilm, or finetune_encoder to none"
+            f"finetune_encoder {tuned!r} fine-tunes a pretrained backbone, and the backbone is "
+            f"{backbone!r}; set backbone to {pretrained}, or finetune_encoder to none"
         )
+    if backbone == LITE0 and tuned == "none":
+        if cfg.augment is True:
+            out.append(
+                f"augment changes the images every episode, and the frozen {LITE0} reads "
+                "features computed once per image; turn augment off, or fine-tune the backbone "
+                "(finetune_encoder top or all)"
+            )
+        if cfg.hyper.get("compile"):
+            out.append(
+                f"compile speeds up a network that runs every step, and the frozen {LITE0} ran "
+                "once, ahead (its features are cached); turn compile off"
+            )
     return out
 
 

@@ -10,6 +10,7 @@ from torch import nn
 
 from metalearn.models.conv4 import Conv4
 from metalearn.models.mlp import MLP
+from metalearn.models.pretrained import LITE0, EfficientNetLite0
 from metalearn.models.resnet12 import ResNet12
 from metalearn.models.simple_cnn import SimpleCNN
 
@@ -21,6 +22,7 @@ BACKBONES: dict[str, Callable[..., nn.Module]] = {
     "conv4": Conv4,
     "simple_cnn": SimpleCNN,
     "resnet12": ResNet12,
+    LITE0: EfficientNetLite0,  # pretrained: built by `build_backbone` with its own arguments
 }
 
 
@@ -31,6 +33,8 @@ def build_backbone(hp: Any, info: DatasetInfo, cfg: RunConfig) -> nn.Module:
         from metalearn.models.text import build_text_backbone
 
         return build_text_backbone(hp.backbone, getattr(hp, "finetune_encoder", "none"))
+    if hp.backbone == LITE0:
+        return EfficientNetLite0(hp.finetune_encoder, hp.input_size, info.mean, info.std)
     net = BACKBONES[hp.backbone](info.channels, cfg.image_size or info.image_size)
     if getattr(hp, "compile", False):
         net.compile()  # in place: the same parameters and state-dict keys, compiled at first call
@@ -47,4 +51,13 @@ def feature_dim(model: nn.Module, channels: int, image_size: int) -> int:
     return out.shape[-1]
 
 
-__all__ = ["BACKBONES", "MLP", "Conv4", "ResNet12", "SimpleCNN", "build_backbone", "feature_dim"]
+__all__ = [
+    "BACKBONES",
+    "MLP",
+    "Conv4",
+    "EfficientNetLite0",
+    "ResNet12",
+    "SimpleCNN",
+    "build_backbone",
+    "feature_dim",
+]

@@ -139,6 +139,10 @@ class MiniLM(nn.Module):
                 self.bert.requires_grad_(False)
                 self.bert.encoder.layer[-TOP_LAYERS:].requires_grad_(True)
 
+    @property
+    def frozen(self) -> bool:
+        return self.bert is None
+
     def sentence(self, x: torch.Tensor) -> torch.Tensor:
         """Unit-length sentence features [B, 384] of token ids and masks x [B, 2, L]."""
         ids, mask = x[:, 0], x[:, 1]

@@ -464,3 +464,13 @@ def test_hover_boxes_are_translated_and_keep_their_values():
             assert words <= {"Futurama", "c1", "c2", "protonet"}, (en, zh)
             hovers.append(zh)
     assert any("时间步" in h for h in hovers) and any("原型" in h for h in hovers)
+
+
+def test_durations_of_estimates_are_worded_in_the_pages_language(monkeypatch):
+    """A full suite's Train page in Chinese once showed "5.5 min": an estimate over 90 s."""
+    from pages import _estimate
+
+    monkeypatch.setattr(_i18n, "lang", lambda: "zh")
+    assert [_estimate.duration(s) for s in (40, 330, 7200)] == ["40 秒", "5.5 分钟", "2.0 小时"]
+    monkeypatch.setattr(_i18n, "lang", lambda: "en")
+    assert [_estimate.duration(s) for s in (40, 330, 7200)] == ["40 s", "5.5 min", "2.0 h"]

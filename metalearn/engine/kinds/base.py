@@ -298,8 +298,14 @@ class RunKind:
     def load(self, cfg: RunConfig, split: str, progress: Progress | None = None) -> Split | None:
         """One split of the run's dataset, as tensors (`progress`: see `Dataset.load_for`)."""
         from metalearn.data import DATASETS
+        from metalearn.engine.features import feature_split, reads_frozen_features
 
-        return DATASETS[cfg.dataset].load_for(cfg, split, progress)
+        loaded = DATASETS[cfg.dataset].load_for(cfg, split, progress)
+        if loaded is None or not reads_frozen_features(cfg):
+            return loaded
+        from metalearn.engine.device import resolve_device
+
+        return feature_split(loaded, cfg.hyper["input_size"], resolve_device(cfg.device), progress)
 
     def splits(self, cfg: RunConfig, progress: Progress | None = None) -> dict[str, Split | None]:
         train = self.load(cfg, "train", progress)
@@ -307,8 +313,8 @@ class RunKind:
             train = train.keep_classes(cfg.train_classes)
         return {
             "train": train,
-            "val": self.load(cfg, "val") if cfg.val_every else None,
-            "test": self.load(cfg, "test"),
+            "val": self.load(cfg, "val", progress) if cfg.val_every else None,
+            "test": self.load(cfg, "test", progress),
         }
 
     def n_train_classes(self, splits: dict[str, Split | None]) -> int:
@@ -324,6 +330,8 @@ class RunKind:
         splits = self.splits(cfg, loading_progress(ctx))
         load_seconds = time.perf_counter() - ctx.started
         algo = build_algorithm(cfg, self.n_train_classes(splits)).to(ctx.device)
+        if not ctx.resume and splits["train"] is not None:
+            algo.prepare(splits["train"])
         ckpt = store.artifact(run_id, "checkpoint")
         snapshot = self.snapshots(algo, cfg, splits["test"], ctx)
         trainer = Trainer(
@@ -364,11 +372,13 @@ class RunKind:
         store.save_episodes(run_id, scores.values)
         self.write_artifacts(algo, cfg, splits["test"], ctx)
         from metalearn.engine.evaluate import mean_ci95
+        from metalearn.engine.features import pretraining_facts
 
         mean, ci = mean_ci95(scores.values)
         return {
             **scores.extra,
             **algo.run_facts(),
+            **pretraining_facts(cfg),
             self.metric: mean,
             self.ci_key: ci,
             "eval_episodes": len(scores.values),
