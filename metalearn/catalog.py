@@ -48,6 +48,8 @@ class AlgorithmInfo:
         mode_setting: a hyperparameter whose value can select the kind (finetune's mode).
         same_way: a fixed output layer of n_way units (training way must equal test way).
         settings: the hyperparameters it reads, each declared once.
+        backbones: the feature networks it can use, where not every one of `backbone`'s
+            choices (None: all of them).
     """
 
     name: str
@@ -64,8 +66,22 @@ class AlgorithmInfo:
     pseudocode: str = ""
     seed_family: str | None = None
     modalities: tuple[str, ...] = ("image",)
+    backbones: tuple[str, ...] | None = None
     order: int = 100
     doc: str = ""
+
+    def offered(self, modality: str) -> list[Setting]:
+        """Its settings as a form for data of this modality offers them: those that apply, with
+        the choices that fit (the backbones it can use among them)."""
+        out = []
+        for s in self.settings:
+            if s.modality not in (None, modality):
+                continue
+            s = s.offered(modality)
+            if s.name == "backbone" and self.backbones and s.choices:
+                s = s.but(choices=tuple(c for c in s.choices if c in self.backbones))
+            out.append(s)
+        return out
 
     @property
     def family_in_seed(self) -> str:
@@ -115,6 +131,7 @@ ALGORITHM_FIELDS = (
     "pseudocode",
     "seed_family",
     "modalities",
+    "backbones",
 )
 
 

@@ -195,7 +195,41 @@ def render(out: Path) -> None:
         "",
     ]
     notes = ["", "## Reading it", "", *(f"- {n}" for n in NOTES), f"- {MANN_EXCLUDED}"]
-    out.with_suffix(".md").write_text("\n".join(head + table(rows) + notes) + "\n")
+    out.with_suffix(".md").write_text("\n".join(head + table(rows) + notes + seen()) + "\n")
+
+
+def seen() -> list[str]:
+    """A block of its own for runs whose backbone was pretrained on the test classes
+    (`scripts/pretrained_check.py`'s rows): never rows of the table above."""
+    path = REPO / "docs" / "results" / "pretrained_check.jsonl"
+    if not path.exists():
+        return []
+    found = [json.loads(line) for line in path.read_text().splitlines()]
+    rule = {r["n_shot"]: r for r in found if r["check"] == "frozen_simpleshot_rule"}
+    if not rule:
+        return []
+    cells = [
+        f"{100 * rule[k]['test_accuracy']:.1f} ± {100 * rule[k]['test_ci95']:.1f}"
+        if k in rule
+        else "not measured"
+        for k in (1, 5)
+    ]
+    r = rule.get(1) or rule[5]
+    return [
+        "",
+        "## Test classes seen in pretraining: not comparable with the rows above",
+        "",
+        "EfficientNet-Lite0 pretrained on ImageNet-1k, whose 1000 classes include all of "
+        "miniImageNet's, its 20 test classes too (`test_classes_seen_in_pretraining: true`): "
+        "kept frozen, no training on miniImageNet at all, SimpleShot's rule on its features "
+        f"({r['input_size']} px inputs, {r['eval_episodes']} of the same seeded test episodes; "
+        "`docs/results/pretrained_check.md`).",
+        "",
+        "| backbone | 1-shot | 5-shot | training | device |",
+        "|---|---:|---:|---|---|",
+        f"| efficientnet_lite0, frozen (ImageNet-1k) | {cells[0]} | {cells[1]} | none | "
+        f"{r['device']} |",
+    ]
 
 
 def main() -> None:

@@ -14,7 +14,8 @@ def test_json_round_trip():
 def test_unknown_keys_are_rejected():
     with pytest.raises(ConfigError, match="'n_wey' is not a setting of protonet"):
         validate(RunConfig.from_dict({"n_wey": 5}))
-    with pytest.raises(ConfigError, match="'head' is not a setting of maml; its settings: lr"):
+    refused = "'head' is not a setting of maml; its settings: backbone, input_size, lr"
+    with pytest.raises(ConfigError, match=refused):
         validate(RunConfig(algorithm="maml", head="cosine"))
 
 

@@ -68,6 +68,8 @@ class Algorithm(nn.Module):
     pseudocode: ClassVar[str] = ""
     seed_family: ClassVar[str | None] = None
     modalities: ClassVar[tuple[str, ...]] = ("image",)  # the kinds of examples it classifies
+    # The feature networks it can use, where not every choice of `backbone` (None: all).
+    backbones: ClassVar[tuple[str, ...] | None] = None
     order: ClassVar[int] = 100
 
     def __init__(self, cfg: RunConfig, info: DatasetInfo, n_train_classes: int):

@@ -24,9 +24,12 @@ from metalearn.models import MLP, Conv4
 from metalearn.models.policy import GaussianPolicy
 from metalearn.models.vmap import prepared_for_vmap
 from metalearn.settings import (
+    BACKBONE,
     COMPILE,
     INNER_STEPS,
     INNER_STEPS_TEST,
+    INPUT_SIZE,
+    LITE0,
     LR,
     LR_DECAY_EVERY,
     Setting,
@@ -62,8 +65,10 @@ MAML_PATH = Setting(
 
 def build_learner(cfg, info) -> nn.Module:
     """The sinusoid MLP (1-40-40-1) for regression; Conv4 + linear head for classification of
-    images; for text, one hidden layer + linear head over the frozen MiniLM features; the
-    Gaussian MLP policy (2-100-100-2) for reinforcement learning.
+    images; one hidden layer + linear head over frozen pretrained features: MiniLM's for text,
+    EfficientNet-Lite0's for images with `backbone` efficientnet_lite0 (the network itself never
+    adapts: its features are cached); the Gaussian MLP policy (2-100-100-2) for reinforcement
+    learning.
 
     Batch norm keeps no running statistics: like the original MAML it normalises every forward
     pass with the statistics of the batch at hand, at training and at test time.
@@ -76,6 +81,11 @@ def build_learner(cfg, info) -> nn.Module:
         from metalearn.models.text import FeatureBody
 
         body = FeatureBody()
+    elif cfg.hyper.get("backbone") == LITE0:
+        from metalearn.models.pretrained import LITE0_DIM
+        from metalearn.models.text import FeatureBody
+
+        body = FeatureBody(LITE0_DIM)
     else:
         body = Conv4(info.channels, cfg.image_size or info.image_size, running_stats=False)
     return nn.Sequential(body, nn.Linear(body.out_dim, cfg.n_way))
@@ -131,7 +141,11 @@ for each meta-batch of tasks:
     }
     same_way = True  # the output layer has n_way units: training and test way must match
     bench_defaults = {"meta_batch": 4}  # enough tasks for the meta-batch paths to differ
+    # Conv4 adapted whole, or a head over a pretrained backbone's frozen features.
+    backbones = ("conv4", "efficientnet_lite0", "minilm")
     settings = (
+        BACKBONE,
+        INPUT_SIZE,
         LR,
         LR_DECAY_EVERY,
         INNER_LR,

@@ -8,7 +8,14 @@ from torch.func import functional_call
 
 from metalearn.algorithms.base import register
 from metalearn.algorithms.maml import FIRST_ORDER, INNER_LR, MAML, MAML_PATH
-from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, LR, LR_DECAY_EVERY
+from metalearn.settings import (
+    BACKBONE,
+    INNER_STEPS,
+    INNER_STEPS_TEST,
+    INPUT_SIZE,
+    LR,
+    LR_DECAY_EVERY,
+)
 
 
 def prototype_head(features: torch.Tensor, labels: torch.Tensor, n_way: int) -> dict:
@@ -51,6 +58,8 @@ for each task: prototypes c_k of the support features
     modalities = ("image", "text")
     kinds = {"classification": "episodes"}
     settings = (
+        BACKBONE,
+        INPUT_SIZE,
         LR,
         LR_DECAY_EVERY,
         INNER_LR.but(default=0.1),

@@ -12,7 +12,7 @@ from metalearn.algorithms.maml import build_learner
 from metalearn.algorithms.policy_gradient import PolicyLearner, pg_step, sample
 from metalearn.data import Episode
 from metalearn.models.vmap import prepared_for_vmap
-from metalearn.settings import INNER_STEPS, INNER_STEPS_TEST, Setting
+from metalearn.settings import BACKBONE, INNER_STEPS, INNER_STEPS_TEST, INPUT_SIZE, Setting
 
 Params = dict[str, torch.Tensor]
 
@@ -117,7 +117,10 @@ at test: k' steps on the support set from phi
         "reinforcement": "rollouts",
     }
     same_way = True  # the output layer has n_way units
+    backbones = ("conv4", "efficientnet_lite0", "minilm")  # see MAML
     settings = (
+        BACKBONE,
+        INPUT_SIZE,
         INNER_LR,
         INNER_OPTIMIZER,
         INNER_STEPS.but(default=5),

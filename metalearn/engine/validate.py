@@ -131,7 +131,13 @@ def modality_problems(
             f"algorithms that do: {', '.join(able)}"
         ]
     backbone = cfg.hyper.get("backbone")
-    if backbone is not None and backbone_modality(backbone) != modality:
+    if backbone is not None and algo.backbones and backbone not in algo.backbones:
+        fitting = [b for b in algo.backbones if backbone_modality(b) == modality]
+        out.append(
+            f"{algo.name} adapts a conv4 network, or a head over a pretrained backbone's frozen "
+            f"features, not backbone {backbone!r}; choose one of {', '.join(fitting)}"
+        )
+    elif backbone is not None and backbone_modality(backbone) != modality:
         fitting = BACKBONE.fitting(modality)
         out.append(
             f"backbone {backbone!r} reads {backbone_modality(backbone)}s, but {cfg.dataset!r} "

@@ -26,6 +26,7 @@ COLUMNS = {
     "95% CI": N_("± (95% CI)"),
     "train s": N_("Training time (s)"),
     "device": N_("Device"),
+    "pretrained": N_("Pretrained on"),
     "group": N_("Group"),
 }
 X_AXES = {"step": N_("training episodes"), "time": N_("wall time (s)")}
@@ -50,6 +51,16 @@ def shown(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         if c in df
     }
     return df.rename(columns={c: t(h) for c, h in COLUMNS.items()}), config
+
+
+def pretrained_on(result: dict) -> str:
+    """What a run's pretrained backbone was trained on, and whether that held its test classes
+    (a score that is not few-shot on unseen classes); empty for a run trained from scratch."""
+    if not result.get("pretrained_on"):
+        return ""
+    if result.get("test_classes_seen_in_pretraining"):
+        return t("{data}: test classes seen in pretraining", data=result["pretrained_on"])
+    return result["pretrained_on"]
 
 
 def table(all_runs: list[dict]) -> pd.DataFrame:
@@ -77,6 +88,7 @@ def table(all_runs: list[dict]) -> pd.DataFrame:
                 "95% CI": res.get(k.ci_key),
                 "train s": res.get("train_seconds"),
                 "device": r["device"],
+                "pretrained": pretrained_on(res),
                 "group": r["group_id"],
             }
         )

@@ -58,7 +58,7 @@ modality = datasets[dataset].modality  # images or text: settings of the other k
 with right:
     episode_box, training_box, hyper_box = st.container(), st.container(), st.container()
     advanced_box = st.expander(t("Advanced settings"))
-    own = [s.offered(modality) for s in algo.settings if s.modality in (None, modality)]
+    own = algo.offered(modality)
     hyper_box.markdown("**" + t("{algorithm} settings", algorithm=algo_name) + "**")
     apply_pending(own, algo_name)
     hyper = setting_columns([s for s in own if not s.advanced], start.hyper, hyper_box, algo_name)

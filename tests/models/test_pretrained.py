@@ -1,13 +1,8 @@
 """The pretrained image backbone: its weights against the package they were saved from, its
 preprocessing, its three modes, the feature cache and the leak mark."""
 
-import json
-
-import pytest
 import torch
 
-from metalearn.data.base import Split
-from metalearn.engine.features import feature_split
 from metalearn.models.pretrained import (
     LITE0_DIM,
     TF_MEAN,
@@ -77,56 +72,7 @@ def test_modes_what_trains_and_batch_norm_stays_pretrained():
     assert everything.net.pretrained  # its own learning rate (encoder_lr)
 
 
-def test_features_are_computed_once_and_cached(tmp_path, monkeypatch):
-    monkeypatch.setenv("METALEARN_CACHE", str(tmp_path))
-    g = torch.Generator().manual_seed(0)
-    images = torch.randint(0, 256, (5, 3, 24, 24), dtype=torch.uint8, generator=g)
-    split = Split(images, torch.tensor([0, 0, 1, 1, 2]), ["a", "b", "c"])
-    seen = []
-    first = feature_split(split, 32, progress=lambda done, total: seen.append((done, total)))
-    assert first.images.shape == (5, LITE0_DIM) and seen[-1] == (5, 5)
-    assert first.class_names == ["a", "b", "c"] and torch.equal(first.labels, split.labels)
-    assert first.pixels is images  # what the features are of, for showing
-    cut = first.keep_classes(2)
-    assert len(cut.images) == len(cut.pixels) == len(cut.labels)
-    with torch.no_grad():
-        direct = lite0_network().eval()(prepare(images.float() / 255, 32))
-    assert torch.allclose(first.images, direct, atol=1e-4)
-    assert len(list(tmp_path.glob("features-*.pt"))) == 1
-    seen.clear()
-    again = feature_split(split, 32, progress=lambda done, total: seen.append((done, total)))
-    assert torch.equal(again.images, first.images) and not seen  # read from the cache
-    feature_split(split, 40)  # another input side: other features
-    assert len(list(tmp_path.glob("features-*.pt"))) == 2
-
-
 def test_the_leak_check_reads_wordnet_ids():
     wnids = imagenet_wnids()
     assert len(wnids) == 1000 and wnids[12] == "n01532829"  # house finch
     assert seen_in_pretraining(["n01532829", "airplane", "n00000007", "class_01"]) == ["n01532829"]
-
-
-@pytest.mark.parametrize("real_wnids", [True, False])
-def test_a_frozen_run_reports_what_its_backbone_saw(cli, tmp_path, monkeypatch, real_wnids):
-    """No training (SimpleShot's rule on the frozen features); miniImageNet-style classes named
-    by ImageNet's WordNet ids are marked as seen in pretraining, made-up ids are not."""
-    from tests.formats import write_miniimagenet_images
-
-    monkeypatch.setenv("METALEARN_CACHE", str(tmp_path / "cache"))
-    names = list(imagenet_wnids()[:9]) if real_wnids else None
-    write_miniimagenet_images(
-        tmp_path / "data", {"train": 3, "val": 3, "test": 3}, 6, side=32, wnids=names
-    )
-    out = cli(
-        "train", "--algorithm", "simpleshot", "--dataset", "miniimagenet",
-        "--data-root", str(tmp_path / "data"), "--backbone", "efficientnet_lite0",
-        "--input-size", "32", "--episodes", "0", "--n-way", "3", "--n-shot", "1",
-        "--n-query", "2", "--eval-episodes", "4", "--val-every", "0", "--json",
-        "--no-progress", home=tmp_path / "runs",
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["pretrained_on"] == "ImageNet-1k"
-    assert result["test_classes_seen_in_pretraining"] is real_wnids
-    assert result["test_classes_seen"] == (3 if real_wnids else 0)
-    assert result["train_episodes"] == 0 and 0 <= result["test_accuracy"] <= 1
