@@ -340,6 +340,7 @@ NAMES = {
     "Hospedales", "Weng", "Bertinetto", "Larson", "Vinyals", "Nichol", "Ravi",
     "Larochelle", "Snell", "Sung", "Chen", "Antoniou", "Raghu", "Triantafillou", "Garnelo",
     "Mishra", "Wang", "Salakhutdinov", "Tenenbaum", "BERT", "NTM", "MiniLM", "NeurIPS", "ICLR",
+    "ImageNet", "WordNet", "TensorFlow",
 }  # fmt: skip
 HIDDEN = (  # what is not words of the interface: formulas, code, icons, references
     ".katex, pre, code, [data-testid='stIconMaterial'], .modebar, [class*='st-key-references'], "
