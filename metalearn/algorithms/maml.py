@@ -21,7 +21,10 @@ from metalearn.algorithms.task_paths import (
 )
 from metalearn.data import Episode
 from metalearn.models import MLP, Conv4
+from metalearn.models.mlp import FeatureBody
 from metalearn.models.policy import GaussianPolicy
+from metalearn.models.pretrained import LITE0_DIM
+from metalearn.models.text import MINILM_DIM
 from metalearn.models.vmap import prepared_for_vmap
 from metalearn.settings import (
     BACKBONE,
@@ -77,15 +80,8 @@ def build_learner(cfg, info) -> nn.Module:
         return MLP()
     if info.task == "reinforcement":
         return GaussianPolicy()
-    if info.modality == "text":
-        from metalearn.models.text import FeatureBody
-
-        body = FeatureBody()
-    elif cfg.hyper.get("backbone") == LITE0:
-        from metalearn.models.pretrained import LITE0_DIM
-        from metalearn.models.text import FeatureBody
-
-        body = FeatureBody(LITE0_DIM)
+    if info.modality == "text" or cfg.hyper.get("backbone") == LITE0:
+        body = FeatureBody(MINILM_DIM if info.modality == "text" else LITE0_DIM)
     else:
         body = Conv4(info.channels, cfg.image_size or info.image_size, running_stats=False)
     return nn.Sequential(body, nn.Linear(body.out_dim, cfg.n_way))

@@ -180,19 +180,6 @@ class BagOfEmbeddings(nn.Module):
         return self.proj(pooled)
 
 
-class FeatureBody(nn.Module):
-    """The body under a MAML-family head on text: one hidden layer over the frozen MiniLM
-    features [B, 384] -> [B, hidden]."""
-
-    def __init__(self, d_in: int = MINILM_DIM, hidden: int = 256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU())
-        self.out_dim = hidden
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.float())
-
-
 def build_text_backbone(name: str, finetune: str) -> nn.Module:
     """A text backbone with `out_dim` set."""
     if name == "minilm":
