@@ -127,8 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list runs")
     runs.add_argument("--json", action="store_true")
 
-    pr = sub.add_parser("predict", help="classify your own images or sentences with a trained run")
-    pr.add_argument("--run", required=True)
+    pr = sub.add_parser(
+        "predict",
+        help="classify your own images or sentences with a trained run, or images with the "
+        "pretrained network and no training (--pretrained)",
+    )
+    model = pr.add_mutually_exclusive_group(required=True)
+    model.add_argument("--run", help="a completed run's id")
+    model.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="images only: EfficientNet-Lite0 pretrained on ImageNet, no trained run; each "
+        "query goes to the class whose examples' mean features are nearest (cosine)",
+    )
     pr.add_argument(
         "--support",
         required=True,
@@ -466,11 +477,19 @@ def cmd_eval(args, store) -> int:
 
 
 def cmd_predict(args, store) -> int:
+    from metalearn.data import DataError
+    from metalearn.engine.own_task import PRETRAINED_MODEL
     from metalearn.engine.predict import predict_folder, predict_text_files
 
     text = Path(args.support).suffix.lower() in (".csv", ".json")
+    if text and args.pretrained:
+        raise DataError(
+            "--pretrained classifies images (a support folder with one sub-folder per class); "
+            "for sentences, give a run trained on text (--run)"
+        )
     predict = predict_text_files if text else predict_folder
-    _emit(predict(store, args.run, args.support, args.query), args.json)
+    run = PRETRAINED_MODEL if args.pretrained else args.run
+    _emit(predict(store, run, args.support, args.query), args.json)
     return 0
 
 

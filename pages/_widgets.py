@@ -61,19 +61,23 @@ def setting_columns(settings: list[Setting], defaults: dict, container, key: str
     }
 
 
-def model_picker(able: list[dict], missing: str, container=None) -> str:
-    """A menu of the runs that can do the page's task (newest first), and the chosen run's id;
-    with none, says what to train (`missing`), links to Train and stops the page."""
+def model_picker(
+    able: list[dict], missing: str, container=None, untrained: dict[str, str] | None = None
+) -> str:
+    """A menu of the runs that can do the page's task (newest first), then the models that need
+    no run (`untrained`: id -> label, e.g. the pretrained network), and the chosen id; with
+    neither, says what to train (`missing`), links to Train and stops the page."""
     import streamlit as st
 
     from pages._ui import label
 
-    if not able:
+    untrained = untrained or {}
+    if not able and not untrained:
         st.info(missing)
         st.page_link("pages/views/train.py", label=t("Train a model →"))
         st.stop()
     return (container or st).selectbox(
         t("The model"),
-        [r["id"] for r in reversed(able)],
-        format_func=lambda i: label(next(r for r in able if r["id"] == i)),
+        [r["id"] for r in reversed(able)] + list(untrained),
+        format_func=lambda i: untrained.get(i) or label(next(r for r in able if r["id"] == i)),
     )

@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from metalearn.algorithms.base import Algorithm, episodic_loss, register
+from metalearn.algorithms.support_finetune import tune_on_support
 from metalearn.data import Episode
 from metalearn.models import build_backbone
 from metalearn.models.precision import run_features
-from metalearn.settings import LR, LR_DECAY_EVERY, NETWORK, PRECISION
+from metalearn.settings import LR, LR_DECAY_EVERY, NETWORK, PRECISION, Setting
+
+SUPPORT_STEPS = Setting(
+    "support_finetune_steps",
+    int,
+    0,
+    "Fine-tuning steps on each test task",
+    "P>M>F (Hu et al. 2022): before a test task's queries are classified, a copy of the feature "
+    "network takes this many Adam steps on the task's own support images, augmented views of "
+    "them as queries (0: none; a frozen pretrained backbone's cached features cannot be "
+    "augmented, so it needs fine-tune top or all)",
+    0,
+    500,
+    advanced=True,
+    modality="image",
+)
+SUPPORT_LR = Setting(
+    "support_finetune_lr",
+    float,
+    1e-4,
+    "Learning rate of that fine-tuning",
+    "Adam's step size for the fine-tuning on each test task's support images",
+    0,
+    1,
+    True,
+    advanced=True,
+    modality="image",
+)
 
 
 def prototypes(features: torch.Tensor, labels: torch.Tensor, n_way: int) -> torch.Tensor:
@@ -38,6 +68,12 @@ class ProtoNet(Algorithm):
     paper, Adam with its learning rate halved every 2000 episodes (`lr_decay_every`). On CUDA the
     feature network runs in bf16 with channels-last images (`precision`); the prototypes and
     distances stay fp32.
+
+    P>M>F (Hu, Li, Stuhmer, Kim & Hospedales, CVPR 2022) is this method on a pretrained
+    backbone with one more stage at test time: `support_finetune_steps` > 0 tunes a copy of the
+    network on each test task's support images before its queries are scored
+    (`metalearn.algorithms.support_finetune`); the recipe "P>M>F on the pretrained network"
+    sets it up on miniImageNet.
     """
 
     name = "protonet"
@@ -61,6 +97,8 @@ for each episode (support S, query Q):
         LR,
         LR_DECAY_EVERY.but(default=2000),
         PRECISION,
+        SUPPORT_STEPS,
+        SUPPORT_LR,
     )
 
     def __init__(self, cfg, info, n_train_classes):
@@ -80,4 +118,28 @@ for each episode (support S, query Q):
         return episodic_loss(episodes, self._scores)
 
     def predict(self, episode: Episode) -> torch.Tensor:
-        return self._scores(episode)
+        if not self.hp.support_finetune_steps:
+            return self._scores(episode)
+        return self._tuned_scores(episode)
+
+    def _tuned_scores(self, e: Episode) -> torch.Tensor:
+        """P>M>F's test-time stage: the scores of a copy of the network tuned on e's support set
+        (the trained network is left as it was)."""
+        net = copy.deepcopy(self.backbone)
+        if getattr(self, "_views", None) is None:  # every test task draws its own views
+            self._views = torch.Generator().manual_seed(self.cfg.seed)
+        tune_on_support(
+            net,
+            e.support,
+            e.support_labels,
+            self.hp.support_finetune_steps,
+            self.hp.support_finetune_lr,
+            lambda s, y, q: neg_sq_distances(q, prototypes(s, y, e.n_way)),
+            self._views,
+            self.info.mean,
+            self.info.std,
+        )
+        with torch.no_grad():
+            z = run_features(net, torch.cat([e.support, e.query]), self.hp.precision)
+        z_support, z_query = z[: len(e.support)], z[len(e.support) :]
+        return neg_sq_distances(z_query, prototypes(z_support, e.support_labels, e.n_way))

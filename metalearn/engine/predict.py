@@ -1,9 +1,11 @@
 """Bring-your-own task: classify query images (or utterances) given labelled support examples,
-with a trained run. Used by `python -m metalearn predict` (folders of images, files of
-utterances) and the dashboard (uploads, typed sentences)."""
+with a trained run, or with no run at all: `PRETRAINED_MODEL`, the pretrained image network's
+nearest prototype (`metalearn.engine.own_task`). Used by `python -m metalearn predict` (folders
+of images, files of utterances) and the dashboard (uploads, typed sentences)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,19 @@ import torch
 from metalearn.data import DataError, Episode
 from metalearn.data.images import decode, inside, list_images
 from metalearn.engine.kinds import kind_of
+from metalearn.engine.own_task import PRETRAINED_MODEL, PretrainedPrototypes, read_task
 from metalearn.engine.run import restore
 from metalearn.store import Store
 
 ImageSource = bytes | Path | str  # an image file's bytes or path; for text, the utterance
 QUERY_BATCH = 256  # query images decoded and scored at once (20,000 at once would be gigabytes)
+
+
+@functools.cache
+def pretrained_model() -> PretrainedPrototypes:
+    """The pretrained network as it was trained (never fine-tuned: `own_task` tunes copies),
+    built once per process."""
+    return PretrainedPrototypes()
 
 
 def _read(items: list[tuple[str, ImageSource]], info, size: int) -> torch.Tensor:
@@ -79,6 +89,8 @@ def classify(
         raise DataError(f"need at least 2 classes with support images, got {len(support)}")
     if not queries:
         raise DataError("no query images to classify")
+    if run_id == PRETRAINED_MODEL:  # no trained run: the pretrained network's prototypes
+        return pretrained_model().classify(read_task(support, queries))
     algo, cfg, device = restore(store, run_id)
     kind = kind_of(cfg)
     if kind.task != "classification":
@@ -153,6 +165,8 @@ def features(
         DataError: as `classify`, or a run whose method has no feature space (MAML's family
             adapts weights instead).
     """
+    if run_id == PRETRAINED_MODEL:
+        return pretrained_model().embedding(read_task(support, queries))
     algo, cfg, device = restore(store, run_id)
     info = kind_of(cfg).describe(cfg)
     size = cfg.image_size or info.image_size

@@ -167,6 +167,12 @@ def modality_problems(
                 f"compile speeds up a network that runs every step, and the frozen {LITE0} ran "
                 "once, ahead (its features are cached); turn compile off"
             )
+        if cfg.hyper.get("support_finetune_steps"):
+            out.append(
+                f"support_finetune_steps tunes the network on augmented views of each test "
+                f"task's images, and the frozen {LITE0} reads features computed once per image; "
+                "set it to 0, or fine-tune the backbone (finetune_encoder top or all)"
+            )
     return out
 
 

@@ -7,6 +7,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from metalearn.data import DataError
 from metalearn.data.drawings import drawing_png, read_canvas
+from metalearn.engine.own_task import PRETRAINED_MODEL
 from metalearn.engine.predict import classify, drawing_misfit, features
 from metalearn.store import Store
 from metalearn.viz import drawing_landing
@@ -38,7 +39,8 @@ st.title(t("Draw your own task"))
 st.markdown(
     t(
         "Invent **N symbols** nobody has trained on, draw **K examples** of each, then draw one "
-        "more and let a trained model say which symbol it is. This is a few-shot task of your own "
+        "more and let a model say which symbol it is: a run trained on drawings, or, with no "
+        "training at all, a network pretrained on photos. This is a few-shot task of your own "
         "making: the model has never seen your symbols."
     )
 )
@@ -51,12 +53,9 @@ n_shot = int(
 )
 run_id = model_picker(
     [r for r in runs() if drawing_misfit(r, n_way) is None],
-    t(
-        "No trained model can read drawings among {n} symbols yet: train a run on drawings "
-        "(ProtoNet on glyphs or omniglot, for instance) and come back.",
-        n=n_way,
-    ),
+    "",
     c3,
+    {PRETRAINED_MODEL: t("Pretrained network (EfficientNet-Lite0, ImageNet): no training needed")},
 )
 examples: dict[int, list[bytes]] = st.session_state[EXAMPLES]
 missing = [s for s in range(n_way) if len(examples.get(s, [])) < n_shot]

@@ -8,14 +8,13 @@ import torch
 
 from metalearn import catalog
 from metalearn.data import DATASETS, DataError, EpisodeSampler
-from metalearn.engine.predict import classify
 from metalearn.engine.run import restore
 from metalearn.store import Store
 from metalearn.viz import score_by_steps
-from pages._access import can_control, viewer_notice
 from pages._episodes import draw_query, draw_support, test_split
 from pages._i18n import N_, figure, t, tc
 from pages._navigation import navigation_viewer
+from pages._own_task import own_task_tab
 from pages._regression import regression_viewer
 from pages._ui import availability, kind, label, runs
 
@@ -145,72 +144,7 @@ with tab_sample:
             cap.append(f"{t('right') if p == y else t('WRONG')} {run_id[-6:]}: {int(p)}")
     draw_query(split, idx, n_shot, text, captions)
 with tab_own:
-    if not finished:
-        st.info(t("Train a run first; its model classifies your images."))
-    elif not can_control():
-        viewer_notice(t("uploading images"))
-    else:
-        run_id = st.selectbox(
-            t("Model"),
-            [r["id"] for r in finished],
-            format_func=lambda i: label(next(r for r in finished if r["id"] == i)),
-        )
-        data_of_run = next(r for r in finished if r["id"] == run_id)["config"]["dataset"]
-        text = catalog.datasets()[data_of_run].modality == "text"
-        n_classes = st.number_input(t("Classes"), 2, 10, 2)
-        support, named = {}, []
-        for k in range(n_classes):
-            c1, c2 = st.columns([1, 3])
-            name = c1.text_input(t("Class name"), t("class {k}", k=k + 1), key=f"name{k}")
-            if text:  # one support sentence per line
-                lines = c2.text_area(
-                    t("Sentences of {name} (one per line)", name=name), key=f"say{k}"
-                )
-                items = [(f"{name}, {j + 1}", s) for j, s in enumerate(lines.splitlines())]
-                support[name.strip()] = [(n, s.strip()) for n, s in items if s.strip()]
-            else:
-                files = c2.file_uploader(
-                    t("Support images of {name}", name=name),
-                    ["png", "jpg", "jpeg"],
-                    accept_multiple_files=True,
-                    key=f"up{k}",
-                )
-                support[name.strip()] = [(f.name, f.getvalue()) for f in files or []]
-            named.append(name.strip())
-        if text:
-            typed = st.text_area(t("Sentences to classify (one per line)"), key="say-query")
-            queries = [s.strip() for s in typed.splitlines() if s.strip()]
-        else:
-            queries = st.file_uploader(
-                t("Query images"), ["png", "jpg", "jpeg"], accept_multiple_files=True
-            )
-        twice = sorted({n for n in named if named.count(n) > 1})
-        if twice or "" in named:
-            st.error(
-                t("Give each class its own, non-empty name.")
-                + (
-                    " " + t("Used twice: {names}.", names=", ".join(map(repr, twice)))
-                    if twice
-                    else ""
-                )
-            )
-        if st.button(t("Classify"), disabled=not queries or bool(twice) or "" in named):
-            try:
-                if text:
-                    asked = [(q, q) for q in queries]
-                else:
-                    asked = [(f.name, f.getvalue()) for f in queries]
-                out = classify(Store(), run_id, support, asked)
-                st.dataframe(  # a score column per class, named so no class can replace another
-                    [
-                        {"sentence" if text else "image": k, "predicted": v["class"]}
-                        | {f"P({c})": p for c, p in v["scores"].items()}
-                        for k, v in out.items()
-                    ],
-                    hide_index=True,
-                )
-            except DataError as err:
-                st.error(tc(str(err)))
+    own_task_tab(finished)
 
 
 with tab_sine:
