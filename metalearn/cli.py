@@ -294,12 +294,20 @@ def cmd_train(args, store) -> int:
     switch_on_tracking(args)
     mirrors = Mirrors.open(run_id, store)
 
-    testing = None  # the test's own bar: it can take longer than training
+    testing = loading = None  # the test's and a slow first load's own bars
 
     def progress(step: int, values: dict[str, float]) -> None:
-        nonlocal testing
+        nonlocal testing, loading
         mirrors.log(step, values)
         if bar is None:
+            return
+        if "load_done" in values:  # images decoded, or the pretrained network's features
+            if loading is None:
+                from tqdm import tqdm
+
+                total = int(values.get("load_total", 0)) or None
+                loading = tqdm(total=total, desc="reading images", file=sys.stderr, unit="img")
+            loading.update(int(values["load_done"]) - loading.n)
             return
         if "test_done" in values:
             if testing is None:
@@ -316,7 +324,7 @@ def cmd_train(args, store) -> int:
         result = execute(cfg, store, run_id, resume=bool(args.resume), progress=progress)
     finally:
         mirrors.close((store.get_run(run_id) or {}).get("status", "failed"))
-        for b in (bar, testing):
+        for b in (bar, loading, testing):
             if b is not None:
                 b.close()
     store.backup()

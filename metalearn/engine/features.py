@@ -38,13 +38,40 @@ def reads_frozen_features(cfg: RunConfig) -> bool:
     return hyper.get("backbone") == LITE0 and hyper.get("finetune_encoder", "none") == "none"
 
 
-def split_digest(split: Split, input_size: int) -> str:
-    """A digest of the split's pixels and labels, the backbone and its input side."""
+def pixels_digest(images: torch.Tensor, labels: torch.Tensor, input_size: int) -> str:
+    """A digest of uint8 images [N, C, H, W], their labels [N], the backbone and its input side."""
     h = hashlib.blake2b(digest_size=12)
-    h.update(f"{LITE0}|{input_size}|{tuple(split.images.shape)}".encode())
-    h.update(memoryview(split.images.contiguous().numpy()).cast("B"))
-    h.update(memoryview(split.labels.contiguous().numpy()).cast("B"))
+    h.update(f"{LITE0}|{input_size}|{tuple(images.shape)}".encode())
+    h.update(memoryview(images.contiguous().numpy()).cast("B"))
+    h.update(memoryview(labels.contiguous().numpy()).cast("B"))
     return h.hexdigest()
+
+
+def cached_features(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    input_size: int,
+    device: torch.device | str = "cpu",
+    progress: Callable[[int, int], None] | None = None,
+) -> torch.Tensor:
+    """The frozen backbone's features float [N, 1280] of uint8 images [N, C, H, W], computed
+    once (`progress(done, total)` meanwhile) and cached under a digest of the pixels."""
+    key = f"features-{pixels_digest(images, labels, input_size)}.pt"
+    cached = load_cache(key)
+    if cached is not None:
+        return cached["features"]
+    started = time.perf_counter()
+    features = frozen_features(images, input_size, device, progress=progress)
+    save_cache(key, {"features": features})
+    log.info(
+        "%s features of %d images at %d px in %.1f s (cached as %s)",
+        LITE0,
+        len(features),
+        input_size,
+        time.perf_counter() - started,
+        key,
+    )
+    return features
 
 
 def feature_split(
@@ -55,22 +82,7 @@ def feature_split(
 ) -> FeatureSplit:
     """`split` with its images replaced by the frozen backbone's features float [N, 1280]
     (cached; `progress(done, total)` while they are computed)."""
-    key = f"features-{split_digest(split, input_size)}.pt"
-    cached = load_cache(key)
-    if cached is None:
-        started = time.perf_counter()
-        features = frozen_features(split.images, input_size, device, progress=progress)
-        save_cache(key, {"features": features})
-        log.info(
-            "%s features of %d images at %d px in %.1f s (cached as %s)",
-            LITE0,
-            len(features),
-            input_size,
-            time.perf_counter() - started,
-            key,
-        )
-    else:
-        features = cached["features"]
+    features = cached_features(split.images, split.labels, input_size, device, progress)
     return FeatureSplit(features, split.labels, split.class_names, pixels=split.images)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from metalearn.settings import LITE0
+
 Latest = dict[str, tuple[float, int]]  # metric name -> (its latest value, that value's step)
 
 
@@ -52,11 +54,14 @@ def phase(config: dict[str, Any], status: str, latest: Latest, unit: str = "epis
     loading = "load_done" in latest and "episodes_per_second" not in latest
     if loading and latest["load_done"][0] < latest.get("load_total", (0.0, 0))[0]:
         done, total = int(latest["load_done"][0]), int(latest["load_total"][0])
-        return Phase(
-            "preparing",
-            done / max(total, 1),
-            f"Starting: decoding the images once (then cached): {done:,}/{total:,}",
-        )
+        hyper = config.get("hyper") or {}
+        text = f"Starting: decoding the images once (then cached): {done:,}/{total:,}"
+        if hyper.get("backbone") == LITE0 and hyper.get("finetune_encoder", "none") == "none":
+            text = (
+                "Starting: the pretrained network reads every image once (then cached): "
+                f"{done:,}/{total:,}"
+            )
+        return Phase("preparing", done / max(total, 1), text)
     if not latest or loading:
         if (config.get("hyper") or {}).get("compile"):  # compiled on the first episodes
             return Phase(

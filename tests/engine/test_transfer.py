@@ -69,3 +69,64 @@ def test_seed_pipeline_on_an_image_folder_copy_reports_both_accuracies(tmp_path)
     assert result["test_accuracy_finetuned"] == result["test_accuracy"]
     assert 0 <= result["test_accuracy_pretrained"] <= 1
     assert result["finetune_classes"] == 10  # the first 1000 of 200 images: all of them
+
+
+def test_seed_pipeline_on_the_pretrained_network_trains_a_head_on_cached_features(
+    tmp_path, monkeypatch
+):
+    """The same recipe from ImageNet weights: the frozen network's features of the 250 images
+    (train and test, at 64 px here) are computed once, reported as load progress, cached (a
+    second run computes none), and a linear head on them beats chance clearly; the result says
+    which network ran, its input side, and that CIFAR-10's classes are not ImageNet's ids."""
+    from metalearn.engine import transfer
+    from tests.formats import write_cifar10_images
+
+    monkeypatch.setenv("METALEARN_CACHE", str(tmp_path / "cache"))
+    write_cifar10_images(tmp_path, per_class_train=20, per_class_test=5)
+    store = Store(tmp_path / "runs")
+    cfg = RunConfig(
+        algorithm="finetune",
+        dataset="cifar10",
+        data_root=str(tmp_path),
+        finetune_mode="seed",
+        episodes=300,
+        batch_size=50,
+        log_every=100,
+        device="cpu",
+        hyper={"backbone": "efficientnet_lite0", "input_size": 64},
+    )
+    run_id = store.create_run(cfg.to_json())
+    result = execute(cfg, store, run_id)
+    assert result["network"] == "efficientnet_lite0 (frozen) + a linear head"
+    assert result["input_size"] == 64 and result["pretrained_on"] == "ImageNet-1k"
+    assert result["test_classes_seen_in_pretraining"] is False
+    assert result["test_images"] == 50 and result["test_accuracy"] > 0.4, result
+    loads = [m for m in store.metrics(run_id) if m["name"] == "load_done"]
+    assert loads and loads[-1]["value"] == 250
+    computed = []
+    real = transfer.cached_features.__globals__["frozen_features"]
+    monkeypatch.setitem(
+        transfer.cached_features.__globals__,
+        "frozen_features",
+        lambda *a, **k: computed.append(1) or real(*a, **k),
+    )
+    again = store.create_run(cfg.to_json())
+    assert execute(cfg, store, again)["test_accuracy"] == result["test_accuracy"]  # seeded
+    assert computed == []  # both splits' features came from the cache
+
+
+def test_the_pipeline_refuses_to_fine_tune_the_pretrained_network(tmp_path):
+    from metalearn.config import ConfigError
+    from metalearn.engine.validate import validate
+    from tests.formats import write_cifar10_images
+
+    write_cifar10_images(tmp_path, per_class_train=2, per_class_test=1)
+    cfg = RunConfig(
+        algorithm="finetune",
+        dataset="cifar10",
+        data_root=str(tmp_path),
+        finetune_mode="seed",
+        hyper={"backbone": "efficientnet_lite0", "finetune_encoder": "top"},
+    )
+    with pytest.raises(ConfigError, match="runs the pretrained network frozen"):
+        validate(cfg)

@@ -47,6 +47,12 @@ class Pipeline(RunKind):
                 f"the whole-dataset pipeline needs a dataset with a standard train/test split "
                 f"({', '.join(able)}), not {cfg.dataset!r}"
             ]
+        if cfg.hyper.get("finetune_encoder", "none") != "none":
+            return [
+                "the whole-dataset pipeline runs the pretrained network frozen (its features "
+                "of 60,000 images computed once; training it through them would take hours on "
+                "a CPU); set finetune_encoder to none"
+            ]
         return []
 
     def run(self, ctx):
