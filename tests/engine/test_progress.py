@@ -65,3 +65,37 @@ def test_a_first_decode_shows_its_own_progress_then_the_start_as_before():
         "episodes_per_second": (2.0, 10),
     }
     assert phase(cfg, "running", training).name == "training"
+
+
+def test_a_first_read_by_the_frozen_pretrained_network_says_so():
+    cfg = {
+        "episodes": 0,
+        "eval_episodes": 600,
+        "dataset": "miniimagenet",
+        "hyper": {"backbone": "efficientnet_lite0", "finetune_encoder": "none"},
+    }
+    now = phase(cfg, "running", {"load_done": (640.0, 0), "load_total": (12800.0, 0)})
+    assert now.fraction == 0.05
+    assert now.text == (
+        "Starting: the pretrained network reads every image once (then cached): 640/12,800"
+    )
+    cfg["hyper"]["finetune_encoder"] = "top"  # it reads images every step: decoded once only
+    assert "decoding the images once" in phase(cfg, "running", {"load_done": (1.0, 0),
+                                                                "load_total": (9.0, 0)}).text  # fmt: skip
+
+
+def test_the_cli_shows_a_slow_first_load_as_a_bar_of_its_own(cli, tmp_path, monkeypatch):
+    """The pipeline on the pretrained network: the features of 250 images are computed first;
+    the CLI's stderr shows a 'reading images' bar that reaches 250/250."""
+    from tests.formats import write_cifar10_images
+
+    monkeypatch.setenv("METALEARN_CACHE", str(tmp_path / "cache"))
+    write_cifar10_images(tmp_path, per_class_train=20, per_class_test=5)
+    res = cli(
+        "train", "--algorithm", "finetune", "--finetune-mode", "seed", "--dataset", "cifar10",
+        "--data-root", str(tmp_path), "--backbone", "efficientnet_lite0", "--input-size", "32",
+        "--episodes", "5", "--batch-size", "50", "--device", "cpu",
+        home=tmp_path / "home",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "reading images" in res.stderr and "250/250" in res.stderr
