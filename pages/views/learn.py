@@ -179,7 +179,7 @@ st.table(
 )
 st.caption(
     t(
-        "From docs/results/cifar_pipeline.md (95% CIs about ±0.01). The pretrained network "
+        "From `docs/results/cifar_pipeline.md` (95% CIs about ±0.01). The pretrained network "
         "nearly doubles the accuracy: features learned on a million photos carry over to "
         "CIFAR-10's everyday classes, while the small CNN learns its features from 50,000 tiny "
         "images in ten epochs."

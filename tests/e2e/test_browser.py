@@ -7,7 +7,7 @@ import time
 import pytest
 
 from metalearn.config import SPEC
-from tests.e2e.browser import SHOTS, chromium_page, missing, streamlit_server
+from tests.e2e.browser import SHOTS, chromium_page, english_words, missing, streamlit_server
 
 pytestmark = [pytest.mark.skipif(bool(missing), reason=missing or "")]
 
@@ -328,61 +328,10 @@ PAGES = (
     "inside",
     "learn",
 )
+
+
 # Words that stay as written in Chinese: names of methods, datasets, tools, people and units, the
 # field's "N-way K-shot", and what the table keeps (a file name, a flag).
-NAMES = {
-    "metalearn", "ProtoNet", "MAML", "FOMAML", "ANIL", "Reptile", "SGD", "Meta", "MANN", "SNAIL",
-    "CNP", "LSTM", "Baseline", "Proto", "SimpleShot", "Omniglot", "CIFAR", "CLINC", "GPU", "CPU",
-    "CUDA", "MPS", "MSE", "CI", "PCA", "Lake", "Finn", "Santoro", "et", "al", "way", "shot",
-    "Ray", "MLflow", "TensorBoard", "Clopper", "Pearson", "English", "Markdown", "LaTeX", "CSV",
-    "Play", "Pause", "auto", "cpu", "cuda", "mps", "fp", "bf", "vmap", "loop", "threads", "None",
-    "conv", "resnet", "simple", "cnn", "minilm", "bag", "Adam", "sgd", "bfloat", "SNE", "JPEG",
-    "Hospedales", "Weng", "Bertinetto", "Larson", "Vinyals", "Nichol", "Ravi",
-    "Larochelle", "Snell", "Sung", "Chen", "Antoniou", "Raghu", "Triantafillou", "Garnelo",
-    "Mishra", "Wang", "Salakhutdinov", "Tenenbaum", "BERT", "NTM", "MiniLM", "NeurIPS", "ICLR",
-    "ImageNet", "WordNet", "TensorFlow",
-}  # fmt: skip
-HIDDEN = (  # what is not words of the interface: formulas, code, icons, references
-    ".katex, pre, code, [data-testid='stIconMaterial'], .modebar, [class*='st-key-references'], "
-    "[data-testid='stToolbar'], [data-testid='stHeader']"
-)
-
-
-def english_words(page) -> set[str]:
-    """Latin words of two or more letters on the page (main part and sidebar), formulas, code,
-    icons and paper references left out, names of methods, datasets and runs allowed."""
-    from metalearn import catalog
-
-    text = page.evaluate(
-        """(hidden) => {
-            const parts = [];
-            const roots = '[data-testid="stMain"], [data-testid="stSidebar"]';
-            for (const el of document.querySelectorAll(roots)) {
-                const copy = el.cloneNode(true);
-                copy.querySelectorAll(hidden).forEach((h) => h.remove());
-                document.body.appendChild(copy);
-                const svg = [...copy.querySelectorAll("svg text")].map((t) => t.textContent);
-                parts.push(copy.innerText + " " + svg.join(" "));
-                copy.remove();
-            }
-            return parts.join(" ");
-        }""",
-        HIDDEN,
-    )
-    allowed = {w.lower() for w in NAMES | set(catalog.algorithms()) | set(catalog.datasets())}
-    # A word starts where no digit or letter comes before it: "61adca", a run id's end, is no
-    # word "adca".
-    words = set(re.findall(r"(?<![0-9A-Za-z])[A-Za-z][A-Za-z0-9_+-]*", text))
-    return {
-        w
-        for w in words
-        if len(re.sub(r"[^A-Za-z]", "", w)) >= 2
-        and not re.search(r"\d", w)  # run ids, shapes (5w1s), units with numbers
-        and not re.fullmatch(r"[0-9a-f]{6}", w)  # a run id's end with no digit in it
-        and not any(part.lower() in allowed for part in re.split(r"[-_+]", w))
-    }
-
-
 def test_every_page_in_chinese_has_no_english_left(page, server):
     """?lang=zh on every page, with the runs trained above: navigation, forms, charts and
     messages in Chinese; what stays Latin is names (methods, datasets, runs) and units."""

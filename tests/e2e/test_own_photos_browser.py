@@ -7,7 +7,7 @@ import time
 import pytest
 from PIL import Image
 
-from tests.e2e.browser import SHOTS, chromium_page, missing, streamlit_server
+from tests.e2e.browser import SHOTS, chromium_page, english_words, missing, streamlit_server
 from tests.formats import pattern
 
 pytestmark = [pytest.mark.skipif(bool(missing), reason=missing or "")]
@@ -67,3 +67,11 @@ def test_your_own_photos_classified_with_no_trained_run_then_fine_tuned(tmp_path
         assert len(said) == 4 and all("tuned: " in s for s in said), said
         page.screenshot(path=str(SHOTS / "own-photos-fine-tuned.png"), full_page=True)
         assert not page.locator('[data-testid="stException"]').count()
+
+        # The same tab in Chinese: every word of ours translated (the upload boxes' own words
+        # are Streamlit's, which a page cannot translate).
+        page.goto(url + "/explorer?lang=zh")
+        page.get_by_role("tab", name="用你自己的任务").click()
+        page.get_by_text("在你点击下方的微调之前").wait_for()
+        page.screenshot(path=str(SHOTS / "zh-own-photos.png"), full_page=True)
+        assert not english_words(page)

@@ -80,8 +80,8 @@ def test_a_first_read_by_the_frozen_pretrained_network_says_so():
         "Starting: the pretrained network reads every image once (then cached): 640/12,800"
     )
     cfg["hyper"]["finetune_encoder"] = "top"  # it reads images every step: decoded once only
-    assert "decoding the images once" in phase(cfg, "running", {"load_done": (1.0, 0),
-                                                                "load_total": (9.0, 0)}).text  # fmt: skip
+    loading = {"load_done": (1.0, 0), "load_total": (9.0, 0)}
+    assert "decoding the images once" in phase(cfg, "running", loading).text
 
 
 def test_the_cli_shows_a_slow_first_load_as_a_bar_of_its_own(cli, tmp_path, monkeypatch):

@@ -7,6 +7,18 @@ from metalearn.store import Store
 from tests.formats import write_cifar10
 
 
+def pipeline(root, **settings) -> RunConfig:
+    """A run of the article's CIFAR-10 pipeline on the generated copy under `root`."""
+    return RunConfig(
+        algorithm="finetune",
+        dataset="cifar10",
+        data_root=str(root),
+        finetune_mode="seed",
+        device="cpu",
+        **settings,
+    )
+
+
 @pytest.mark.learning
 def test_seed_pipeline_end_to_end_on_generated_cifar10(tmp_path):
     """The article's section 4: SimpleCNN on CIFAR-10, fine-tuned on 1000 images, scored on the test
@@ -14,16 +26,7 @@ def test_seed_pipeline_end_to_end_on_generated_cifar10(tmp_path):
     clearly."""
     write_cifar10(tmp_path, per_class_train=100, per_class_test=20)
     store = Store(tmp_path / "runs")
-    cfg = RunConfig(
-        algorithm="finetune",
-        dataset="cifar10",
-        data_root=str(tmp_path),
-        finetune_mode="seed",
-        episodes=1500,
-        batch_size=100,
-        log_every=50,
-        device="cpu",
-    )
+    cfg = pipeline(tmp_path, episodes=1500, batch_size=100, log_every=50)
     run_id = store.create_run(cfg.to_json())
     result = execute(cfg, store, run_id)
     assert result["test_images"] == 200
@@ -50,17 +53,7 @@ def test_seed_pipeline_on_an_image_folder_copy_reports_both_accuracies(tmp_path)
 
     write_cifar10_images(tmp_path, per_class_train=20, per_class_test=5)
     store = Store(tmp_path / "runs")
-    cfg = RunConfig(
-        algorithm="finetune",
-        dataset="cifar10",
-        data_root=str(tmp_path),
-        finetune_mode="seed",
-        finetune_subset="first",
-        episodes=10,
-        batch_size=50,
-        log_every=5,
-        device="cpu",
-    )
+    cfg = pipeline(tmp_path, finetune_subset="first", episodes=10, batch_size=50, log_every=5)
     run_id = store.create_run(cfg.to_json())
     result = execute(cfg, store, run_id)
     assert result["test_images"] == 50 and result["finetune_subset"] == "first"
@@ -84,15 +77,11 @@ def test_seed_pipeline_on_the_pretrained_network_trains_a_head_on_cached_feature
     monkeypatch.setenv("METALEARN_CACHE", str(tmp_path / "cache"))
     write_cifar10_images(tmp_path, per_class_train=20, per_class_test=5)
     store = Store(tmp_path / "runs")
-    cfg = RunConfig(
-        algorithm="finetune",
-        dataset="cifar10",
-        data_root=str(tmp_path),
-        finetune_mode="seed",
+    cfg = pipeline(
+        tmp_path,
         episodes=300,
         batch_size=50,
         log_every=100,
-        device="cpu",
         hyper={"backbone": "efficientnet_lite0", "input_size": 64},
     )
     run_id = store.create_run(cfg.to_json())
@@ -121,12 +110,6 @@ def test_the_pipeline_refuses_to_fine_tune_the_pretrained_network(tmp_path):
     from tests.formats import write_cifar10_images
 
     write_cifar10_images(tmp_path, per_class_train=2, per_class_test=1)
-    cfg = RunConfig(
-        algorithm="finetune",
-        dataset="cifar10",
-        data_root=str(tmp_path),
-        finetune_mode="seed",
-        hyper={"backbone": "efficientnet_lite0", "finetune_encoder": "top"},
-    )
+    cfg = pipeline(tmp_path, hyper={"backbone": "efficientnet_lite0", "finetune_encoder": "top"})
     with pytest.raises(ConfigError, match="runs the pretrained network frozen"):
         validate(cfg)
