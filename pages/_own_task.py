@@ -17,7 +17,7 @@ from metalearn.engine.own_task import (
     PretrainedPrototypes,
     read_task,
 )
-from metalearn.engine.predict import classify, pretrained_model
+from metalearn.engine.predict import add_rows, classify, pretrained_model
 from metalearn.models.pretrained import BackboneMissing
 from metalearn.store import Store
 from pages._access import can_control, viewer_notice
@@ -126,8 +126,10 @@ def _fine_tune(support: dict, queries: list, steps: int) -> dict:
     losses = tuned.fine_tune(task, steps, TUNE_LR, progress=progress)
     seconds = time.perf_counter() - start
     bar.empty()
+    out: dict = {}
+    add_rows(out, task.query_names, task.names, tuned.probabilities(task))
     return {
-        "out": tuned.classify(task),
+        "out": out,
         "loo": tuned.support_accuracy(task),
         "losses": losses,
         "steps": steps,

@@ -146,21 +146,6 @@ class PretrainedPrototypes:
         self.tuned_steps += steps
         return losses
 
-    def classify(self, task: OwnTask) -> dict[str, Any]:
-        """{query name: {"class": name, "scores": {class: probability}}}, as `predict.classify`
-        gives a trained run's."""
-        out: dict[str, Any] = {}
-        for name, p in zip(task.query_names, self.probabilities(task), strict=True):
-            key, k = name, 1
-            while key in out:  # one row per file
-                k += 1
-                key = f"{name} ({k})"
-            out[key] = {
-                "class": task.names[int(p.argmax())],
-                "scores": {n: round(float(v), 4) for n, v in zip(task.names, p, strict=True)},
-            }
-        return out
-
     def embedding(self, task: OwnTask) -> dict[str, Any]:
         """Unit-length features of examples and queries (numpy), as `predict.features` gives."""
         z = F.normalize(self.features(torch.cat([task.support, task.queries])), dim=-1)

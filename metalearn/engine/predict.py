@@ -90,7 +90,10 @@ def classify(
     if not queries:
         raise DataError("no query images to classify")
     if run_id == PRETRAINED_MODEL:  # no trained run: the pretrained network's prototypes
-        return pretrained_model().classify(read_task(support, queries))
+        task = read_task(support, queries)
+        out: dict[str, Any] = {}
+        add_rows(out, task.query_names, task.names, pretrained_model().probabilities(task))
+        return out
     algo, cfg, device = restore(store, run_id)
     kind = kind_of(cfg)
     if kind.task != "classification":
@@ -104,7 +107,7 @@ def classify(
             f"give {cfg.n_way} support classes, not {len(names)}"
         )
     support_x, labels = _support(support, cfg, info, size)
-    out: dict[str, Any] = {}
+    out = {}
     for start in range(0, len(queries), QUERY_BATCH):  # decoded and scored a batch at a time
         chunk = queries[start : start + QUERY_BATCH]
         episode = Episode(
@@ -117,12 +120,18 @@ def classify(
         ).to(device)
         with torch.no_grad():
             probs = algo.predict(episode).softmax(-1).cpu()
-        for (q, _), p in zip(chunk, probs, strict=True):
-            out[_unique(q, out)] = {
-                "class": names[int(p.argmax())],
-                "scores": {n: round(float(v), 4) for n, v in zip(names, p, strict=True)},
-            }
+        add_rows(out, [q for q, _ in chunk], names, probs)
     return out
+
+
+def add_rows(out: dict[str, Any], queries: list[str], names: list[str], probs: torch.Tensor):
+    """One row per query into `out`: {"class": the likeliest of `names`, "scores": {class:
+    probability}}; a query named like an earlier one becomes "name (2)", ... (probs [Q, N])."""
+    for q, p in zip(queries, probs, strict=True):
+        out[_unique(q, out)] = {
+            "class": names[int(p.argmax())],
+            "scores": {n: round(float(v), 4) for n, v in zip(names, p, strict=True)},
+        }
 
 
 def drawing_misfit(run: dict[str, Any], n_way: int) -> str | None:

@@ -48,10 +48,9 @@ def test_a_task_is_read_as_pixels_with_its_classes(task):
 def test_the_pretrained_network_classifies_new_photos_at_once(task):
     own, truth = task
     model = PretrainedPrototypes()
-    out = model.classify(own)
-    assert [v["class"] for v in out.values()] == truth
-    for v in out.values():
-        assert abs(sum(v["scores"].values()) - 1) < 1e-3 and max(v["scores"].values()) < 1
+    probs = model.probabilities(own)  # [4 queries, 3 classes]
+    assert [own.names[int(k)] for k in probs.argmax(1)] == truth
+    assert torch.allclose(probs.sum(1), torch.ones(4)) and probs.max() < 1
     assert model.support_accuracy(own) == 1.0
     one_each = read_task({k: v[:1] for k, v in photos(1).items()}, [])
     assert model.support_accuracy(one_each) is None  # nothing to leave one out from
