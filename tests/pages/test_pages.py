@@ -619,3 +619,13 @@ def test_one_click_compare_gives_each_method_its_own_settings_and_the_same_time(
     assert all(c["max_seconds"] == 30 and c["episodes"] == 100_000 for c in by_algorithm.values())
     assert by_algorithm["finetune"]["hyper"]["lr"] != 0.005  # its own default, not ProtoNet's
     assert len({r["group_id"] for r in launched}) == 1
+
+
+def test_draw_your_own_needs_no_trained_run(home):
+    """An empty store: Draw your own offers the pretrained network (before, it stopped with
+    "train a run first"); the Task explorer's own-task tab is checked in the browser."""
+    from metalearn.engine.own_task import PRETRAINED_MODEL
+
+    at = app("pages/views/draw.py")
+    assert [s.value for s in at.selectbox if s.label == "The model"] == [PRETRAINED_MODEL]
+    assert not at.info and not at.exception
