@@ -109,9 +109,10 @@ for each episode (support S, query Q):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return run_features(self.backbone, x, self.hp.precision)
 
-    def _scores(self, e: Episode) -> torch.Tensor:
+    def _scores(self, e: Episode, backbone: torch.nn.Module | None = None) -> torch.Tensor:
         # One forward pass over support and query together: half the kernel launches.
-        z = self.embed(torch.cat([e.support, e.query]))  # [S + Q, D]
+        x = torch.cat([e.support, e.query])
+        z = run_features(backbone or self.backbone, x, self.hp.precision)  # [S + Q, D]
         z_support, z_query = z[: len(e.support)], z[len(e.support) :]
         return neg_sq_distances(z_query, prototypes(z_support, e.support_labels, e.n_way))
 
@@ -141,6 +142,4 @@ for each episode (support S, query Q):
             self.info.std,
         )
         with torch.no_grad():
-            z = run_features(net, torch.cat([e.support, e.query]), self.hp.precision)
-        z_support, z_query = z[: len(e.support)], z[len(e.support) :]
-        return neg_sq_distances(z_query, prototypes(z_support, e.support_labels, e.n_way))
+            return self._scores(e, net)

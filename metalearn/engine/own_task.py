@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,14 +26,14 @@ from metalearn.algorithms.protonet import prototypes
 from metalearn.algorithms.support_finetune import tune_on_support
 from metalearn.data import DataError
 from metalearn.data.images import decode
-from metalearn.models.pretrained import INPUT_SIZE, PRETRAINED_ON, EfficientNetLite0
+from metalearn.models.pretrained import INPUT_SIZE, EfficientNetLite0
 
 PRETRAINED_MODEL = "pretrained:efficientnet_lite0"  # the model's name where runs are listed
 SCALE = 10.0
 TUNE_STEPS = 20  # fine-tuning steps the dashboard starts from
 TUNE_LR = 1e-4
 
-ImageSource = Any  # bytes or a path
+ImageSource = bytes | Path | str  # an image file's bytes or path; for text, the utterance
 
 
 @dataclass
@@ -154,8 +155,3 @@ class PretrainedPrototypes:
             "query": z[len(task.support) :].numpy(),
             "support_labels": task.labels.numpy(),
         }
-
-
-def describe() -> str:
-    """What the pretrained model is, for menus and results."""
-    return f"EfficientNet-Lite0 pretrained on {PRETRAINED_ON}, no training"

@@ -14,11 +14,15 @@ import torch
 from metalearn.data import DataError, Episode
 from metalearn.data.images import decode, inside, list_images
 from metalearn.engine.kinds import kind_of
-from metalearn.engine.own_task import PRETRAINED_MODEL, PretrainedPrototypes, read_task
+from metalearn.engine.own_task import (
+    PRETRAINED_MODEL,
+    ImageSource,
+    PretrainedPrototypes,
+    read_task,
+)
 from metalearn.engine.run import restore
 from metalearn.store import Store
 
-ImageSource = bytes | Path | str  # an image file's bytes or path; for text, the utterance
 QUERY_BATCH = 256  # query images decoded and scored at once (20,000 at once would be gigabytes)
 
 
