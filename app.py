@@ -16,6 +16,7 @@ import streamlit as st
 
 from pages._access import viewer_mode
 from pages._i18n import language_switch, t
+from pages._projector import projector_switch
 from pages._server import guard_uploads, timed, warm_up
 from pages._ui import sidebar, store_banner
 
@@ -24,6 +25,7 @@ guard_uploads(viewer_mode)  # before anything else (serve.py did it already)
 st.set_page_config(page_title="metalearn", page_icon="assets/logo.svg", layout="wide")
 with st.sidebar:
     language_switch()  # first: the page titles below are in its language
+    projector_switch()
 pages = [
     st.Page("pages/views/home.py", title=t("Home"), icon=":material/home:", default=True),
     st.Page("pages/views/train.py", title=t("Train"), icon=":material/rocket_launch:"),

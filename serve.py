@@ -17,8 +17,8 @@ import sys
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+from pages._access import viewer_mode  # not pages._ui: its caches warn outside a server
 from pages._server import guard_uploads
-from pages._ui import viewer_mode
 
 if __name__ == "__main__":
     PagesManager.uses_pages_directory = False  # what st.navigation sets on its first call

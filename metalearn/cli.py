@@ -80,12 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--download", action="store_true", help="fetch the dataset if missing")
     train.add_argument("--json", action="store_true", help="print the result as one JSON line")
     train.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    train.add_argument("--name", help="a name for the run, shown wherever it is listed")
+    train.add_argument("--note", help="a note on the run (what it is for, what to look at)")
 
     ev = sub.add_parser("eval", help="re-test a run from its checkpoint")
     ev.add_argument("--run", required=True)
     ev.add_argument("--eval-episodes", type=positive_int)
     ev.add_argument("--n-way", type=positive_int, help="test on episodes of this many classes")
     ev.add_argument("--n-shot", type=positive_int, help="test with this many support images")
+    ev.add_argument(
+        "--support-finetune-steps",
+        type=int,
+        help="P>M>F's test-time stage: tune a copy of the network this many steps on each test "
+        "task's support set first (0: none; default: as the run was trained)",
+    )
+    ev.add_argument(
+        "--support-finetune-lr",
+        type=float,
+        help="the step size of that tuning (default: as the run was trained)",
+    )
     ev.add_argument("--json", action="store_true")
 
     be = sub.add_parser("bench", help="training-step throughput: product vs a plain loop")
@@ -161,6 +174,26 @@ def build_parser() -> argparse.ArgumentParser:
     vs.add_argument("--seed", type=int, default=0, help="the trial set's seed (0)")
     vs.add_argument("--data-root", help="where omniglot-py/ is (default: the run's data root)")
     vs.add_argument("--json", action="store_true")
+
+    nm = sub.add_parser("name", help="give a run a name and a note (shown wherever it is listed)")
+    nm.add_argument("run_id", metavar="RUN_ID")
+    nm.add_argument("name", metavar="NAME", help='the name ("" clears it)')
+    nm.add_argument("--note", help="a note on the run")
+
+    rp = sub.add_parser(
+        "report", help="write a comparison report of runs: one HTML file that opens offline"
+    )
+    rp.add_argument("run_ids", metavar="RUN_ID", nargs="+")
+    rp.add_argument("-o", "--output", required=True, help="the file to write (.html)")
+
+    ex = sub.add_parser(
+        "export", help="write a completed run as one file (checkpoint, config, result, curves)"
+    )
+    ex.add_argument("run_id", metavar="RUN_ID")
+    ex.add_argument("-o", "--output", required=True, help="the file to write (.metalearn.zip)")
+    im = sub.add_parser("import", help="add a run exported by `metalearn export` to this store")
+    im.add_argument("file", metavar="FILE")
+    im.add_argument("--json", action="store_true", help='print {"run_id": ...}')
     return parser
 
 
@@ -277,7 +310,10 @@ def cmd_train(args, store) -> int:
         cfg = validate(cfg)
         for notice in notices(cfg):
             print(f"note: {notice}", file=sys.stderr)
-        run_id = store.create_run(cfg.to_json())
+        try:
+            run_id = store.create_run(cfg.to_json(), name=args.name, note=args.note)
+        except ValueError as err:  # a name too long, or on two lines
+            raise ConfigError([str(err)]) from None
     shown = ("loss", *kind_of(cfg).curves)
     bar = None
     if not args.no_progress:
@@ -446,10 +482,24 @@ def cmd_runs(args, store) -> int:
         return 0
     for r in map(RunRecord.from_row, runs):
         spec = r.spec
+        named = f"  [{r.row['name']}]" if r.row.get("name") else ""
         print(
             f"{r.id}  {r.status:<9}  {spec.algorithm:<10} {spec.dataset:<9} "
-            f"{r.kind.shape_label(r.row['config']):<8}  {r.summary()}"
+            f"{r.kind.shape_label(r.row['config']):<8}  {r.summary()}{named}"
         )
+    return 0
+
+
+def cmd_name(args, store) -> int:
+    row = store.get_run(args.run_id)
+    if row is None:
+        raise NoSuchRun(args.run_id)
+    note = row["note"] if args.note is None else args.note  # kept unless given
+    try:
+        store.name_run(args.run_id, args.name, note)
+    except ValueError as err:
+        raise ConfigError([str(err)]) from None
+    print(f"run {args.run_id}: " + (f"named {args.name!r}" if args.name else "name cleared"))
     return 0
 
 
@@ -479,7 +529,15 @@ def cmd_doctor(args) -> int:
 def cmd_eval(args, store) -> int:
     from metalearn.engine.run import evaluate_run
 
-    result = evaluate_run(store, args.run, args.eval_episodes, n_way=args.n_way, n_shot=args.n_shot)
+    result = evaluate_run(
+        store,
+        args.run,
+        args.eval_episodes,
+        n_way=args.n_way,
+        n_shot=args.n_shot,
+        support_finetune_steps=args.support_finetune_steps,
+        support_finetune_lr=args.support_finetune_lr,
+    )
     _emit(result, args.json)
     return 0
 
@@ -505,6 +563,50 @@ def cmd_versus(args, store) -> int:
     from metalearn.engine.versus import model_error
 
     _emit(model_error(store, args.run, args.trials, args.seed, args.data_root), args.json)
+    return 0
+
+
+def cmd_export(args, store) -> int:
+    from metalearn.engine.portable import export_run
+
+    out = Path(args.output)
+    if out.is_dir():
+        raise ConfigError([f"-o {args.output} is a folder; give a file name"])
+    from metalearn.data import DataError
+
+    tmp = out.with_name(out.name + ".partial")
+    try:
+        export_run(store, args.run_id, tmp)
+        tmp.replace(out)  # a failed export leaves no half-written file under the name
+    except OSError as err:
+        raise DataError(f"cannot write {out}: {err.strerror or err}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"exported run {args.run_id} to {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_report(args, store) -> int:
+    from metalearn.data import DataError
+    from metalearn.engine.report import comparison_report
+
+    out = Path(args.output)
+    if out.is_dir():
+        raise ConfigError([f"-o {args.output} is a folder; give a file name"])
+    page = comparison_report(store, args.run_ids)
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as err:
+        raise DataError(f"cannot write {out}: {err.strerror or err}") from None
+    print(f"wrote the report of {len(set(args.run_ids))} runs to {out}")
+    return 0
+
+
+def cmd_import(args, store) -> int:
+    from metalearn.engine.portable import import_run
+
+    run_id = import_run(store, args.file)
+    print(json.dumps({"run_id": run_id}) if args.json else run_id)
     return 0
 
 
@@ -535,6 +637,10 @@ def main(argv: list[str] | None = None) -> int:
         "bench": cmd_bench,
         "sweep": cmd_sweep,
         "versus": cmd_versus,
+        "export": cmd_export,
+        "name": cmd_name,
+        "report": cmd_report,
+        "import": cmd_import,
     }
     try:
         if args.command == "doctor":  # works on a store that does not open

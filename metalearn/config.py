@@ -61,10 +61,20 @@ class RunConfig:
         15, "Query examples per class", "examples to classify per class", low=1, group=EPISODE
     )
     train_way: int | None = _spec(
-        None, "Classes per training episode", "None: as the test episodes", low=1, group=EPISODE
+        None,
+        "Classes per training episode",
+        "None: as the test episodes",
+        low=1,
+        group=EPISODE,
+        unset="same as test",
     )
     train_shot: int | None = _spec(
-        None, "Examples per class in training", "None: as the test episodes", low=1, group=EPISODE
+        None,
+        "Examples per class in training",
+        "None: as the test episodes",
+        low=1,
+        group=EPISODE,
+        unset="same as test",
     )
     train_query: int | None = _spec(
         None,
@@ -72,6 +82,7 @@ class RunConfig:
         "None: as the test episodes",
         low=1,
         group=EPISODE,
+        unset="same as test",
     )
     train_classes: int | None = _spec(
         None,
@@ -81,6 +92,7 @@ class RunConfig:
         low=2,
         group=EPISODE,
         advanced=True,
+        unset="all",
     )
     episodes: int = _spec(
         600,
@@ -96,6 +108,7 @@ class RunConfig:
         None,
         "Image side (pixels)",
         "resize images to this side (None: the dataset's)",
+        unset="the dataset's",
         low=1,
         high=512,
         modality="image",
@@ -143,6 +156,7 @@ class RunConfig:
         "training ends at the first log point past it (None: no budget)",
         low=0,
         low_open=True,
+        unset="no budget",
     )
     seed: int = _spec(
         0, "Seed", "seeds model initialisation and the training sampler", low=0, high=2**32 - 1

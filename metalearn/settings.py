@@ -30,6 +30,8 @@ class Setting:
         low_open: True makes `low` exclusive (learning rates must be > 0).
         choices: the allowed values of a str setting.
         optional: None is allowed (e.g. "training way: as the test way").
+        unset: what None means, in a few words a form shows in an empty field ("same as
+            test"); optional settings only.
         advanced: shown folded away on the Train page.
         modality: the one kind of data it applies to ("image", "text"); None: every kind.
         group: where a form shows it: "episode" (the task's shape), "training" (how long, how
@@ -49,6 +51,7 @@ class Setting:
     low_open: bool = False
     choices: tuple[str, ...] | None = None
     optional: bool = False
+    unset: str = ""
     advanced: bool = False
     modality: str | None = None
     group: str = "method"

@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS runs (
     ended_at REAL,
     error TEXT,
     result TEXT,
-    stop_requested INTEGER NOT NULL DEFAULT 0
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    name TEXT,  -- a person's name for the run ("baseline for class 3"); the id stays the key
+    note TEXT
 );
 CREATE TABLE IF NOT EXISTS metrics (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -69,6 +71,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
 STATUSES = ("queued", "running", "completed", "failed", "stopped", "lost")
 RESUMABLE = ("stopped", "lost", "failed")
 UNIQUE_METRICS = "CREATE UNIQUE INDEX IF NOT EXISTS metrics_unique ON metrics(run_id, step, name)"
+RUN_FILE = ".metalearn.zip"  # how a run taken away as one file is named (`engine.portable`)
 ARTIFACTS = {  # where each artifact of a run lives, in its folder
     "checkpoint": "checkpoint.pt",
     "embeddings": "embeddings.npz",
@@ -205,6 +208,10 @@ class Store(RunFolders):
                 self.db.execute(
                     "ALTER TABLE runs ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0"
                 )
+        for column in ("name", "note"):  # stores written before runs had names
+            if column not in columns:
+                with self.db:
+                    self.db.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -269,14 +276,90 @@ class Store(RunFolders):
         return found
 
     # -- runs -------------------------------------------------------------------------------
-    def create_run(self, config_json: str, group_id: str | None = None) -> str:
+    def create_run(
+        self,
+        config_json: str,
+        group_id: str | None = None,
+        name: str | None = None,
+        note: str | None = None,
+    ) -> str:
+        """Records a queued run; returns its id. `name` and `note`: see `name_run`."""
+        name, note = _words(name, "name", MAX_NAME), _words(note, "note", MAX_NOTE)
         run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
         (self.run_dir(run_id) / "config.json").write_text(config_json)  # for a rebuild
         with self.db:
             self.db.execute(
-                "INSERT INTO runs (id, config, status, group_id, created_at) VALUES (?,?,?,?,?)",
-                (run_id, config_json, "queued", group_id, time.time()),
+                "INSERT INTO runs (id, config, status, group_id, created_at, name, note) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (run_id, config_json, "queued", group_id, time.time(), name, note),
             )
+        return run_id
+
+    def name_run(self, run_id: str, name: str | None, note: str | None = None) -> None:
+        """Gives a run a name and a note (None or blank: none), shown wherever it is listed.
+
+        Raises:
+            NoSuchRun: no run has this id.
+            ValueError: a name over `MAX_NAME` or a note over `MAX_NOTE` characters, or a name
+                with a line break.
+        """
+        name, note = _words(name, "name", MAX_NAME), _words(note, "note", MAX_NOTE)
+        with self.db:
+            changed = self.db.execute(
+                "UPDATE runs SET name=?, note=? WHERE id=?", (name, note, run_id)
+            ).rowcount
+        if not changed:
+            raise NoSuchRun(run_id)
+
+    def add_finished_run(
+        self,
+        config_json: str,
+        result: dict[str, Any],
+        metrics: list[tuple[int, str, float, float]],
+        episodes: list[float],
+        files: dict[str, bytes],
+        name: str | None = None,
+        note: str | None = None,
+    ) -> str:
+        """A completed run brought from elsewhere (`engine.portable`): its folder's files
+        (named as `ARTIFACTS` names them), then its row (with its `name` and `note`), curves
+        (step, name, value, time), test scores and artifacts in one transaction. Returns its
+        new id; on any failure nothing of it is left."""
+        name, note = _words(name, "name", MAX_NAME), _words(note, "note", MAX_NOTE)
+        names = {file: kind for kind, file in ARTIFACTS.items()}
+        unknown = set(files) - set(names)
+        if unknown:
+            raise ValueError(f"not run files: {sorted(unknown)}")
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        folder = self.run_dir(run_id)
+        try:
+            for file, data in files.items():
+                (folder / file).write_bytes(data)
+            (folder / "config.json").write_text(config_json)
+            (folder / "result.json").write_text(json.dumps(result))
+            now = time.time()
+            with self.db:
+                self.db.execute(
+                    "INSERT INTO runs (id, config, status, created_at, started_at, ended_at, "
+                    "result, device, name, note) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (run_id, config_json, "completed", now, now, now, json.dumps(result))
+                    + (result.get("device"), name, note),
+                )
+                self.db.executemany(
+                    "INSERT INTO metrics (run_id, step, name, value, time) VALUES (?,?,?,?,?)",
+                    [(run_id, *m) for m in metrics],
+                )
+                self.db.executemany(
+                    "INSERT INTO episodes (run_id, episode, value) VALUES (?,?,?)",
+                    [(run_id, i, v) for i, v in enumerate(episodes)],
+                )
+                self.db.executemany(
+                    "INSERT INTO artifacts (run_id, kind, path) VALUES (?,?,?)",
+                    [(run_id, names[n], str(folder / n)) for n in files],
+                )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return run_id
 
     def start_run(self, run_id: str, device: str, pid: int | None = None) -> None:
@@ -571,6 +654,19 @@ def restore_backup(runs_home: str | Path | None = None) -> Path:
             os.replace(old, kept.with_name(kept.name + suffix))
     shutil.copyfile(source, where / "metalearn.db")
     return kept
+
+
+MAX_NAME, MAX_NOTE = 80, 2000  # characters
+
+
+def _words(text: str | None, what: str, most: int) -> str | None:
+    """A run's name or note as stored: trimmed, None when blank."""
+    text = "" if text is None else str(text).strip()
+    if len(text) > most:
+        raise ValueError(f"a run's {what} has at most {most} characters; this one has {len(text)}")
+    if what == "name" and "\n" in text:
+        raise ValueError("a run's name is one line; put the rest in its note")
+    return text or None
 
 
 def _run(row: sqlite3.Row) -> dict[str, Any]:

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
-
-from metalearn.viz import paired_difference
+from metalearn.engine.records import paired_rows as records_paired_rows
 from pages._ui import episodes, kind, label, record
 
 
 def paired_rows(done: list[dict]) -> list[dict]:
-    """One row per pair of runs that share test episodes: mean per-episode difference, its 95%
-    CI and a verdict (where lower is better, e.g. MSE, the verdict says so)."""
-    rows = []
-    for a, b in itertools.combinations(done, 2):
-        key = record(a).pairing_key
-        if key is None or key != record(b).pairing_key:
-            continue  # different test episodes (or none): no pairing possible
-        diff = paired_difference(episodes(a["id"]), episodes(b["id"]))
-        a_better = (diff["mean_difference"] > 0) == kind(a).higher_is_better
-        verdict = "no significant difference"
-        if diff.get("significant"):
-            verdict = "A better" if a_better else "B better"
-        rows.append(
-            {
-                "A": label(a),
-                "B": label(b),
-                "episodes": diff["episodes"],
-                "mean A − B": diff["mean_difference"],
-                "95% CI ±": diff["ci95"],
-                "verdict": verdict,
-            }
-        )
-    return rows
+    """One row per pair of runs that share test episodes (`engine.records.paired_rows`), named
+    as the page names them."""
+    by_id = {r["id"]: r for r in done}
+    return records_paired_rows(
+        [record(r) for r in done], episodes, label=lambda rec: label(by_id[rec.id])
+    )
 
 
 def steps_curves(done: list[dict]) -> dict[str, dict[str, tuple[dict, dict | None]]]:

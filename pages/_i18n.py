@@ -83,6 +83,15 @@ SEPARATORS = (" · ", ", ", " / ")  # how charts join metric and run names into 
 # "Test accuracy" and "0.953" in "Test accuracy 0.953".
 NUMBERS = {"value", "ci", "n", "k", "done", "total", "eps", "step", "seconds", "low", "high"}
 WORD = r"\S+"
+# A time budget's value is a duration as `metalearn.engine.progress` writes it ("40 s", "3 min",
+# "1 h 05 min"), so "{budget} budget" never takes the texts before it as its value.
+DURATION = r"\d+ s|\d+ min|\d+ h \d+ min"
+
+
+def _value_pattern(name: str) -> str:
+    if name == "budget":
+        return DURATION
+    return WORD if name in NUMBERS else ".+?"
 
 
 @functools.cache
@@ -97,8 +106,7 @@ def templates(language: str) -> list[tuple[re.Pattern, str]]:
         if not names or len(set(names)) != len(names) or fixed < 2:
             continue
         pattern = "".join(
-            re.escape(literal)
-            + (f"(?P<{name}>{WORD if name in NUMBERS else '.+?'})" if name else "")
+            re.escape(literal) + (f"(?P<{name}>{_value_pattern(name)})" if name else "")
             for literal, name, _, _ in parts
         )
         found.append((fixed, re.compile(pattern), translated))
@@ -155,8 +163,39 @@ def N_(text: str) -> str:
 
 def tc(text: str) -> str:
     """A text the library put together (a run's progress, its result, a problem with its
-    settings), in this page's language as far as the table's templates reach."""
-    return translate_composed(text, lang())
+    settings), in this page's language as far as the table's templates reach, with the
+    settings it names by their code names (`n_way`, `--n-way`) named as the page's widgets are."""
+    return with_labels(translate_composed(text, lang()))
+
+
+# A setting's code name in a message: a snake_case name or a CLI flag (two or more parts, so
+# plain words stay words).
+SETTING_NAME = re.compile(r"(?<![\w-])(?:--)?([a-z][a-z0-9]*(?:[_-][a-z0-9]+)+)(?![\w-])")
+
+
+@functools.cache
+def _settings_by_name() -> dict[str, str]:
+    from metalearn import catalog
+    from metalearn.config import SPEC
+
+    labels = {name: s.label for name, s in SPEC.items()}
+    for algo in catalog.algorithms().values():
+        for s in algo.settings:
+            labels.setdefault(s.name, s.label)
+    return labels
+
+
+def with_labels(text: str) -> str:
+    """`text` with each setting's code name ("n_way=2000", "--n-way") replaced by its label
+    in this page's language, quoted ("“Classes per episode (N-way)”=2000"): a page's user
+    knows the form's words, not the code's or the CLI's."""
+    labels = _settings_by_name()
+
+    def swap(match: re.Match) -> str:
+        label = labels.get(match.group(1).replace("-", "_"))
+        return f"“{t(label)}”" if label else match.group(0)
+
+    return SETTING_NAME.sub(swap, text)
 
 
 def tt(text: str | None) -> str | None:
@@ -187,8 +226,14 @@ def language_switch() -> None:
 
 
 def figure(fig):
-    """A plotly figure from `metalearn.viz` with its words in this page's language."""
-    return translate_figure(fig, lang())
+    """A plotly figure from `metalearn.viz` with its words in this page's language, enlarged
+    in projector mode (`pages._projector`)."""
+    fig = translate_figure(fig, lang())
+    if fig is not None and st.session_state.get("projector"):
+        from metalearn.viz.style import for_projector
+
+        fig = for_projector(fig)
+    return fig
 
 
 def translate_figure(fig, language: str):

@@ -8,10 +8,21 @@ import streamlit as st
 
 from metalearn.engine.progress import phase
 from metalearn.viz import curves_svg, learning_curves
+from metalearn.viz.style import run_colours
 from pages._access import can_control
 from pages._i18n import figure, lang, t, tc, translate
 from pages._server import reap, timed
-from pages._ui import ACTIVE, has_artifact, jobs, kind, label, metrics, runs, summary
+from pages._ui import (
+    ACTIVE,
+    has_artifact,
+    jobs,
+    kind,
+    label,
+    metrics,
+    refresh_runs,
+    runs,
+    summary,
+)
 
 ICONS = {
     "queued": ":material/hourglass_top:",
@@ -23,33 +34,53 @@ ICONS = {
 }
 
 
+Colours = tuple[tuple[str, str], ...]  # run label -> colour, hashable for the caches
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def curves(run_ids: tuple[str, ...], n_rows: int, names: tuple[str, ...]):
+def curves(run_ids: tuple[str, ...], n_rows: int, names: tuple[str, ...], colours: Colours):
     """The figure is rebuilt only when new metric rows arrive (n_rows is part of the key)."""
-    return learning_curves(metrics(run_ids), list(names))
+    return learning_curves(metrics(run_ids), list(names), colours=dict(colours))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def live_curves(
-    run_ids: tuple[str, ...], n_rows: int, names: tuple[str, ...], language: str
+    run_ids: tuple[str, ...], n_rows: int, names: tuple[str, ...], language: str, colours: Colours
 ) -> str:
-    words = {n: translate(n, language) for n in (*names, "no points yet")}
-    return curves_svg(metrics(run_ids), list(names), words=words)
+    words = {n: translate(n, language) for n in (*names, "no points yet", "training episodes")}
+    return curves_svg(metrics(run_ids), list(names), words=words, colours=dict(colours))
 
 
-def draw_curves(container, runs_shown: list[dict], n_rows: int, names: tuple, key: str) -> None:
+def colours_of(runs_shown: list[dict]) -> dict[str, str]:
+    """One colour per run for every chart of a panel, whichever runs have points yet."""
+    return run_colours(label(r) for r in runs_shown)
+
+
+def draw_curves(
+    container,
+    runs_shown: list[dict],
+    n_rows: int,
+    names: tuple,
+    key: str,
+    colours: dict[str, str] | None = None,
+) -> None:
     """Runs in flight: a small SVG, redrawn every 1.8 s. A plotly chart redrawn that often made
     the browser take 13.5% of a core and slowed the watched run to 0.87 of its unwatched speed
     on a 2-core machine (without charts: 7.3%, 0.96; `scripts/watch_cost.py`) - CPU the run
     needs; hovering over a chart replaced every 2 s did not work anyway. Finished runs get the
     interactive plotly chart."""
     ids = tuple(r["id"] for r in runs_shown)
+    shared = tuple((colours or colours_of(runs_shown)).items())
     if any(r["status"] in ACTIVE for r in runs_shown):
         # st.html drops SVG; the markup is ours (names escaped), so Markdown with HTML is safe.
-        container.markdown(live_curves(ids, n_rows, names, lang()), unsafe_allow_html=True)
+        svg = live_curves(ids, n_rows, names, lang(), shared)
+        container.markdown(svg, unsafe_allow_html=True)
     else:
         container.plotly_chart(
-            figure(curves(ids, n_rows, names)), theme=None, key=key, config={"displaylogo": False}
+            figure(curves(ids, n_rows, names, shared)),
+            theme=None,
+            key=key,
+            config={"displaylogo": False},
         )
 
 
@@ -64,7 +95,9 @@ def latest(df) -> dict[str, tuple[float, int]]:
     }
 
 
-def run_card(run: dict, queue_position: int | None) -> None:
+def run_card(run: dict, queue_position: int | None, colours: dict[str, str] | None = None) -> None:
+    """A run's status, progress, result and curves (in `colours`: its group's, where it has
+    one), its log and its buttons."""
     cfg, status = run["config"], run["status"]
     df = metrics((run["id"],))
     st.markdown(f"{ICONS.get(status, '')} **{label(run)}** — {t(status)}")
@@ -82,8 +115,8 @@ def run_card(run: dict, queue_position: int | None) -> None:
         st.error(tc(run["error"]))
     if len(df) and now.name != "preparing":  # no empty axes before the first values
         c1, c2 = st.columns(2)
-        draw_curves(c1, [run], len(df), ("loss",), f"loss-{run['id']}")
-        draw_curves(c2, [run], len(df), kind(run).curves, f"acc-{run['id']}")
+        draw_curves(c1, [run], len(df), ("loss",), f"loss-{run['id']}", colours)
+        draw_curves(c2, [run], len(df), kind(run).curves, f"acc-{run['id']}", colours)
     with st.expander(t("Log")):
         st.code(jobs().log_tail(run["id"]) or "(no output yet)", language=None)
     locked = not can_control()
@@ -134,17 +167,20 @@ def progress_row(run: dict, queue_position: int | None) -> None:
 
 def group_card(group_id: str, members: list[dict]) -> None:
     what = t("Sweep") if group_id.startswith("sweep-") else t("Comparison")
-    same = t("{n} runs, identical test episodes", n=len(members))
+    same = (
+        t("{n} runs, identical test episodes", n=len(members)) if len(members) != 1 else t("1 run")
+    )
     st.markdown(f"**{what} {group_id}** — {same}")
     df = metrics(tuple(r["id"] for r in members))
+    colours = colours_of(members)  # each run's colour, in the group's charts and its own
     if len(df):
         c1, c2 = st.columns(2)
-        draw_curves(c1, members, len(df), ("loss",), f"gl-{group_id}")
+        draw_curves(c1, members, len(df), ("loss",), f"gl-{group_id}", colours)
         second = (kind(members[0]).val_metric,)
-        draw_curves(c2, members, len(df), second, f"ga-{group_id}")
+        draw_curves(c2, members, len(df), second, f"ga-{group_id}", colours)
     for r in members:
         with st.container(border=True):
-            run_card(r, _queue_position(r))
+            run_card(r, _queue_position(r), colours)
     if group_id.startswith("sweep-"):  # a sweep's statistics live on the Sweeps page
         st.page_link(
             "pages/views/sweeps.py", label=t("Open the sweep →"), query_params={"sweep": group_id}
@@ -170,7 +206,10 @@ def watched() -> list[str]:
 
 
 def watch(run_ids: list[str]) -> None:
-    """Watches these runs (newest first), in the session and in the page's URL."""
+    """Watches these runs (newest first), in the session and in the page's URL. Called right
+    after a launch: the cached run list (a second old at most) is dropped, so the next page
+    lists the new runs."""
+    refresh_runs()
     ids = list(dict.fromkeys([*run_ids, *watched()]))[:12]
     st.session_state[WATCH] = ids
     st.query_params[WATCH] = ",".join(ids)

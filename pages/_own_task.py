@@ -23,6 +23,7 @@ from metalearn.store import Store
 from pages._access import can_control, viewer_notice
 from pages._i18n import t, tc
 from pages._ui import label
+from pages._widgets import best_first
 
 RESULT = "own-task-result"  # {"key": the inputs' digest, "before": ..., "after": ...}
 
@@ -146,12 +147,18 @@ def own_task_tab(finished: list[dict]) -> None:
     if not can_control():
         viewer_notice(t("uploading images"))
         return
-    choices = [PRETRAINED_MODEL, *(r["id"] for r in finished)]
+    choices = [PRETRAINED_MODEL, *(r["id"] for r in best_first(finished))]
     run_id = st.selectbox(
         t("Model"), choices, format_func=lambda i: _model_label(i, finished), key="own-model"
     )
     pretrained = run_id == PRETRAINED_MODEL
     if pretrained:
+        st.caption(
+            t(
+                "Preselected: the pretrained network, which reads any photos with no training; "
+                "your trained runs follow, best test score first."
+            )
+        )
         st.caption(
             t(
                 "Each image to classify goes to the class whose examples it resembles most in "

@@ -39,4 +39,7 @@ def preset_buttons(where: str) -> None:
             except ConfigError as err:
                 st.error(tc(str(err)))
                 continue
+            from pages._live import watch
+
+            watch(ids)  # this browser's runs (a demo reset deletes them)
             st.switch_page("pages/views/train.py", query_params={"watch": ",".join(ids)})

@@ -63,8 +63,6 @@ def apply_pending(settings: list[Setting], key: str) -> None:
         if s.name not in pending:
             continue
         value = pending.pop(s.name)
-        if s.optional and value is None and s.type in (int, float):
-            value = 0  # the widgets' "none"
-        elif s.type is float:
+        if s.type is float and value is not None:
             value = float(value)
         st.session_state[f"{key}-{s.name}"] = value

@@ -49,7 +49,7 @@ def sweep_form() -> SweepPlan:
         t("Algorithms"),
         able,
         default=[n for n in ("protonet", "matching") if n in able][:2] or able[:2],
-        format_func=lambda n: f"{n} — {t(catalog.FAMILY_NAMES[algorithms[n].family])}",
+        format_func=lambda n: f"{n} — {t(catalog.FAMILY_NAMES[algorithms[n].family_in_seed])}",
         placeholder=t("Choose options"),
     )
     c3, c4, c5 = st.columns(3)

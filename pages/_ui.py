@@ -19,7 +19,7 @@ import streamlit as st
 
 from metalearn import catalog
 from metalearn.engine.kinds import RunKind
-from metalearn.engine.records import RunRecord, kind_of_row
+from metalearn.engine.records import RunRecord, kind_of_row, run_label
 from metalearn.store import Store, StoreError, artifact_path, damaged, home, store_file
 from pages._access import presenter_unlock, viewer_mode
 from pages._i18n import t, tc
@@ -188,9 +188,9 @@ def read_json(run: dict, name: str):
 
 
 def label(run: dict) -> str:
-    c = run["config"]
-    shape = tc(kind(run).shape_label(c))  # "5w1s", "K=10", "whole dataset"
-    return f"{c['algorithm']} · {c['dataset']} {shape} · {run['id'][-6:]}"
+    """How a run is named on every page: its name (where it has one), method, data, shape and
+    the end of its id ("baseline · protonet · glyphs 5w1s · 3fa2c1")."""
+    return run_label(run, tc(kind(run).shape_label(run["config"])))  # "5w1s", "whole dataset"
 
 
 @st.cache_resource

@@ -90,6 +90,36 @@ def test_runs_and_eval(trained_cli_run):
     other = json.loads(other.stdout)
     assert (other["n_way"], other["n_shot"], other["eval_episodes"]) == (10, 5, 20)
     assert 0.1 < other["test_accuracy"] <= 1.0
+    tuned = run_command(
+        "eval", "--run", result["run_id"], "--eval-episodes", "10",
+        "--support-finetune-steps", "3", "--json", home=home,
+    )  # fmt: skip
+    tuned = json.loads(tuned.stdout)
+    assert tuned["support_finetune_steps"] == 3 and tuned["eval_episodes"] == 10
+
+
+def test_eval_with_support_fine_tuning_scores_other_episodes_and_refuses_bad_steps(
+    trained_cli_run,
+):
+    """P>M>F's test-time stage on a trained run: the same 20 seeded episodes, scored by copies
+    tuned on each support set (a step size large enough to move a Conv4), score otherwise; the
+    run's own settings are kept; a negative count is refused."""
+    from metalearn.config import ConfigError
+    from metalearn.engine.run import evaluate_run
+    from metalearn.store import Store
+
+    home, result, _ = trained_cli_run
+    store = Store(home)
+    plain = evaluate_run(store, result["run_id"], 20)
+    tuned = evaluate_run(
+        store, result["run_id"], 20, support_finetune_steps=5, support_finetune_lr=0.05
+    )
+    assert "support_finetune_steps" not in plain and tuned["support_finetune_steps"] == 5
+    assert tuned["pairing_key"] == plain["pairing_key"]  # the same test episodes
+    assert abs(tuned["test_accuracy"] - plain["test_accuracy"]) > 0.01, (tuned, plain)
+    assert evaluate_run(store, result["run_id"], 20) == plain  # the run itself is unchanged
+    with pytest.raises(ConfigError, match="support_finetune_steps"):
+        evaluate_run(store, result["run_id"], 10, support_finetune_steps=-1)
 
 
 def test_predict_own_images(trained_cli_run, tmp_path):

@@ -137,3 +137,40 @@ def test_resume_never_changes_a_completed_run(tmp_path):
         store.db.execute("UPDATE runs SET status='running', pid=? WHERE id=?", (2**22 + 7, run_id))
     store.claim_resume(run_id, pid_alive)  # its worker died before anyone marked it lost
     assert store.get_run(run_id)["status"] == "queued"
+
+
+def test_a_run_has_a_name_and_a_note_that_stores_before_them_gain(tmp_path):
+    """Named runs: given at launch or later, trimmed, blank means none, bounded; a store
+    written before runs had names opens with the columns added and its runs unnamed."""
+    from metalearn.store import MAX_NAME, NoSuchRun
+
+    store = Store(tmp_path)
+    run_id = store.create_run("{}", name="  baseline for lesson 2 ", note="the one to beat")
+    row = store.get_run(run_id)
+    assert (row["name"], row["note"]) == ("baseline for lesson 2", "the one to beat")
+    store.name_run(run_id, "", None)
+    assert (store.get_run(run_id)["name"], store.get_run(run_id)["note"]) == (None, None)
+    with pytest.raises(ValueError, match="at most 80 characters"):
+        store.name_run(run_id, "x" * (MAX_NAME + 1))
+    with pytest.raises(ValueError, match="one line"):
+        store.create_run("{}", name="two\nlines")
+    assert len(store.list_runs()) == 1  # the refused one was not written
+    with pytest.raises(NoSuchRun):
+        store.name_run("no-such-run", "x")
+    store.close()
+
+    old = tmp_path / "old"
+    old.mkdir()
+    db = sqlite3.connect(old / "metalearn.db")
+    db.execute(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, config TEXT NOT NULL, status TEXT NOT NULL, "
+        "device TEXT, group_id TEXT, pid INTEGER, heartbeat REAL, created_at REAL NOT NULL, "
+        "started_at REAL, ended_at REAL, error TEXT, result TEXT)"
+    )
+    db.execute("INSERT INTO runs (id, config, status, created_at) VALUES ('r1', '{}', 'lost', 1)")
+    db.commit()
+    db.close()
+    reopened = Store(old)
+    assert reopened.get_run("r1")["name"] is None
+    reopened.name_run("r1", "kept from before")
+    assert reopened.list_runs()[0]["name"] == "kept from before"

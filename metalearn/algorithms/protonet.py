@@ -7,6 +7,7 @@ import copy
 import torch
 
 from metalearn.algorithms.base import Algorithm, episodic_loss, register
+from metalearn.algorithms.finetune import cosine_scores
 from metalearn.algorithms.support_finetune import tune_on_support
 from metalearn.data import Episode
 from metalearn.models import build_backbone
@@ -40,6 +41,19 @@ SUPPORT_LR = Setting(
     advanced=True,
     modality="image",
 )
+
+DISTANCE = Setting(
+    "distance",
+    str,
+    "euclidean",
+    "Distance to the prototypes",
+    "euclidean: the paper's negative squared Euclidean distance; cosine: cosine similarity "
+    "times a learned scale (from 10), as P>M>F scores a pretrained network's features, whose "
+    "large norms make Euclidean scores overconfident (meta-training then shrinks and blurs them)",
+    choices=("euclidean", "cosine"),
+    advanced=True,
+)
+COSINE_SCALE = 10.0  # P>M>F's starting scale of cosine similarities
 
 
 def prototypes(features: torch.Tensor, labels: torch.Tensor, n_way: int) -> torch.Tensor:
@@ -100,11 +114,20 @@ for each episode (support S, query Q):
         PRECISION,
         SUPPORT_STEPS,
         SUPPORT_LR,
+        DISTANCE,
     )
 
     def __init__(self, cfg, info, n_train_classes):
         super().__init__(cfg, info, n_train_classes)
         self.backbone = build_backbone(self.hp, info, cfg)
+        if self.hp.distance == "cosine":
+            self.scale = torch.nn.Parameter(torch.tensor(COSINE_SCALE))
+
+    def _logits(self, z_query: torch.Tensor, protos: torch.Tensor) -> torch.Tensor:
+        """Scores of queries [Q, D] against prototypes [N, D] -> [Q, N], by `distance`."""
+        if self.hp.distance == "cosine":
+            return cosine_scores(z_query, protos, self.scale)
+        return neg_sq_distances(z_query, protos)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return run_features(self.backbone, x, self.hp.precision)
@@ -114,7 +137,7 @@ for each episode (support S, query Q):
         x = torch.cat([e.support, e.query])
         z = run_features(backbone or self.backbone, x, self.hp.precision)  # [S + Q, D]
         z_support, z_query = z[: len(e.support)], z[len(e.support) :]
-        return neg_sq_distances(z_query, prototypes(z_support, e.support_labels, e.n_way))
+        return self._logits(z_query, prototypes(z_support, e.support_labels, e.n_way))
 
     def loss(self, episodes: list[Episode]):
         return episodic_loss(episodes, self._scores)
@@ -136,7 +159,7 @@ for each episode (support S, query Q):
             e.support_labels,
             self.hp.support_finetune_steps,
             self.hp.support_finetune_lr,
-            lambda s, y, q: neg_sq_distances(q, prototypes(s, y, e.n_way)),
+            lambda s, y, q: self._logits(q, prototypes(s, y, e.n_way)),
             self._views,
             self.info.mean,
             self.info.std,

@@ -103,10 +103,11 @@ class Split:
 
 @dataclass
 class FeatureSplit(Split):
-    """A class split held as a frozen pretrained network's features: `images` is float
-    [N, D], read as it is (no scaling, no augmentation: validation refuses augment with a frozen
-    pretrained backbone); `pixels` the uint8 images [N, C, H, W] they are of, row for row, for
-    showing."""
+    """A class split held as a frozen pretrained network's outputs: `images` is its features,
+    float [N, D], or its trunk's maps, float16 [N, 112, h, w] (read as float32 by the stages
+    that train), read as they are (no scaling, no augmentation: `engine.features.cached_input`
+    uses them only where the images never change); `pixels` the uint8 images [N, C, H, W] they
+    are of, row for row, for showing."""
 
     pixels: torch.Tensor | None = None
 

@@ -89,9 +89,15 @@ class TextDataset(Dataset):
 
     @classmethod
     def load(
-        cls, root: str | None, split: str, image_size: int | None = None, form: str = "tokens"
+        cls,
+        root: str | None,
+        split: str,
+        image_size: int | None = None,
+        form: str = "tokens",
+        progress=None,
     ) -> TextSplit:
-        """One class split, its utterances as `form` ("tokens" or "features")."""
+        """One class split, its utterances as `form` ("tokens" or "features"; the first
+        encoding of a dataset calls `progress(done, total)` as it goes)."""
         if form not in FORMS:
             raise ValueError(f"form must be one of {FORMS}, got {form!r}")
         data = cls.utterances(root)
@@ -99,7 +105,7 @@ class TextDataset(Dataset):
         rows, relabelled = class_rows(data.labels, len(data.class_names), keep)
         texts = [data.texts[i] for i in rows.tolist()]
         if form == "features":
-            inputs = cls.features(data)[rows]
+            inputs = cls.features(data, progress)[rows]
         else:
             from metalearn.models.text import tokenize
 
@@ -111,13 +117,13 @@ class TextDataset(Dataset):
     def load_for(cls, cfg: RunConfig, split: str, progress=None) -> TextSplit:
         from metalearn.models.text import input_form
 
-        return cls.load(cfg.data_root, split, form=input_form(cfg.hyper))
+        return cls.load(cfg.data_root, split, form=input_form(cfg.hyper), progress=progress)
 
     @classmethod
-    def features(cls, data: Utterances) -> torch.Tensor:
+    def features(cls, data: Utterances, progress=None) -> torch.Tensor:
         """The frozen encoder's features of every utterance, float [N, 384]: computed once (on
-        a GPU if there is one) and cached on disk under a digest of the texts, so later runs on
-        the same dataset start at once."""
+        a GPU if there is one; `progress(done, total)` as batches finish) and cached on disk
+        under a digest of the texts, so later runs on the same dataset start at once."""
         from metalearn.models.text import MINILM, encode
 
         digest = hashlib.sha256("\n".join(data.texts).encode()).hexdigest()[:16]
@@ -127,7 +133,7 @@ class TextDataset(Dataset):
             return cached["features"]
         device = "cuda" if torch.cuda.is_available() else "cpu"
         start = time.perf_counter()
-        features = encode(data.texts, device)
+        features = encode(data.texts, device, progress=progress)
         seconds = time.perf_counter() - start
         log.info(
             "%s: encoded %d utterances with %s in %.1f s (cached as %s)",

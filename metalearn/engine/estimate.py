@@ -41,6 +41,7 @@ SHAPE_HYPER = (
     "finetune_epochs",
     "finetune_encoder",
     "finetune_mode",
+    "input_size",  # the pretrained network's input side: (224 / 84)^2 = 7x the work of 84
     "inner_batch",
 )
 

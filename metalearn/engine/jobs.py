@@ -80,10 +80,17 @@ class JobManager:
         self.home = self.store.home
         self._children: dict[str, subprocess.Popen] = {}
 
-    def launch(self, cfg: RunConfig, group_id: str | None = None) -> str:
-        """Validates, records and starts a run. Raises ConfigError before anything is written."""
+    def launch(
+        self,
+        cfg: RunConfig,
+        group_id: str | None = None,
+        name: str | None = None,
+        note: str | None = None,
+    ) -> str:
+        """Validates, records and starts a run (with a person's `name` and `note` for it).
+        Raises ConfigError (or ValueError for the name) before anything is written."""
         cfg = validate(cfg)
-        run_id = self.store.create_run(cfg.to_json(), group_id)
+        run_id = self.store.create_run(cfg.to_json(), group_id, name, note)
         self.start_worker(run_id)
         return run_id
 

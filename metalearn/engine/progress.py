@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from metalearn import catalog
 from metalearn.settings import LITE0
 
 Latest = dict[str, tuple[float, int]]  # metric name -> (its latest value, that value's step)
@@ -31,7 +32,9 @@ def phase(config: dict[str, Any], status: str, latest: Latest, unit: str = "epis
     """The phase of a run from its configuration, status and latest metrics.
 
     Args:
-        config: the stored configuration (`episodes`, `eval_episodes`, `dataset`).
+        config: the stored configuration (`episodes`, `max_seconds`, `eval_episodes`,
+            `dataset`). Under a time budget that ends training before `episodes`, the bar,
+            the count and the time left follow the budget (`train_seconds` spent).
         status: the run's status.
         latest: its latest value of each metric (`episodes_per_second`, `test_done`,
             `test_seconds`, ...).
@@ -39,15 +42,22 @@ def phase(config: dict[str, Any], status: str, latest: Latest, unit: str = "epis
     """
     total, tests = max(int(config["episodes"]), 1), int(config.get("eval_episodes") or 0)
     eps, step = latest.get("episodes_per_second", (None, 0))
-    trained = f"{step}/{config['episodes']} training episodes"
+    budget = config.get("max_seconds")  # training stops at whichever comes first
+    spent = latest.get("train_seconds", (0.0, 0))[0]
+    by_budget = bool(budget) and (not eps or (total - step) / eps > budget - spent)
+    if by_budget:
+        trained = f"{step} training episodes · {duration(budget)} budget"
+        done = min(max(step / total, spent / budget), 1.0)
+    else:
+        trained, done = f"{step}/{config['episodes']} training episodes", min(step / total, 1.0)
     if status == "queued":
         return Phase("queued", 0.0, "waiting in the queue")
     if status != "running":
-        return Phase("ended", min(step / total, 1.0), trained)
+        return Phase("ended", done, trained)
     if "test_done" in latest:
         done = int(latest["test_done"][0])
         seconds = latest.get("test_seconds", (0.0, 0))[0]
-        left = f", about {_duration((tests - done) * seconds / done)} left" if done else ""
+        left = f", about {duration((tests - done) * seconds / done)} left" if done else ""
         return Phase(
             "testing", min(done / max(tests, 1), 1.0), f"Testing: {done}/{tests} test {unit}{left}"
         )
@@ -56,9 +66,17 @@ def phase(config: dict[str, Any], status: str, latest: Latest, unit: str = "epis
         done, total = int(latest["load_done"][0]), int(latest["load_total"][0])
         hyper = config.get("hyper") or {}
         text = f"Starting: decoding the images once (then cached): {done:,}/{total:,}"
-        if hyper.get("backbone") == LITE0 and hyper.get("finetune_encoder", "none") == "none":
+        tuned = hyper.get("finetune_encoder", "none")
+        reads = tuned == "none" or (tuned == "top" and not config.get("augment"))  # cached_input
+        if hyper.get("backbone") == LITE0 and reads:
             text = (
                 "Starting: the pretrained network reads every image once (then cached): "
+                f"{done:,}/{total:,}"
+            )
+        entry = catalog.datasets().get(str(config.get("dataset")))
+        if entry is not None and entry.modality == "text":
+            text = (
+                "Starting: the pretrained encoder reads every utterance once (then cached): "
                 f"{done:,}/{total:,}"
             )
         return Phase("preparing", done / max(total, 1), text)
@@ -79,13 +97,31 @@ def phase(config: dict[str, Any], status: str, latest: Latest, unit: str = "epis
         )
     text = trained + (f" · {eps:.1f} episodes/s" if eps else "")
     if eps:
-        text += f" · about {_duration((total - step) / eps)} of training left"
+        left = budget - spent if by_budget else (total - step) / eps
+        text += f" · about {duration(left)} of training left"
     if tests:
         text += f", then {tests} test {unit}"
-    return Phase("training", min(step / total, 1.0), text)
+    return Phase("training", done, text)
 
 
-def _duration(seconds: float) -> str:
+def validation_interval(config: dict[str, Any]) -> int:
+    """Episodes between a run's validation passes as the trainer keeps them: at the first log
+    point at or past each `val_every` (0: never), so a `val_every` under `log_every` validates
+    every `log_every` episodes."""
+    every, log = int(config.get("val_every") or 0), max(int(config.get("log_every") or 1), 1)
+    return -(-every // log) * log if every else 0
+
+
+def training_budget(config: dict[str, Any]) -> str:
+    """What bounds a run's training, in words: "300 episodes", or with a time budget "40 s
+    budget (at most 100,000 episodes)"."""
+    episodes = f"{int(config['episodes']):,} episodes"
+    if config.get("max_seconds"):
+        return f"{duration(config['max_seconds'])} budget (at most {episodes})"
+    return episodes
+
+
+def duration(seconds: float) -> str:
     """ "45 s", "3 min", "1 h 05 min"."""
     seconds = max(seconds, 0.0)
     if seconds < 90:

@@ -117,14 +117,13 @@ PAPERS = (
         "protonet",
         {**MINI, "n_shot": 5, "backbone": "efficientnet_lite0", "finetune_encoder": "top"}
         | {"input_size": 224, "encoder_lr": 1e-5, "episodes": 2_000, "val_every": 500}
-        | {"support_finetune_steps": 50, "support_finetune_lr": 1e-5},
+        | {"support_finetune_steps": 50, "support_finetune_lr": 1e-5, "distance": "cosine"},
         "Hu, Li, Stuhmer, Kim & Hospedales 2022: Pre-train (here: ImageNet-1k weights), "
         "Meta-train ProtoNet on the training classes, Fine-tune on each test task's support set "
         "(50 Adam steps on augmented views)",
         "EfficientNet-Lite0 with labelled ImageNet weights (the paper: self-supervised DINO "
-        "ViTs); its last two stages meta-trained and fine-tuned (the paper: every layer); "
-        "Euclidean prototypes (the paper: cosine). ImageNet holds miniImageNet's test classes: "
-        "such runs are marked so",
+        "ViTs); its last two stages meta-trained and fine-tuned (the paper: every layer). "
+        "ImageNet holds miniImageNet's test classes: such runs are marked so",
     ),
     Recipe(
         "Baseline++ (Chen et al. 2019)",

@@ -3,6 +3,8 @@ store's rows (today's and older ones alike). Torch-free, like the kinds."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,51 @@ def kind_of_row(config: dict[str, Any]) -> RunKind:
         return kind_of(config)
     except (ConfigError, KeyError):
         return KINDS["episodes"]
+
+
+def run_label(row: dict[str, Any], shape: str) -> str:
+    """A stored run's label, its episode shape written by the caller (a page translates it)."""
+    c = row["config"]
+    named = f"{row['name']} · " if row.get("name") else ""
+    return f"{named}{c['algorithm']} · {c['dataset']} {shape} · {row['id'][-6:]}"
+
+
+def paired_rows(
+    records: list[RunRecord], episodes: Callable[[str], list[float]], label=None
+) -> list[dict[str, Any]]:
+    """One row per pair of finished runs scored on identical test episodes: the mean
+    per-episode difference A - B, its 95% CI and a verdict ("A better", "B better", "no
+    significant difference"; where lower is better, e.g. MSE, the verdict says so).
+
+    Args:
+        records: the runs, finished ones with a result.
+        episodes: run id -> its per-episode test scores.
+        label: record -> how to name it (default: `RunRecord.label`).
+    """
+    from metalearn.viz import paired_difference
+
+    name = label or (lambda r: r.label)
+    rows = []
+    for a, b in itertools.combinations(records, 2):
+        key = a.pairing_key
+        if key is None or key != b.pairing_key:
+            continue  # different test episodes (or none): no pairing possible
+        diff = paired_difference(episodes(a.id), episodes(b.id))
+        a_better = (diff["mean_difference"] > 0) == a.kind.higher_is_better
+        verdict = "no significant difference"
+        if diff.get("significant"):
+            verdict = "A better" if a_better else "B better"
+        rows.append(
+            {
+                "A": name(a),
+                "B": name(b),
+                "episodes": diff["episodes"],
+                "mean A − B": diff["mean_difference"],
+                "95% CI ±": diff["ci95"],
+                "verdict": verdict,
+            }
+        )
+    return rows
 
 
 @dataclass
@@ -71,6 +118,12 @@ class RunRecord:
         if self.result is not None and "pairing_key" in self.result.fields:
             return None  # stored as "never paired"
         return self.kind.pairing_key(self.spec)
+
+    @property
+    def label(self) -> str:
+        """How a run is named in lists and charts: its name (where it has one), method, data,
+        shape and the end of its id ("baseline · protonet · glyphs 5w1s · 3fa2c1")."""
+        return run_label(self.row, self.kind.shape_label(self.row["config"]))
 
     def summary(self) -> str:
         """One line for its result, as its kind words it ("" while it has none)."""

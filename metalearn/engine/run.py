@@ -133,17 +133,32 @@ def evaluate_run(
     eval_episodes: int | None = None,
     n_way: int | None = None,
     n_shot: int | None = None,
+    support_finetune_steps: int | None = None,
+    support_finetune_lr: float | None = None,
 ) -> dict[str, Any]:
     """Re-tests a finished run from its checkpoint on its kind's seeded test episodes, of its
-    own shape or of another `n_way` / `n_shot` (e.g. a 5-way model on 20-way episodes)."""
+    own shape or of another `n_way` / `n_shot` (e.g. a 5-way model on 20-way episodes), and
+    with or without P>M>F's fine-tuning on each test task's support set
+    (`support_finetune_steps`, `support_finetune_lr`; None: as the run was trained)."""
     algo, cfg, device = restore(store, run_id)
-    if n_way is not None or n_shot is not None:
+    tuning = {
+        k: v
+        for k, v in (
+            ("support_finetune_steps", support_finetune_steps),
+            ("support_finetune_lr", support_finetune_lr),
+        )
+        if v is not None
+    }
+    if n_way is not None or n_shot is not None or tuning:
         shape = {"n_way": n_way or cfg.n_way, "n_shot": n_shot or cfg.n_shot}
         if algo.same_way and shape["n_way"] != cfg.n_way:
             raise ConfigError(
                 [f"{cfg.algorithm} has {cfg.n_way} output units; it cannot test {n_way}-way"]
             )
-        cfg = validate(RunConfig(**{**cfg.to_dict(), **shape, "train_way": cfg.train_shape[0]}))
+        changed = {**shape, "train_way": cfg.train_shape[0], "hyper": {**cfg.hyper, **tuning}}
+        cfg = validate(RunConfig(**{**cfg.to_dict(), **changed}))
+        for name, value in tuning.items():  # read at test time only: the model is the same
+            setattr(algo.hp, name, value)
     kind = kind_of(cfg)
     test = kind.load(cfg, "test")
     n = eval_episodes or cfg.eval_episodes
@@ -153,6 +168,7 @@ def evaluate_run(
         "run_id": run_id,
         "n_way": cfg.n_way,
         "n_shot": cfg.n_shot,
+        **tuning,
         kind.metric: mean,
         kind.ci_key: ci,
         "eval_episodes": len(scores.values),
@@ -173,11 +189,22 @@ def restore(store: Store, run_id: str) -> tuple[Algorithm, RunConfig, torch.devi
     try:
         cfg = stored(json.loads(state["config"]))
         device = resolve_device(cfg.device)
-        algo = build_algorithm(cfg, _n_train_classes(state, cfg))
-        algo.load_state_dict(state["model"])
+        algo = model_from(state, cfg)
     except (KeyError, TypeError, RuntimeError, json.JSONDecodeError) as err:
         raise misfit(run_id, err) from None
     return algo.to(device).eval(), cfg, device
+
+
+def model_from(state: dict, cfg: RunConfig) -> Algorithm:
+    """The algorithm `cfg` builds, holding a checkpoint's weights (`state`: as `load_checkpoint`
+    reads it).
+
+    Raises:
+        KeyError, RuntimeError, TypeError: the weights do not fit the model.
+    """
+    algo = build_algorithm(cfg, _n_train_classes(state, cfg))
+    algo.load_state_dict(state["model"])
+    return algo
 
 
 def misfit(run_id: str, err: Exception) -> DataError:

@@ -104,7 +104,7 @@ class SweepPlan:
             if name not in AXES:
                 out.append(f"{name!r} cannot be a sweep axis; axes: {', '.join(AXES)}")
             elif not values:
-                out.append(f"the axis {name} has no values; give at least one ({AXES[name]} ...)")
+                out.append(f"the axis {name} has no values; give it at least one")
         for name in self.settings:
             if name in self.axes:
                 out.append(f"{name} is both an axis and a shared setting; give it once")

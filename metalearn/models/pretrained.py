@@ -43,6 +43,7 @@ INPUT_SIZE = 224  # the side its ImageNet weights were trained at
 PRETRAINED_ON = "ImageNet-1k"  # what its weights saw: 1000 classes named by WordNet ids
 TF_MEAN, TF_STD = 127.0 / 255.0, 128.0 / 255.0  # TensorFlow's Lite preprocessing, on [0, 1]
 TOP_STAGES = 2  # "top" fine-tuning trains the last two stages of blocks and the head
+TRUNK_CHANNELS = 112  # the channels of the frozen trunk's maps, read by the last two stages
 # The parts of one block, the EfficientNet-PyTorch name -> timm's, for blocks with an expansion
 # (an inverted residual) and for the first stage's depthwise-separable blocks (none).
 _EXPANDED = {
@@ -150,8 +151,11 @@ class EfficientNetLite0(nn.Module):
 
     Args:
         finetune: "none": the input is the frozen network's features [B, 1280], computed once
-            per dataset and cached (`metalearn.engine.features`); "top": images, the last
-            `TOP_STAGES` stages of blocks and the head train; "all": images, every layer trains.
+            per dataset and cached (`metalearn.engine.features`); "top": the last `TOP_STAGES`
+            stages of blocks and the head train, reading images or the frozen trunk's maps
+            [B, 112, S/16, S/16] (also computed once and cached where the images never change:
+            the trunk is about two thirds of the network's work); "all": images, every layer
+            trains.
         input_size: the side images are resized to.
         mean, std: the dataset's normalisation of the images given (undone before the network's
             own).
@@ -185,11 +189,14 @@ class EfficientNetLite0(nn.Module):
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: cached features [B, 1280] (frozen) or images [B, C, H, W] -> features [B, 1280].
+        """x: cached features [B, 1280] (frozen), the trunk's cached maps [B, 112, h, w] (top)
+        or images [B, C, H, W] -> features [B, 1280].
 
         Frozen, images are read too (a user's photos to classify, `engine.predict`): by the
         frozen network, built at the first such call and kept out of the state dict."""
         if self.net is not None:
+            if x.shape[1] == TRUNK_CHANNELS:  # images have 1 or 3 channels
+                return self.net.forward_head(top_stages(self.net, x.float()))
             return self.net(prepare(x, self.input_size, self.mean, self.std))
         if x.dim() == 2:
             return x.float()
@@ -200,25 +207,48 @@ class EfficientNetLite0(nn.Module):
             return reader(prepare(x, self.input_size, self.mean, self.std))
 
 
+def trunk(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The layers "top" fine-tuning keeps frozen: preprocessed images [B, 3, S, S] -> maps
+    [B, 112, S/16, S/16] (rounded up)."""
+    x = net.bn1(net.conv_stem(x))
+    for stage in net.blocks[:-TOP_STAGES]:
+        x = stage(x)
+    return x
+
+
+def top_stages(net: nn.Module, maps: torch.Tensor) -> torch.Tensor:
+    """The layers "top" fine-tuning trains, up to the head: the trunk's maps -> [B, 1280, h, w]
+    (`net.forward_head` pools them), as `net.forward_features` would compute from the images."""
+    for stage in net.blocks[-TOP_STAGES:]:
+        maps = stage(maps)
+    return net.bn2(net.conv_head(maps))
+
+
 def frozen_features(
     images: torch.Tensor,
     input_size: int = INPUT_SIZE,
     device: torch.device | str = "cpu",
     batch: int = 128,
     progress=None,
+    trunk_only: bool = False,
 ) -> torch.Tensor:
-    """The frozen network's features of uint8 images [N, C, H, W]: float32 [N, 1280] on the
-    CPU, computed in batches on `device`; `progress(done, total)` after each batch."""
+    """The frozen network's features of uint8 images [N, C, H, W], computed in batches on
+    `device` and returned on the CPU: float32 [N, 1280], or with `trunk_only` the trunk's maps
+    as float16 [N, 112, h, w] (half the memory; the trained stages read them as float32).
+    `progress(done, total)` after each batch."""
     device = torch.device(device)
     net = lite0_network().to(device).eval()
-    out = torch.empty(len(images), LITE0_DIM)
+    run = (lambda x: trunk(net, x).half()) if trunk_only else net
+    chunks = []
     with torch.inference_mode():
         for start in range(0, len(images), batch):
             chunk = images[start : start + batch].to(device).float().div_(255.0)
-            out[start : start + len(chunk)] = net(prepare(chunk, input_size)).float().cpu()
+            chunks.append(run(prepare(chunk, input_size)).cpu())
             if progress is not None:
                 progress(start + len(chunk), len(images))
-    return out
+    if not chunks:
+        return torch.empty(0, LITE0_DIM)
+    return torch.cat(chunks) if trunk_only else torch.cat(chunks).float()
 
 
 @functools.cache
@@ -243,6 +273,7 @@ __all__ = [
     "LITE0",
     "LITE0_DIM",
     "PRETRAINED_ON",
+    "TRUNK_CHANNELS",
     "BackboneMissing",
     "EfficientNetLite0",
     "frozen_features",
@@ -250,4 +281,6 @@ __all__ = [
     "lite0_network",
     "prepare",
     "seen_in_pretraining",
+    "top_stages",
+    "trunk",
 ]

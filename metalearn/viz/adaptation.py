@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from metalearn.viz.curves import BELOW_AXIS_TITLE
+from metalearn.viz.style import run_colours
 
 PATH_COLORS = ("#adb5bd", "#f08c00", "#1971c2", "#2f9e44", "#9c36b5")
 
@@ -14,14 +15,18 @@ def score_by_steps(
     runs: dict[str, tuple[dict[str, float], dict[str, float] | None]],
     metric: str = "return",
     title: str = "",
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
-    """One line per run: its mean test score after each number of adaptation steps.
+    """One line per run, in the run's colour: its mean test score after each number of
+    adaptation steps.
 
     Args:
         runs: label -> (steps as strings -> mean, steps -> 95% CI half-width or None).
         metric: the y axis' words ("average return", "MSE").
+        colours: label -> colour, shared by a page's charts (default: `run_colours`).
     """
     fig = go.Figure()
+    colours = colours or run_colours(runs)
     for name, (means, cis) in runs.items():
         steps = sorted(means, key=int)
         error = None
@@ -34,6 +39,8 @@ def score_by_steps(
                 error_y=error,
                 mode="lines+markers",
                 name=name,
+                line={"color": colours[name]},
+                marker={"color": colours[name]},
             )
         )
     fig.update_layout(

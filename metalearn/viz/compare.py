@@ -8,25 +8,26 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from metalearn.viz.style import COLOURS
-
-# One colour per run, fixed by position (plotly's qualitative set, as the curves use).
-RUN_COLOURS = COLOURS  # the projector palette, one per run
+from metalearn.viz.style import run_colours
 
 
-def score_points(summary: pd.DataFrame, metric: str = "test accuracy") -> go.Figure:
-    """Each run's score as a point with its 95% CI whisker, one colour per run, on an axis
+def score_points(
+    summary: pd.DataFrame, metric: str = "test accuracy", colours: dict[str, str] | None = None
+) -> go.Figure:
+    """Each run's score as a point with its 95% CI whisker, in the run's colour, on an axis
     around the scores (not bars from zero: the differences are what a comparison is about).
 
     Args:
         summary: columns label, value, ci95; accuracy as a fraction (shown in %).
+        colours: label -> colour, shared by a page's charts (default: `run_colours`).
     """
+    colours = colours or run_colours(summary["label"])
     percent = "accuracy" in metric
     scale = 100.0 if percent else 1.0
     values, cis = summary["value"] * scale, summary["ci95"] * scale
     fig = go.Figure()
-    for i, (label, v, c) in enumerate(zip(summary["label"], values, cis, strict=True)):
-        colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+    for label, v, c in zip(summary["label"], values, cis, strict=True):
+        colour = colours[label]
         fig.add_trace(
             go.Scatter(
                 x=[label],
@@ -85,23 +86,31 @@ def convergence(
     metrics: pd.DataFrame, target: float, name: str = "val_accuracy", higher_is_better: bool = True
 ) -> pd.DataFrame:
     """Episodes and seconds each run took to first reach `target` on metric `name` (at or
-    above it, or at or below it where lower is better, e.g. MSE).
+    above it, or at or below it where lower is better, e.g. MSE), and how often it was
+    checked: a run validated every 500 episodes can only be seen to reach a target at 500, 1000,
+    ...; one validated every 50, at 50, 100, ... (runs on different schedules do not compare).
 
     Args:
         metrics: rows with columns run, step, time, name, value.
     Returns:
-        columns run, episodes, seconds (None where the target was never reached).
+        columns run, episodes, seconds (None where not reached), checks (how many values of
+        `name` the run has: 0 means not measured), every (episodes between checks, None with
+        fewer than two).
     """
     rows = []
-    for run, data in metrics.groupby("run", sort=False):
+    for run, data in metrics.groupby("run", sort=True):
         start = data["time"].min()
-        reached = data["value"] >= target if higher_is_better else data["value"] <= target
-        hit = data[(data["name"] == name) & reached].sort_values("step")
+        checked = data[data["name"] == name].sort_values("step")
+        reached = checked["value"] >= target if higher_is_better else checked["value"] <= target
+        hit = checked[reached]
+        gaps = checked["step"].diff().dropna()
         rows.append(
             {
                 "run": run,
                 "episodes": int(hit["step"].iloc[0]) if len(hit) else None,
                 "seconds": float(hit["time"].iloc[0] - start) if len(hit) else None,
+                "checks": len(checked),
+                "every": int(gaps.median()) if len(gaps) else None,
             }
         )
-    return pd.DataFrame(rows, columns=["run", "episodes", "seconds"])
+    return pd.DataFrame(rows, columns=["run", "episodes", "seconds", "checks", "every"])

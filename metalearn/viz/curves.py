@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from metalearn.viz.style import COLOURS, dash_of, run_colours
+
 X_AXES = {"step": "training episodes", "time": "wall time (s)"}
 
 
@@ -14,20 +16,27 @@ BELOW_AXIS_TITLE = {"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0}
 
 
 def learning_curves(
-    metrics: pd.DataFrame, names: list[str], x: str = "step", title: str = ""
+    metrics: pd.DataFrame,
+    names: list[str],
+    x: str = "step",
+    title: str = "",
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
-    """One line per (run, metric).
+    """One line per (run, metric), in the run's colour; a run's metrics apart by their dashes.
 
     Args:
         metrics: rows with columns run (label), step, time, name, value; `time` in seconds since
             the run's first metric row is used when x == "time".
         names: metric names to draw, e.g. ["loss"] or ["accuracy", "val_accuracy"].
         x: "step" or "time".
+        colours: run label -> colour, shared by a page's charts (default: `run_colours` of
+            every run in `metrics`).
     """
     fig = go.Figure()
+    colours = colours or run_colours(metrics["run"])
     data = metrics[metrics["name"].isin(names)]
     multi_run = data["run"].nunique() > 1
-    for (run, name), rows in data.groupby(["run", "name"], sort=False):
+    for (run, name), rows in data.groupby(["run", "name"], sort=True):
         rows = rows.sort_values("step")
         xs = (
             rows["time"] - metrics.loc[metrics["run"] == run, "time"].min()
@@ -35,15 +44,15 @@ def learning_curves(
             else (rows["step"])
         )
         label = f"{run} · {name}" if multi_run else name
-        dash = "dot" if name.startswith("val_") else "solid"
+        colour = colours.get(run, COLOURS[0])
         fig.add_trace(
             go.Scatter(
                 x=xs,
                 y=rows["value"],
                 mode="lines+markers",
                 name=label,
-                line={"dash": dash},
-                marker={"size": 4},
+                line={"dash": dash_of(name, names.index(name)), "color": colour},
+                marker={"size": 4, "color": colour},
             )
         )
     fig.update_layout(
@@ -81,9 +90,6 @@ def adaptation_figure(curve: dict, title: str = "") -> go.Figure:
     return _with_support(fig, curve, title, 320)
 
 
-RUN_COLORS = ("#1971c2", "#2f9e44", "#f08c00", "#9c36b5", "#e8590c")
-
-
 def adaptation_steps(curves: dict[str, dict], title: str = "") -> go.Figure:
     """Adaptation you can watch: each run's prediction on one task after 0, 1, 2, ... inner
     steps, as an animation (a slider and a Play button; plotly frames, no page reloads), beside
@@ -103,7 +109,9 @@ def adaptation_steps(curves: dict[str, dict], title: str = "") -> go.Figure:
         return curve["predicted"][str(max((s for s in stored if s <= k), default=stored[0]))]
 
     fig = _truth(first)
-    for (name, c), color in zip(adapting.items(), RUN_COLORS * 4, strict=False):
+    colours = run_colours(curves)
+    for name, c in adapting.items():
+        color = colours[name]
         fig.add_trace(
             go.Scatter(
                 x=c["x"],
@@ -113,9 +121,9 @@ def adaptation_steps(curves: dict[str, dict], title: str = "") -> go.Figure:
                 line={"color": color, "width": 3},
             )
         )
-    for (name, c), color in zip(curves.items(), RUN_COLORS * 4, strict=False):
+    for name, c in curves.items():
         if "std" in c:
-            _add_band(fig, c["x"], c["mean"], c["std"], color, name)
+            _add_band(fig, c["x"], c["mean"], c["std"], colours[name], name)
     _with_support(fig, first, title, 460)
     ys = [y for c in adapting.values() for p in c["predicted"].values() for y in p] + first["true"]
     pad = 0.1 * (max(ys) - min(ys) or 1.0)

@@ -13,8 +13,10 @@ from html import escape
 
 import pandas as pd
 
-# plotly's default colour sequence, so live and finished charts colour runs alike.
-COLORS = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692")
+from metalearn.viz.style import COLOURS, dash_of, run_colours
+
+# plotly's dashes (`style.dash_of`) as SVG stroke patterns
+SVG_DASHES = {"solid": "", "dot": "4 3", "dash": "8 4", "dashdot": "8 3 2 3", "longdash": "12 4"}
 WIDTH, PLOT_HEIGHT = 460, 180  # SVG units; the height grows with the legend's rows
 LEFT, RIGHT, BOTTOM = 46, 12, 36  # plot margins in SVG units (the top one fits the legend)
 CHAR = 6.2  # the approximate width of one 11-unit character
@@ -51,8 +53,10 @@ def curves_svg(
     names: list[str],
     title: str = "",
     words: dict[str, str] | None = None,
+    colours: dict[str, str] | None = None,
 ) -> str:
-    """One polyline per (run, metric), as `learning_curves` draws them, in a self-contained SVG.
+    """One polyline per (run, metric), as `learning_curves` draws them (the same colour per
+    run, `run_colours`; the same dashes), in a self-contained SVG.
 
     Args:
         metrics: rows with columns run (label), step, name, value.
@@ -60,10 +64,12 @@ def curves_svg(
         title: shown above the plot (default: the metric names).
         words: how to write the metric names and "no points yet" on screen (default: as they
             are), e.g. in the dashboard's language.
+        colours: run label -> colour (default: `run_colours` of every run in `metrics`).
 
     Returns:
         An `<svg>` element (a string) with a `<title>` for screen readers.
     """
+    colours = colours or run_colours(metrics["run"])
     data = metrics[metrics["name"].isin(names) & metrics["value"].map(math.isfinite)]
     words = words or {}
     title = title or ", ".join(words.get(n, n) for n in names)
@@ -84,7 +90,7 @@ def curves_svg(
         empty = escape(words.get("no points yet", "no points yet"))
         out.append(f'<text x="{LEFT}" y="40" fill="#868e96">{empty}</text></svg>')
         return "".join(out)
-    groups = list(data.groupby(["run", "name"], sort=False))
+    groups = list(data.groupby(["run", "name"], sort=True))
     multi_run = data["run"].nunique() > 1
     labels = [
         f"{run} · {words.get(name, name)}" if multi_run else words.get(name, name)
@@ -128,21 +134,24 @@ def curves_svg(
         f'<text x="{LEFT}" y="{height - 18:.0f}">{_fmt(x0)}</text>'
         f'<text x="{LEFT + w}" y="{height - 18:.0f}" text-anchor="end">{_fmt(x1)}</text>'
         f'<text x="{LEFT + w / 2}" y="{height - 4:.0f}" text-anchor="middle">'
-        "training episodes</text>"
+        f"{escape(words.get('training episodes', 'training episodes'))}</text>"
     )
-    for i, ((_, name), rows) in enumerate(groups):
+
+    def style(run: str, name: str) -> tuple[str, str]:
+        pattern = SVG_DASHES[dash_of(name, names.index(name))]
+        return colours.get(run, COLOURS[0]), f' stroke-dasharray="{pattern}"' if pattern else ""
+
+    for (run, name), rows in groups:
         rows = rows.sort_values("step")
-        color = COLORS[i % len(COLORS)]
+        color, dash = style(run, name)
         points = " ".join(
             f"{sx(s):.1f},{sy(v):.1f}" for s, v in zip(rows["step"], rows["value"], strict=True)
         )
-        dash = ' stroke-dasharray="4 3"' if name.startswith("val_") else ""
         out.append(
             f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.8"{dash}/>'
         )
     for i, text, x, y in legend:
-        color = COLORS[i % len(COLORS)]
-        dash = ' stroke-dasharray="4 3"' if groups[i][0][1].startswith("val_") else ""
+        color, dash = style(*groups[i][0])
         out.append(
             f'<line x1="{x:.0f}" x2="{x + 14:.0f}" y1="{y - 4}" y2="{y - 4}" stroke="{color}" '
             f'stroke-width="2"{dash}/><text x="{x + 18:.0f}" y="{y}">{escape(text)}</text>'

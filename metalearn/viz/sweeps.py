@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from metalearn.viz.curves import RUN_COLORS
+from metalearn.viz.style import run_colours
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -27,9 +27,10 @@ def score_vs_shots(summary: pd.DataFrame, title: str = "") -> go.Figure:
     metric = str(summary["metric"].iloc[0]) if len(summary) else "score"
     percent = "accuracy" in metric.lower()
     scale = 100.0 if percent else 1.0
-    for i, (method, part) in enumerate(summary.groupby("method", sort=False)):
+    colours = run_colours(summary["method"])  # one per method, as in every other chart
+    for method, part in summary.groupby("method", sort=False):
         part = part.sort_values("n_shot")
-        color = RUN_COLORS[i % len(RUN_COLORS)]
+        color = colours[method]
         ci = [
             s if n > 1 and not math.isnan(s) else e
             for s, e, n in zip(

@@ -17,6 +17,7 @@ from pages._navigation import navigation_viewer
 from pages._own_task import own_task_tab
 from pages._regression import regression_viewer
 from pages._ui import availability, kind, label, runs
+from pages._widgets import best_first
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -104,7 +105,7 @@ with tab_sample:
     candidates = [r for r in finished if r["config"]["dataset"] == dataset]
     chosen = st.multiselect(
         t("Predictions of runs"),
-        [r["id"] for r in candidates],
+        [r["id"] for r in best_first(candidates)],  # best test score first
         format_func=lambda i: label(next(r for r in runs() if r["id"] == i)),
         placeholder=t("Choose options"),
     )

@@ -43,18 +43,23 @@ Accuracy on many such test episodes, with its confidence interval, is the honest
 """
     )
 )
-cols = st.columns(4)
+# The article's five groups, as the Learn page tells them (MAML where the article puts it).
 families = [
     (
-        N_("Metric-based"),
-        N_("Learn an embedding where a nearest-class-mean rule works (ProtoNet)."),
+        N_("Model-based"),
+        N_(
+            "A meta-model turns a task's few examples into a model for it. The article files "
+            "MAML here: it learns an initial model that a few gradient steps adapt (most "
+            "surveys call MAML optimization-based)."
+        ),
     ),
     (
         N_("Optimization-based"),
-        N_(
-            "Learn an initialisation or an optimiser that adapts in a few "
-            "gradient steps (MAML, the LSTM meta-learner)."
-        ),
+        N_("Learn the optimiser itself: how gradients become updates (the LSTM meta-learner)."),
+    ),
+    (
+        N_("Metric-based"),
+        N_("Learn an embedding where a nearest-class-mean rule works (ProtoNet)."),
     ),
     (
         N_("Memory-based"),
@@ -68,6 +73,7 @@ families = [
         ),
     ),
 ]
+cols = st.columns(len(families))
 for col, (name, text) in zip(cols, families, strict=True):
     col.markdown(f"**{t(name)}**\n\n{t(text)}")
 
@@ -78,8 +84,10 @@ for name, (settings, duration, n) in QUICK_STARTS.items():
     c1.markdown(f"**{t(name)}** — {t(duration, n=n)}")
     if c2.button(t("Run it"), key=f"quick-{name}", disabled=not can_control()) and can_control():
         from metalearn.engine.validate import make_config
+        from pages._live import watch
 
         run_id = jobs().launch(make_config(settings))
+        watch([run_id])  # this browser's runs (a demo reset deletes them)
         st.switch_page("pages/views/train.py", query_params={"watch": run_id})
 st.subheader(t("Lessons: one question, a few runs, one click"))
 preset_buttons("home")

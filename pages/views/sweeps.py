@@ -54,7 +54,9 @@ with st.expander(t("New sweep"), expanded=not sweeps()):
             )
             st.info(
                 t(
-                    "**{n} runs** through the {executor} executor; {when}.",
+                    "**{n} runs** through the {executor} executor; {when}."
+                    if len(configs) != 1
+                    else "**1 run** through the {executor} executor; {when}.",
                     n=len(configs),
                     executor=t(plan.executor),
                     when=when,
@@ -133,7 +135,11 @@ cells, best = paper_table(summary)
 seeds = sorted(set(summary["seeds"]))
 percent = "accuracy" in summary["metric"].iloc[0].lower()
 st.caption(
-    t("Mean ± 95% CI across {seeds} seed(s) per cell", seeds=", ".join(map(str, seeds)))
+    (
+        t("Mean ± 95% CI across {seeds} seeds per cell", seeds=", ".join(map(str, seeds)))
+        if seeds != [1]
+        else t("Mean ± 95% CI over the test episodes of each cell's one run (one seed)")
+    )
     + (t(" (accuracy in %)") if percent else "")
     + t("; the best of each column in bold.")
 )

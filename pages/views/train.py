@@ -10,10 +10,11 @@ from metalearn.config import EPISODE, SPEC, ConfigError
 from metalearn.engine.kinds import KINDS, kind_name
 from metalearn.engine.validate import make_config, notices, validate
 from metalearn.settings import NETWORK
+from metalearn.store import MAX_NAME, MAX_NOTE
 from pages._access import can_control, viewer_notice
 from pages._estimate import estimate_line, probe
 from pages._i18n import t, tc
-from pages._live import live_panel, watch
+from pages._live import live_panel, watch, watched
 from pages._presets import preset_buttons
 from pages._recipes import PENDING, apply_pending, recipe_picker
 from pages._ui import availability, jobs
@@ -26,6 +27,13 @@ PROBE_SECONDS, PROBE_TESTS = 20, 20  # "Time it here": a short run that sets the
 
 
 st.title(t("Train"))
+# A run launched here or from a quick start or lesson (?watch=...): its live panel leads the
+# page, above the form, so the one click lands on the run.
+landed = bool(watched())
+if landed:
+    st.subheader(t("Live"))
+    live_panel()
+    st.subheader(t("Start another run"))
 algorithms, datasets = catalog.algorithms(), catalog.datasets()
 left, right = st.columns([1, 2])
 with left:
@@ -34,7 +42,7 @@ with left:
         t("Algorithm"),
         names,
         index=names.index(SPEC["algorithm"].default) if SPEC["algorithm"].default in names else 0,
-        format_func=lambda n: f"{n} — {t(catalog.FAMILY_NAMES[algorithms[n].family])}",
+        format_func=lambda n: f"{n} — {t(catalog.FAMILY_NAMES[algorithms[n].family_in_seed])}",
         key="train-algorithm",
     )
     algo = algorithms[algo_name]
@@ -53,16 +61,30 @@ with left:
         t(SPEC["data_root"].label), "", help=t(SPEC["data_root"].help), key="train-data-root"
     )
     recipe_picker(algo_name, dataset, st)
-start = make_config({"algorithm": algo_name, "dataset": dataset})
 modality = datasets[dataset].modality  # images or text: settings of the other kind are hidden
+own = algo.offered(modality)
+# A mode that makes another kind of run (fine-tuning's "seed": the article's CIFAR-10 pipeline)
+# starts from that kind's defaults (its recipe's 5000 batches of 100), in widgets of its own.
+mode_name = algo.mode_setting if any(s.name == algo.mode_setting for s in own) else None
+mode = (st.session_state.get(PENDING) or {}).get(mode_name) or st.session_state.get(
+    f"{algo_name}-{mode_name}"
+)
+start = make_config(
+    {"algorithm": algo_name, "dataset": dataset, **({mode_name: mode} if mode else {})}
+)
+default_mode = next((s.default for s in own if s.name == mode_name), None)
+hyper_key = f"{algo_name}-{mode}" if mode and mode != default_mode else algo_name
 with right:
     episode_box, training_box, hyper_box = st.container(), st.container(), st.container()
     advanced_box = st.expander(t("Advanced settings"))
-    own = algo.offered(modality)
     hyper_box.markdown("**" + t("{algorithm} settings", algorithm=algo_name) + "**")
-    apply_pending(own, algo_name)
-    hyper = setting_columns([s for s in own if not s.advanced], start.hyper, hyper_box, algo_name)
-    hyper |= setting_columns([s for s in own if s.advanced], start.hyper, advanced_box, algo_name)
+    moded = [s for s in own if s.name == mode_name]  # the mode's own widget: one key always
+    rest = [s for s in own if s.name != mode_name]
+    apply_pending(moded, algo_name)
+    apply_pending(rest, hyper_key)
+    hyper = setting_columns(moded, start.hyper, hyper_box, algo_name)
+    hyper |= setting_columns([s for s in rest if not s.advanced], start.hyper, hyper_box, hyper_key)
+    hyper |= setting_columns([s for s in rest if s.advanced], start.hyper, advanced_box, hyper_key)
 try:
     kind = KINDS[kind_name(algo_name, dataset, hyper)]
 except ConfigError as err:
@@ -168,9 +190,16 @@ if not problems:  # how long it takes here, from the store's finished runs
         and can_control()
     ):
         watch([jobs().launch(probe(cfg, PROBE_SECONDS, PROBE_TESTS))])
+        st.rerun()  # the live panel now leads the page
+n1, n2 = st.columns([1, 2])
+run_name = n1.text_input(
+    t("Name (optional)"), key="train-name", max_chars=MAX_NAME, placeholder=t("e.g. lesson 2, A")
+)
+run_note = n2.text_input(t("Note (optional)"), key="train-note", max_chars=MAX_NOTE)
 c1, c2, c3 = st.columns([1, 2, 1])
 if c1.button(t("Launch"), type="primary", disabled=bool(problems) or locked) and can_control():
-    watch([jobs().launch(cfg)])
+    watch([jobs().launch(cfg, name=run_name, note=run_note)])
+    st.rerun()  # the live panel now leads the page
 able = [  # those that do the dataset's task on its kind of examples
     n
     for n, a in algorithms.items()
@@ -210,8 +239,11 @@ if c3.button(t("Compare"), disabled=bool(problems) or len(others) < 2 or locked)
         watch(ids)
     except ConfigError as err:
         st.error("\n".join(tc(p) for p in err.problems))
+    else:
+        st.rerun()  # the live panel now leads the page
 
 with st.expander(t("Lessons: presets by teaching goal")):
     preset_buttons("train")
-st.subheader(t("Live"))
-live_panel()
+if not landed:
+    st.subheader(t("Live"))
+    live_panel()

@@ -78,3 +78,27 @@ def test_finetune_with_the_logistic_head_pretrains_linear_and_predicts_an_episod
     scores = algo.predict(episode)
     assert scores.shape == (len(episode.query), 5) and torch.isfinite(scores).all()
     assert torch.allclose(scores.exp().sum(-1), torch.ones(len(episode.query)), atol=1e-4)
+
+
+def test_protonet_with_cosine_scores_learns_its_scale_and_ignores_feature_norm():
+    """distance="cosine" (P>M>F's scoring): scores bounded by a learned scale that starts at
+    10, unchanged by the features' norm (Euclidean scores of a pretrained network's large
+    features start overconfident); the scale trains with the network."""
+    from metalearn.algorithms.protonet import COSINE_SCALE
+    from metalearn.config import RunConfig
+    from metalearn.data import DATASETS, EpisodeSampler
+    from metalearn.engine.build import build_algorithm
+
+    cfg = RunConfig(algorithm="protonet", dataset="glyphs", distance="cosine", lr=3e-3)
+    split = DATASETS["glyphs"].load(None, "train")
+    torch.manual_seed(0)
+    algo = build_algorithm(cfg, split.n_classes)
+    assert float(algo.scale) == COSINE_SCALE
+    q, c = torch.randn(6, 8), torch.randn(3, 8)
+    assert torch.allclose(algo._logits(q * 50, c), algo._logits(q, c), atol=1e-4)
+    assert algo._logits(q, c).abs().max() <= COSINE_SCALE + 1e-4
+    episode = EpisodeSampler(split, 5, 1, 5, seed=0).sample()
+    opt = algo.make_optimizer()
+    losses = [float(algo.train_step([episode], opt)["loss"]) for _ in range(15)]
+    assert losses[-1] < 0.5 * losses[0], losses
+    assert float(algo.scale) != COSINE_SCALE  # learned

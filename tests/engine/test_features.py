@@ -8,7 +8,7 @@ import torch
 
 from metalearn.config import ConfigError, RunConfig
 from metalearn.data.base import Split
-from metalearn.engine.features import feature_split
+from metalearn.engine.features import cached_input, feature_split
 from metalearn.engine.validate import validate
 from metalearn.models.pretrained import LITE0_DIM, imagenet_wnids, lite0_network, prepare
 from tests.formats import write_miniimagenet_images
@@ -86,6 +86,53 @@ def test_the_maml_family_adapts_a_head_over_the_frozen_features(
     shapes = {tuple(v.shape) for v in weights.values() if hasattr(v, "shape")}
     assert (256, LITE0_DIM) in shapes  # the head's hidden layer reads the 1280 features
     assert not any(len(s) == 4 for s in shapes)  # no convolution underneath
+
+
+def test_what_a_run_reads_in_place_of_each_splits_images():
+    def reads(split, **settings):
+        return cached_input(RunConfig(algorithm="protonet", **settings), split)
+
+    lite0 = {"backbone": "efficientnet_lite0"}
+    assert reads("train") is None and reads("test", backbone="resnet12") is None
+    assert reads("train", **lite0) == reads("test", **lite0) == "features"
+    top = {**lite0, "finetune_encoder": "top"}
+    assert reads("train", **top) == reads("test", **top) == "trunk"
+    assert reads("train", **top, augment=True) is None  # new views of the images every step
+    assert reads("test", **top, augment=True) == "trunk"
+    tuned = {**top, "support_finetune_steps": 5}  # P>M>F: augmented views of each support set
+    assert reads("train", **tuned) == "trunk" and reads("test", **tuned) is None
+    assert reads("train", **lite0, finetune_encoder="all") is None
+
+
+def test_top_fine_tuning_trains_over_the_trunks_cached_maps(cli, tmp_path, monkeypatch):
+    """SimpleShot's classifier fine-tunes the last two stages over maps computed once per split
+    (a new head: its loss is far from 0 at first, where ProtoNet's on these easy patterns is 0);
+    a second run reads them from the cache and, seeded, learns the same."""
+    monkeypatch.setenv("METALEARN_CACHE", str(tmp_path / "cache"))
+    write_miniimagenet_images(tmp_path / "data", {"train": 3, "val": 3, "test": 3}, 6, side=32)
+    args = (
+        "train", "--algorithm", "simpleshot", "--dataset", "miniimagenet",
+        "--data-root", str(tmp_path / "data"), "--backbone", "efficientnet_lite0",
+        "--finetune-encoder", "top", "--input-size", "48", "--episodes", "3", *SMALL,
+        "--val-every", "0", "--json", "--no-progress",
+    )  # fmt: skip
+    results = []
+    for _ in range(2):
+        out = cli(*args, home=tmp_path / "runs")
+        assert out.returncode == 0, out.stderr
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert len(list((tmp_path / "cache").glob("trunk-*.pt"))) == 2  # train and test, once each
+    assert not list((tmp_path / "cache").glob("features-*.pt"))
+    first, second = results
+    assert first["train_episodes"] == 3 and first["test_accuracy"] == second["test_accuracy"]
+    before = torch.load(tmp_path / "runs" / first["run_id"] / "checkpoint.pt", weights_only=False)
+    weights = before.get("model", before)
+    pretrained = dict(lite0_network().named_parameters())
+    tuned = {k.split("net.", 1)[1]: v for k, v in weights.items() if "net." in k}
+    assert not torch.equal(
+        tuned["blocks.6.0.conv_pwl.weight"], pretrained["blocks.6.0.conv_pwl.weight"]
+    )
+    assert torch.equal(tuned["blocks.4.0.conv_pw.weight"], pretrained["blocks.4.0.conv_pw.weight"])
 
 
 def test_validation_says_which_backbones_a_method_takes():

@@ -7,7 +7,9 @@ from metalearn.models.pretrained import (
     LITE0_DIM,
     TF_MEAN,
     TF_STD,
+    TRUNK_CHANNELS,
     EfficientNetLite0,
+    frozen_features,
     imagenet_wnids,
     lite0_network,
     prepare,
@@ -70,6 +72,22 @@ def test_modes_what_trains_and_batch_norm_stays_pretrained():
     everything = EfficientNetLite0("all", input_size=32)
     assert all(p.requires_grad for p in everything.parameters())
     assert everything.net.pretrained  # its own learning rate (encoder_lr)
+
+
+def test_top_reads_the_trunks_cached_maps_as_it_reads_images():
+    """ "top" over the frozen trunk's float16 maps: the features of the images themselves (to
+    float16's precision), and the gradient reaches the trained stages as from images."""
+    top = EfficientNetLite0("top", input_size=48)
+    images = torch.randint(0, 256, (3, 3, 40, 40), generator=torch.Generator().manual_seed(1))
+    maps = frozen_features(images.to(torch.uint8), 48, trunk_only=True)
+    assert maps.dtype == torch.float16 and maps.shape == (3, TRUNK_CHANNELS, 3, 3)
+    top.eval()
+    from_maps, from_images = top(maps.float()), top(images.float() / 255)
+    assert from_maps.shape == (3, LITE0_DIM)
+    assert torch.allclose(from_maps, from_images, atol=2e-3), (from_maps - from_images).abs().max()
+    from_maps.sum().backward()
+    grads = {n.split(".")[1] for n, p in top.named_parameters() if p.grad is not None}
+    assert grads == {"blocks", "conv_head", "bn2"}
 
 
 def test_the_leak_check_reads_wordnet_ids():

@@ -141,7 +141,10 @@ def test_train_page_shows_validation_before_launch(home):
     at = app("pages/views/train.py")
     widget(at.number_input, SPEC["n_way"].label).set_value(1000)
     at.run()
-    assert any("n_way=1000 is more than the 600 classes" in e.value for e in at.error)
+    # named as the form names it (the library's "n_way=1000" is the CLI's words)
+    said = [e.value for e in at.error]
+    assert any("“Classes per episode (N-way)”=1000 is more than the 600 classes" in e for e in said)
+    assert not any("n_way" in e for e in said), said
     assert widget(at.button, "Launch").disabled
 
 
@@ -182,7 +185,7 @@ def test_a_recipe_fills_the_train_form_and_the_preview_shows_named_photos(
     widget(at.selectbox, "Start from").set_value("ProtoNet, 1-shot (Snell et al. 2017)").run()
     number = {w.label: w.value for w in at.number_input}
     assert number[SPEC["image_size"].label] == 84 and number[SPEC["train_way"].label] == 30
-    assert number[SPEC["max_seconds"].label] == 0  # the paper's episodes, no budget
+    assert number[SPEC["max_seconds"].label] is None  # the paper's episodes, no budget
     # The preview: photos, each support row with its class's name.
     widget(at.toggle, "Draw one").set_value(True).run()
     images = [e for e in at.main if type(e).__name__ == "Image"]
@@ -468,6 +471,17 @@ def test_text_runs_on_every_page(home, tmp_path, monkeypatch):
     assert not at.exception and not at.error
     table = next(t.value for t in at.dataframe if "sentence" in t.value.columns)
     assert list(table["predicted"]) == ["class 1", "class 2"]
+    # A background run finishes meanwhile (it joins the model menu, best first): the chosen
+    # model and the typed sentences stay.
+    late = make_config({"algorithm": "protonet", "episodes": 0, **shape, "seed": 5})
+    late_id = store.create_run(late.to_json())
+    execute(late, store, late_id)
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception
+    assert widget(at.selectbox, "Model").value == ids[0]
+    assert len(widget(at.selectbox, "Model").options) == 4  # the pretrained network and 3 runs
+    assert at.text_area(key="say-query").value == "i want to fly to rome\nplay my playlist"
 
     at = app("pages/views/embeddings.py")
     assert not at.exception and not at.info
@@ -629,3 +643,149 @@ def test_draw_your_own_needs_no_trained_run(home):
     at = app("pages/views/draw.py")
     assert [s.value for s in at.selectbox if s.label == "The model"] == [PRETRAINED_MODEL]
     assert not at.info and not at.exception
+
+
+def test_the_runs_table_shows_the_episodes_trained_and_the_budget(home):
+    """A run under a time budget trains far fewer episodes than its ceiling: the table shows
+    the episodes it trained (its result's `train_episodes`) and what bounded it, never the
+    ceiling as if trained (it showed 100000 for runs that trained a few hundred)."""
+    from metalearn.engine.run import execute
+
+    store = Store(home)
+    cfg = RunConfig(episodes=100_000, max_seconds=1, eval_episodes=10, val_every=0)
+    run_id = store.create_run(cfg.to_json())
+    trained = execute(cfg, store, run_id)["train_episodes"]
+    assert 0 < trained < 100_000
+    at = app("pages/views/runs.py")
+    row = at.dataframe[0].value.iloc[0]
+    assert row["Training episodes"] == trained
+    assert row["Training budget"] == "1 s budget (at most 100,000 episodes)"
+    at.sidebar.radio[0].set_value("zh").run()
+    row = at.dataframe[0].value.iloc[0]
+    assert row["训练预算"] == "时间预算 1 秒（最多 100,000 个情景）"
+
+
+@pytest.fixture(scope="module")
+def three_schedules(tmp_path_factory):
+    """Three finished runs validated every 5, every 10 and never: (runs directory, ids)."""
+    from metalearn.engine.run import execute
+
+    runs_home = tmp_path_factory.mktemp("schedules")
+    store = Store(runs_home)
+    ids = []
+    for every in (5, 10, 0):
+        cfg = RunConfig(episodes=20, eval_episodes=10, val_every=every, val_episodes=3, log_every=5)
+        ids.append(store.create_run(cfg.to_json()))
+        execute(cfg, store, ids[-1])
+    store.close()
+    return runs_home, ids
+
+
+def test_compare_says_when_runs_were_validated_on_different_schedules(three_schedules, monkeypatch):
+    """Convergence speed ranked the one run validated often as the only one reaching the
+    target, the others showing None: now each run's schedule is shown, a warning says the
+    schedules differ, and no cell says None; a run with one validation point says why."""
+    runs_home, ids = three_schedules
+    monkeypatch.setenv("METALEARN_HOME", str(runs_home))
+    at = compare_page(ids)
+    table = next(t.value for t in at.dataframe if "validated every" in t.value.columns)
+    assert set(table["validated every"]) == {"5 episodes", "10 episodes", ""}
+    cells = table.astype(str).to_numpy().ravel().tolist()
+    assert not any(c in ("None", "nan", "NaN") for c in cells), cells
+    assert "not measured (no validation)" in table["episodes to target"].tolist()
+    assert any("validated on different schedules" in w.value for w in at.warning)
+    assert any("no validation (validate every 0)" in c.value for c in at.caption)
+
+
+def test_compare_in_chinese_has_no_english_table_words(three_schedules, monkeypatch):
+    """The paired table's headers and verdicts stayed English in Chinese mode."""
+    runs_home, ids = three_schedules
+    monkeypatch.setenv("METALEARN_HOME", str(runs_home))
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page("pages/views/runs.py")
+    at.query_params["runs"] = ",".join(ids[:2])
+    at.run()
+    assert not at.exception
+    pairs = next(t.value for t in at.dataframe if "结论" in t.value.columns)
+    assert {"平均差 A − B", "95% 置信区间 ±", "情景"} <= set(pairs.columns)
+    assert set(pairs["结论"]) <= {"A 更好", "B 更好", "无显著差异"}
+    headers = " ".join(str(c) for t in at.dataframe for c in t.value.columns)
+    assert "verdict" not in headers and "episodes" not in headers
+
+
+def test_the_article_pipeline_starts_from_its_recipe_on_the_train_page(home):
+    """Fine-tuning's "seed" mode (the article's CIFAR-10 pipeline) launched with the form's
+    defaults trained 300 batches of 64 and scored chance: switching to it now fills the form
+    with its recipe, 5000 batches of 100, and switching back restores the episodic defaults."""
+    at = app("pages/views/train.py")
+    widget(at.selectbox, "Algorithm").set_value("finetune").run()
+    widget(at.selectbox, "Dataset").set_value("cifar10").run()
+    assert at.number_input(key="spec-transfer-episodes").value < 5000
+    at.selectbox(key="finetune-finetune_mode").set_value("seed").run()
+    assert not at.exception
+    assert at.number_input(key="spec-pipeline-episodes").value == 5000
+    assert at.number_input(key="finetune-seed-batch_size").value == 100
+    at.selectbox(key="finetune-finetune_mode").set_value("episodic").run()
+    assert at.number_input(key="finetune-batch_size").value == 64
+
+
+def test_model_pickers_start_at_the_best_run_and_say_why(home):
+    """Draw your own started at the newest run, however poor: now at the run with the best
+    test score among those that fit, with a caption saying so."""
+    from metalearn.engine.run import execute
+
+    store = Store(home)
+    scores = {}
+    for episodes in (30, 1):  # the newest trained least
+        cfg = RunConfig(episodes=episodes, eval_episodes=10, val_every=0)
+        run_id = store.create_run(cfg.to_json())
+        scores[run_id] = execute(cfg, store, run_id)["test_accuracy"]
+    best = max(scores, key=scores.get)
+    at = app("pages/views/draw.py")
+    assert widget(at.selectbox, "The model").value == best
+    assert any(c.value.startswith("Preselected:") and best[-6:] in c.value for c in at.caption)
+
+
+def test_the_train_form_says_what_an_empty_optional_setting_means(home):
+    """Training way, shot and query showed a bare 0 meaning "as the test episodes": now an
+    empty field that says so (and gives None)."""
+    at = app("pages/views/train.py")
+    way = at.number_input(key="spec-episodes-train_way")
+    assert way.value is None and way.placeholder == "same as test"
+    budget = at.number_input(key="spec-episodes-max_seconds")
+    assert budget.value is None and budget.placeholder == "no budget"
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert at.number_input(key="spec-episodes-train_way").placeholder == "与测试相同"
+
+
+@pytest.mark.integration
+def test_a_quick_start_lands_on_its_live_run_above_the_form(home):
+    """ "Run it" on Home opened the Train form with the live panel below the fold: now the run's
+    live panel leads the page, the form follows under "Start another run"."""
+    at = app("pages/views/home.py")
+    next(b for b in at.button if b.label == "Run it").click().run()
+    assert not at.exception
+    headers = [h.value for h in at.subheader]
+    assert headers[:2] == ["Live", "Start another run"], headers
+    jobs = JobManager(home)
+    ids = [r["id"] for r in jobs.store.list_runs()]
+    assert len(ids) == 1
+    wait_finished(jobs.store, ids)
+
+
+def test_messages_on_a_page_name_settings_as_the_form_does():
+    """A problem the library words with a code name ("n_way=2000") or a CLI flag ("--n-way")
+    shows the form's label on a page."""
+    from pages._i18n import with_labels
+
+    text = "n_way=2000 is more than the 10 classes; give it at least one (--n-shot ...)"
+    shown = with_labels(text)
+    assert "“Classes per episode (N-way)”=2000" in shown
+    assert "--n-shot" not in shown and "n_way" not in shown
+    assert with_labels("data_full.json and cifar-10-batches-py stay") == (
+        "data_full.json and cifar-10-batches-py stay"
+    )

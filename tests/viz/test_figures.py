@@ -66,6 +66,55 @@ def test_convergence_finds_the_first_step_at_target():
     assert pd.isna(convergence(metrics_frame(), target=2.0).loc[0, "episodes"])
 
 
+def test_convergence_says_how_often_each_run_was_checked():
+    """A run validated every 10 episodes and one validated every 100 do not compare on "first
+    reached": the table carries each run's schedule, and a run never validated has 0 checks
+    (not measured) where one that fell short has checks (not reached)."""
+    frame = metrics_frame()
+    sparse = frame[frame["run"] == "B"].assign(run="C", step=lambda d: d["step"] * 10)
+    unvalidated = frame[(frame["run"] == "A") & (frame["name"] == "loss")].assign(run="D")
+    out = convergence(pd.concat([frame, sparse, unvalidated]), target=0.5).set_index("run")
+    assert out.loc["A", "every"] == 10 and out.loc["C", "every"] == 100
+    assert out.loc["C", "episodes"] == 100 and out.loc["B", "episodes"] == 10  # same curve
+    assert out.loc["D", "checks"] == 0 and pd.isna(out.loc["D", "episodes"])
+    assert out.loc["A", "checks"] == 3
+
+
+def test_one_colour_per_run_in_every_chart_whatever_the_row_order():
+    """A run's colour was its position among the rows: matching orange in one chart, green in
+    the next, and a live group's colours changed as rows arrived. Now the runs, sorted, take the
+    palette; a page passes one mapping to all its charts."""
+    from metalearn.viz import curves_svg
+    from metalearn.viz.style import run_colours
+
+    frame = metrics_frame()
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    colour = {}
+    for data in (frame, shuffled, frame[::-1]):
+        fig = learning_curves(data, ["loss", "val_accuracy"])
+        for trace in fig.data:
+            run = trace.name.split(" · ")[0]
+            assert colour.setdefault(run, trace.line.color) == trace.line.color
+    assert colour["A"] != colour["B"]
+    shared = run_colours(["B", "A", "Z"])  # the page's runs, one without points yet
+    scores = score_points(
+        pd.DataFrame({"label": ["B", "A"], "value": [0.9, 0.8], "ci95": [0.01, 0.02]}),
+        colours=shared,
+    )
+    assert {t.name: t.marker.color for t in scores.data} == {"B": shared["B"], "A": shared["A"]}
+    loss = learning_curves(frame, ["loss"], colours=shared)
+    assert {t.name.split(" · ")[0]: t.line.color for t in loss.data} == {
+        "A": shared["A"],
+        "B": shared["B"],
+    }
+    svg = curves_svg(shuffled, ["loss"], colours=shared)
+    assert svg.count(f'stroke="{shared["A"]}"') == 2  # A's line and its legend mark
+    # a run's second metric keeps its colour and changes its dash
+    both = learning_curves(frame[frame["run"] == "A"], ["loss", "accuracy", "val_accuracy"])
+    assert len({t.line.color for t in both.data}) == 1
+    assert [t.line.dash for t in both.data] == ["solid", "dot"]
+
+
 @pytest.mark.parametrize("method", ["pca", "tsne"])
 def test_embedding_figure(method):
     rng = np.random.default_rng(0)

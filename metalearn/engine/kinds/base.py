@@ -298,14 +298,16 @@ class RunKind:
     def load(self, cfg: RunConfig, split: str, progress: Progress | None = None) -> Split | None:
         """One split of the run's dataset, as tensors (`progress`: see `Dataset.load_for`)."""
         from metalearn.data import DATASETS
-        from metalearn.engine.features import feature_split, reads_frozen_features
+        from metalearn.engine.features import cached_input, feature_split
 
         loaded = DATASETS[cfg.dataset].load_for(cfg, split, progress)
-        if loaded is None or not reads_frozen_features(cfg):
+        kind = cached_input(cfg, split)
+        if loaded is None or kind is None:
             return loaded
         from metalearn.engine.device import resolve_device
 
-        return feature_split(loaded, cfg.hyper["input_size"], resolve_device(cfg.device), progress)
+        device = resolve_device(cfg.device)
+        return feature_split(loaded, cfg.hyper["input_size"], device, progress, kind)
 
     def splits(self, cfg: RunConfig, progress: Progress | None = None) -> dict[str, Split | None]:
         train = self.load(cfg, "train", progress)
