@@ -1,20 +1,16 @@
 """Runs and Compare: every run in a table; selected runs side by side. The selection is kept in
 the URL (?runs=id1,id2), so a comparison can be shared as a link."""
 
-import time
-
 import pandas as pd
 import streamlit as st
 
 from metalearn.engine.progress import training_budget, validation_interval
-from metalearn.store import MAX_NAME, MAX_NOTE, RUN_FILE, Store, home
 from metalearn.viz import convergence, learning_curves, score_by_steps, score_points
 from metalearn.viz.style import run_colours
-from pages._access import can_control
 from pages._compare import paired_rows, steps_curves
 from pages._i18n import N_, figure, t, tc
-from pages._live import WATCH, watched
-from pages._ui import ACTIVE, has_artifact, jobs, kind, label, metrics, refresh_runs, runs
+from pages._run_admin import manage_runs, name_a_run, report_button, take_away_or_bring
+from pages._ui import ACTIVE, kind, label, metrics, runs
 
 # The runs table's columns: name -> header (English; shown through the table) and, for numbers,
 # how they are written.
@@ -119,197 +115,10 @@ view, formats = shown(df)
 st.dataframe(view, hide_index=True, width="stretch", column_config=formats)
 c1, c2 = st.columns([1, 3])
 c1.download_button(t("Export table as CSV"), df.to_csv(index=False), "runs.csv", "text/csv")
-
-
-def confirm_delete(ids: list[str]) -> None:
-    st.dialog(t("Delete runs"))(_confirm_delete)(ids)
-
-
-def _confirm_delete(ids: list[str]) -> None:
-    st.write(
-        t(
-            "Delete {n} runs with their metrics, checkpoints and files? This cannot be undone.",
-            n=len(ids),
-        )
-        if len(ids) != 1
-        else t("Delete this run with its metrics, checkpoint and files? This cannot be undone.")
-    )
-    if st.button(t("Delete"), type="primary") and can_control():
-        for run_id in ids:
-            try:
-                jobs().delete(run_id)
-            except ValueError as err:
-                st.error(tc(str(err)))
-                return
-        st.query_params.clear()
-        st.rerun()
-
-
-resumable = [
-    r["id"]
-    for r in all_runs
-    if r["status"] in ("stopped", "lost", "failed") and has_artifact(r, "checkpoint")
-]
-if resumable and can_control():
-    r1, r2 = st.columns([3, 1])
-    again = r1.selectbox(
-        t("Resume a stopped, lost or failed run from its last checkpoint"),
-        resumable,
-        index=None,
-        placeholder=t("choose a run"),
-    )
-    if again and r2.button(t("Resume")):
-        try:
-            jobs().resume(again)
-            st.switch_page("pages/views/train.py", query_params={"watch": again})
-        except ValueError as err:
-            st.error(tc(str(err)))
-
-
-def reset_demo(ids: list[str]) -> None:
-    st.dialog(t("Reset the demo"))(_reset_demo)(ids)
-
-
-def _reset_demo(ids: list[str]) -> None:
-    """Deletes the runs this browser launched (active ones stopped first), after a yes."""
-    st.write(
-        t(
-            "Delete the {n} runs launched from this browser, with their metrics, checkpoints "
-            "and files? Runs launched elsewhere stay. This cannot be undone.",
-            n=len(ids),
-        )
-    )
-    if st.button(t("Delete them"), type="primary") and can_control():
-        manager = jobs()
-        for run_id in ids:
-            if by_id[run_id]["status"] in ACTIVE:
-                manager.stop(run_id)
-        deadline = time.time() + 30
-        left = list(ids)
-        while left and time.time() < deadline:  # a stopped worker exits after its step
-            for run_id in list(left):
-                try:
-                    manager.delete(run_id)
-                    left.remove(run_id)
-                except ValueError:
-                    pass
-            if left:
-                time.sleep(0.5)
-        st.session_state[WATCH] = []
-        st.query_params.clear()
-        if left:
-            st.session_state["reset-left"] = left
-        refresh_runs()
-        st.rerun()
-
-
-if can_control():
-    mine = [i for i in watched() if i in {r["id"] for r in all_runs}]
-    if mine and c1.button(t("Reset the demo ({n} runs)", n=len(mine)), key="reset-demo"):
-        reset_demo(mine)
-    if left := st.session_state.pop("reset-left", None):
-        st.warning(t("Still running, not deleted: {ids}", ids=", ".join(left)))
-    doomed = c2.multiselect(
-        t("Delete runs…"), df["id"].tolist(), placeholder=t("choose runs to delete")
-    )
-    if doomed and c2.button(t("Delete selected")):
-        confirm_delete(doomed)
-
+manage_runs(all_runs, c1, c2)  # resume, reset the demo, delete
 by_id = {r["id"]: r for r in all_runs}
-
-
-def _exported(run_id: str) -> bytes:
-    """The run as one file (called on the download's click, in a thread of its own)."""
-    from metalearn.engine.portable import export_bytes  # on the click: the page stays light
-
-    store = Store(home())
-    try:
-        return export_bytes(store, run_id)
-    finally:
-        store.close()
-
-
-def _bring(data: bytes) -> None:
-    """Adds an exported run to this lab (reading its checkpoint needs torch: loaded here)."""
-    from metalearn.data.base import DataError
-    from metalearn.engine.portable import import_run
-
-    store = Store(home())
-    try:
-        with st.spinner(t("Checking the file and its model…")):
-            new = import_run(store, data)
-    except DataError as err:
-        st.error(tc(str(err)))
-        return
-    finally:
-        store.close()
-    refresh_runs()
-    st.session_state["imported"] = new  # said after the rerun that lists it
-    st.rerun()
-
-
-def _name(run_id: str, name: str, note: str) -> None:
-    store = Store(home())
-    try:
-        store.name_run(run_id, name, note)
-    except ValueError as err:
-        st.error(tc(str(err)))
-        return
-    finally:
-        store.close()
-    refresh_runs()
-    st.rerun()
-
-
-if can_control():
-    with st.expander(t("Name a run, or note what it is for")):
-        k1, k2 = st.columns([1, 2])
-        naming = k1.selectbox(
-            t("Run"),
-            list(reversed(list(by_id))),
-            format_func=lambda i: label(by_id[i]),
-            key="name-run",
-        )
-        new_name = k1.text_input(
-            t("Name"), by_id[naming].get("name") or "", max_chars=MAX_NAME, key=f"name-{naming}"
-        )
-        new_note = k2.text_area(
-            t("Note"), by_id[naming].get("note") or "", max_chars=MAX_NOTE, key=f"note-{naming}"
-        )
-        if k1.button(t("Save"), key="name-save"):
-            _name(naming, new_name, new_note)
-
-imported = st.session_state.pop("imported", None)
-with st.expander(t("Take a run to another lab, or bring one here"), expanded=bool(imported)):
-    if imported:
-        st.success(
-            t(
-                "Added as run {id}: it tests, predicts and compares like a run trained here.",
-                id=imported,
-            )
-        )
-        st.page_link("pages/views/runs.py", label=t("Open it →"), query_params={"runs": imported})
-    finished = [r["id"] for r in reversed(all_runs) if r["status"] == "completed"]
-    if finished:
-        e1, e2 = st.columns([3, 2], vertical_alignment="bottom")
-        away = e1.selectbox(
-            t("Run to take away"), finished, format_func=lambda i: label(by_id[i]), key="export"
-        )
-        e2.download_button(
-            t("Download it (one file)"),
-            data=lambda: _exported(away),
-            file_name=f"{away}{RUN_FILE}",
-            mime="application/zip",
-            help=t("its checkpoint, settings, result, curves and test scores"),
-        )
-    if can_control():
-        brought = st.file_uploader(
-            t("A run exported from another lab ({suffix})", suffix=RUN_FILE),
-            type=["zip"],
-            key="import",
-        )
-        if brought is not None and st.button(t("Add it to this lab")):
-            _bring(brought.getvalue())
+name_a_run(by_id)
+take_away_or_bring(by_id)
 
 wanted = [i for i in st.query_params.get("runs", "").split(",") if i in by_id]
 chosen = st.multiselect(
@@ -326,30 +135,7 @@ if not chosen:
     st.stop()
 
 picked = [by_id[i] for i in chosen]
-
-
-def _report(run_ids: tuple[str, ...]) -> str:
-    """The comparison report of these runs (built on the download's click)."""
-    from metalearn.engine.report import comparison_report
-
-    store = Store(home())
-    try:
-        return comparison_report(store, list(run_ids))
-    finally:
-        store.close()
-
-
-st.download_button(
-    t("Download a report of these runs (HTML)"),
-    data=lambda ids=tuple(chosen): _report(ids),
-    file_name=f"metalearn-report-{time.strftime('%Y%m%d-%H%M')}.html",
-    mime="text/html",
-    help=t(
-        "one file that opens in any browser, offline, and prints: the runs, their scores with "
-        "95% CIs, paired verdicts, curves, every setting and the environment"
-    ),
-    key="report",
-)
+report_button(chosen)
 m = metrics(tuple(chosen))
 colours = run_colours(label(r) for r in picked)  # one per run, in every chart below
 st.subheader(t("Test scores"))

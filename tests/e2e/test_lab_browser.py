@@ -105,12 +105,20 @@ def test_name_export_import_report_projector_and_reset(tmp_path):
         page.goto(url + "/")
         page.get_by_role("button", name="Run it").first.click()
         page.get_by_text("Start another run").wait_for()  # the Train page, its run on top
+        launched = [r for r in Store(home).list_runs() if r["config"]["dataset"] == "glyphs"]
+        launched = [r for r in launched if r["id"] not in {*ids, brought[0]["id"]}]
+        assert len(launched) == 1
         page.get_by_role("link", name="Runs and Compare", exact=True).click()  # same session
         reset = page.get_by_role("button", name=re.compile(r"Reset the demo \(1 runs?\)"))
         try:
             reset.wait_for(timeout=30_000)
         finally:
             page.screenshot(path=str(SHOTS / "lab-before-reset.png"), full_page=True)
+        pid, deadline = None, time.time() + 30
+        while not pid and time.time() < deadline:  # its worker, once started
+            pid = Store(home).get_run(launched[0]["id"])["pid"]
+            time.sleep(0.2)
+        assert pid
         reset.click()
         page.get_by_role("button", name="Delete them").click()
         page.get_by_text("Runs and Compare").first.wait_for()
@@ -118,3 +126,10 @@ def test_name_export_import_report_projector_and_reset(tmp_path):
         while time.time() < deadline and len(Store(home).list_runs()) != 3:
             time.sleep(1)
         assert {r["id"] for r in Store(home).list_runs()} == {*ids, brought[0]["id"]}
+        # ... and its worker has stopped (nothing keeps training in the background)
+        from metalearn.engine.jobs import pid_alive
+
+        deadline = time.time() + 60
+        while pid and time.time() < deadline and pid_alive(pid):
+            time.sleep(0.5)
+        assert not (pid and pid_alive(pid)), "the reset run's worker is still running"

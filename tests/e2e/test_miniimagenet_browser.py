@@ -61,6 +61,7 @@ def test_choosing_miniimagenet_shows_named_photos_within_ten_seconds(page, serve
     page.get_by_text("Draw one").click()
     page.get_by_text("class 0 · ").first.wait_for(timeout=10_000)
     took = time.perf_counter() - started
+    print(f"\npreview {took:.1f} s after the click")
     names = page.get_by_text("class 0 · ").first.inner_text()
     page.screenshot(path=str(SHOTS / "mini-recipe.png"))
     page.get_by_text("Query set").scroll_into_view_if_needed()
