@@ -19,10 +19,10 @@ import logging
 import time
 import zipfile
 import zlib
-from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
+from metalearn import package_version
 from metalearn.data.base import DataError
 from metalearn.store import ARTIFACTS, RUN_FILE, NoSuchRun, Store
 
@@ -33,13 +33,6 @@ VERSION = 1
 SUFFIX = RUN_FILE
 MAX_BYTES = 4 << 30  # what one file may unpack to: a run is its checkpoint and snapshots
 HOW = "export one with `metalearn export RUN_ID -o FILE` or the Runs page's download"
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def export_run(store: Store, run_id: str, out: str | Path | IO[bytes]) -> None:
@@ -64,8 +57,8 @@ def export_run(store: Store, run_id: str, out: str | Path | IO[bytes]) -> None:
         "name": row.get("name"),
         "note": row.get("note"),
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "metalearn": _version("metalearn"),
-        "torch": _version("torch"),
+        "metalearn": package_version("metalearn"),
+        "torch": package_version("torch"),
     }
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("manifest.json", json.dumps(manifest, indent=1))

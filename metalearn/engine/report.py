@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import platform
 import time
-from importlib import metadata
 
 import pandas as pd
 
+from metalearn import package_version
 from metalearn.engine.progress import training_budget
 from metalearn.engine.records import RunRecord, paired_rows
 from metalearn.store import NoSuchRun, Store
@@ -22,13 +22,6 @@ from metalearn.viz.style import run_colours
 PACKAGES = ("metalearn", "torch", "numpy", "timm", "sentence-transformers", "plotly")
 
 
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def environment(records: list[RunRecord]) -> pd.DataFrame:
     """Where the report was written and what ran the runs: versions, platform, devices."""
     devices = sorted({r.device or "?" for r in records})
@@ -37,7 +30,7 @@ def environment(records: list[RunRecord]) -> pd.DataFrame:
         ("python", platform.python_version()),
         ("platform", platform.platform()),
         ("devices the runs used", ", ".join(devices)),
-        *((p, _version(p)) for p in PACKAGES),
+        *((p, package_version(p)) for p in PACKAGES),
     ]
     return pd.DataFrame(rows, columns=["", "value"])
 
