@@ -47,6 +47,8 @@ def test_name_export_import_report_projector_and_reset(tmp_path):
         page.goto(url + "/runs?runs=" + ",".join(ids))
         page.get_by_text("Paired comparison on identical test episodes").wait_for()
         assert page.get_by_text(re.compile("lesson 2 baseline · matching")).count()
+        page.locator(".js-plotly-plot").first.wait_for()  # drawn, not the loading skeleton
+        page.wait_for_timeout(1500)
         page.screenshot(path=str(SHOTS / "lab-named-compare.png"), full_page=True)
 
         # 11. The comparison report: downloaded, then opened offline in the browser.
