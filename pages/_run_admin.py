@@ -5,6 +5,7 @@ page stays light: what needs torch (reading an imported checkpoint) is imported 
 from __future__ import annotations
 
 import time
+from contextlib import closing
 
 import streamlit as st
 
@@ -116,14 +117,12 @@ def manage_runs(all_runs: list[dict], left, right) -> None:
 
 
 def _name(run_id: str, name: str, note: str) -> None:
-    store = Store(home())
     try:
-        store.name_run(run_id, name, note)
+        with closing(Store(home())) as store:
+            store.name_run(run_id, name, note)
     except ValueError as err:
         st.error(tc(str(err)))
         return
-    finally:
-        store.close()
     refresh_runs()
     st.rerun()
 
@@ -154,11 +153,8 @@ def _exported(run_id: str) -> bytes:
     """The run as one file (called on the download's click, in a thread of its own)."""
     from metalearn.engine.portable import export_bytes
 
-    store = Store(home())
-    try:
+    with closing(Store(home())) as store:
         return export_bytes(store, run_id)
-    finally:
-        store.close()
 
 
 def _bring(data: bytes) -> None:
@@ -166,15 +162,12 @@ def _bring(data: bytes) -> None:
     from metalearn.data.base import DataError
     from metalearn.engine.portable import import_run
 
-    store = Store(home())
     try:
-        with st.spinner(t("Checking the file and its model…")):
+        with closing(Store(home())) as store, st.spinner(t("Checking the file and its model…")):
             new = import_run(store, data)
     except DataError as err:
         st.error(tc(str(err)))
         return
-    finally:
-        store.close()
     refresh_runs()
     st.session_state[IMPORTED] = new
     st.rerun()
@@ -221,11 +214,8 @@ def _report(run_ids: tuple[str, ...]) -> str:
     """The comparison report of these runs (built on the download's click)."""
     from metalearn.engine.report import comparison_report
 
-    store = Store(home())
-    try:
+    with closing(Store(home())) as store:
         return comparison_report(store, list(run_ids))
-    finally:
-        store.close()
 
 
 def report_button(run_ids: list[str]) -> None:
